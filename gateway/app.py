@@ -1,0 +1,80 @@
+"""Composition root: builds the FastAPI app and wires the channels into the core."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from gateway.dependencies import RuntimeDep
+from gateway.errors import GatewayError
+from gateway.ports import ChannelPlugin
+from gateway.runtime import Runtime
+from gateway.settings import Settings
+
+log = structlog.get_logger()
+
+
+def install_channels(runtime: Runtime) -> list[ChannelPlugin]:
+    """Build every channel against the runtime and register their delivery adapters."""
+    plugins: list[ChannelPlugin] = []
+    for plugin in plugins:
+        if plugin.adapter is not None:
+            runtime.adapters[plugin.channel] = plugin.adapter
+    return plugins
+
+
+def create_app(
+    settings: Settings,
+    runtime: Runtime | None = None,
+    plugins: list[ChannelPlugin] | None = None,
+) -> FastAPI:
+    """The HTTP app. Without a `runtime` it builds (and closes) its own, with channels."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if runtime is None:
+            await own_runtime.close()
+
+    own_runtime = runtime or Runtime.from_settings(settings)
+    if plugins is None:
+        plugins = install_channels(own_runtime)
+
+    app = FastAPI(
+        title="Parley",
+        version="1.0",
+        summary="Support gateway for a P2P dispute desk: email, Telegram and web chat.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = own_runtime
+    for plugin in plugins:
+        if plugin.router is not None:
+            app.include_router(plugin.router)
+
+    @app.exception_handler(GatewayError)
+    async def gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz(runtime: RuntimeDep) -> JSONResponse:
+        """200 when the database answers, 503 otherwise."""
+        try:
+            async with runtime.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:  # any driver error means "not healthy"
+            log.warning("health.database_down", error=str(exc))
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus text exposition."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,58 @@
+"""The transactional outbox: one row per reply to deliver, and every attempt made."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from gateway.db import UTCDateTime, utcnow
+
+
+class OutboxState(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # the channel refused for good
+    dead = "dead"  # attempts used up
+
+
+class Outbox(SQLModel, table=True):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index(
+            "ix_outbox_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=sa.text("state = 'pending'"),
+            sqlite_where=sa.text("state = 'pending'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", unique=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    channel: str = Field(sa_type=sa.String(16))
+    state: str = Field(default=OutboxState.pending, sa_type=sa.String(10))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    leased_by: str | None = Field(default=None, sa_type=sa.String(100))
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    __tablename__ = "delivery_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    attempt: int
+    worker: str = Field(sa_type=sa.String(100))
+    # sent, retry, failed, dead
+    result: str = Field(sa_type=sa.String(10))
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,40 @@
+"""The long-lived parts one gateway process shares: built once, handed to every edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gateway.blobs import BlobStore
+from gateway.db import create_engine, create_sessionmaker
+from gateway.ports import Channel, ChannelAdapter
+from gateway.settings import Settings
+from gateway.tickets.intake import DefaultQueueRouter, TicketRouter
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    blobs: BlobStore
+    router: TicketRouter = field(default_factory=DefaultQueueRouter)
+    adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        engine = create_engine(
+            settings.database.url,
+            pool_size=settings.database.pool_size,
+            echo=settings.database.echo,
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            blobs=BlobStore(settings.blob.dir),
+        )
+
+    async def close(self) -> None:
+        await self.engine.dispose()

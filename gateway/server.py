@@ -1,0 +1,84 @@
+"""`gateway serve` and `gateway worker`: one process running HTTP and/or background work."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+import uvicorn
+
+from gateway import migrate
+from gateway.app import create_app, install_channels
+from gateway.ports import BackgroundService
+from gateway.runtime import Runtime
+from gateway.settings import Settings
+
+log = structlog.get_logger()
+
+
+async def run(settings: Settings, *, http: bool = True) -> None:
+    """Migrate, then run HTTP (when `http`) and every background service until a signal."""
+    log.info("gateway.migrating", database=_safe_url(settings.database.url))
+    await asyncio.to_thread(migrate.upgrade, settings.database.url)
+    runtime = Runtime.from_settings(settings)
+    plugins = install_channels(runtime)
+    services: list[BackgroundService] = [s for p in plugins for s in p.services]
+    services += background_services(runtime)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            for service in services:
+                tasks.create_task(_supervise(service, stop), name=service.name)
+            if http:
+                app = create_app(settings, runtime, plugins)
+                config = uvicorn.Config(
+                    app,
+                    host=settings.http.host,
+                    port=settings.http.port,
+                    log_config=None,
+                    access_log=False,
+                    lifespan="on",
+                )
+                server = uvicorn.Server(config)
+                # uvicorn would install its own signal handlers; ours stop everything.
+                server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+                tasks.create_task(server.serve(), name="http")
+                log.info("gateway.listening", host=settings.http.host, port=settings.http.port)
+                await stop.wait()
+                server.should_exit = True
+            else:
+                await stop.wait()
+    finally:
+        await runtime.close()
+        log.info("gateway.stopped")
+
+
+def background_services(runtime: Runtime) -> list[BackgroundService]:
+    """The core's own workers (delivery, lease expiry), beside the channels' services."""
+    return []
+
+
+async def _supervise(service: BackgroundService, stop: asyncio.Event) -> None:
+    """Keep a service running: a crash is logged and the service restarted after a pause,
+    so one bad mail or network blip never takes the process down."""
+    while not stop.is_set():
+        try:
+            await service.run(stop)
+            return
+        except Exception:
+            log.exception("service.crashed", service=service.name)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=2.0)
+            except TimeoutError:
+                pass
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

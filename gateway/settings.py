@@ -1,0 +1,146 @@
+"""All configuration, from GATEWAY_* environment variables and a `.env` file.
+
+Variables are flat (`GATEWAY_SMTP_RELAY_HOST`) but land in one sub-model per concern
+(`settings.smtp.relay_host`): the first word after the prefix names the sub-model.
+Only `Settings()` reads the environment; everything else takes a Settings instance.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_LANGUAGES = "en,zh,ru,uk,vi,id,ms,tr,es,pt,fr,de,ar,hi,ja,ko,th,tl,fa,ur"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite+aiosqlite:///./parley.db"
+    pool_size: int = 10
+    echo: bool = False
+
+
+class HttpSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class SmtpSettings(BaseModel):
+    """Inbound listener (host/port, port 0 = off) and the outbound relay."""
+
+    host: str = "127.0.0.1"
+    port: int = 2525
+    max_message_bytes: int = 25 * 1024 * 1024
+    relay_host: str | None = None
+    relay_port: int = 25
+    relay_username: str | None = None
+    relay_password: SecretStr | None = None
+    relay_starttls: bool = False
+    relay_timeout: float = 30.0
+
+
+class MailSettings(BaseModel):
+    from_address: str = Field("support@localhost", alias="from")
+
+
+class ImapSettings(BaseModel):
+    """Optional IMAP poller for desks that read an existing mailbox (off until host set)."""
+
+    host: str | None = None
+    port: int = 993
+    ssl: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+    mailbox: str = "INBOX"
+    poll_seconds: float = 30.0
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    api_base: str = "https://api.telegram.org/bot"
+    api_file_base: str | None = None
+    mode: Literal["webhook", "polling"] = "webhook"
+    max_file_bytes: int = 20 * 1024 * 1024
+    start_secret: SecretStr | None = None
+    # Telegram's documented limits, held across every gateway process together.
+    global_per_second: float = 30.0
+    per_chat_per_second: float = 1.0
+
+
+class WebchatSettings(BaseModel):
+    secret: SecretStr | None = None
+    identity_secret: SecretStr | None = None
+    require_identity: bool = False
+    allowed_origins: list[str] = Field(default_factory=list)
+    session_ttl_seconds: int = 7 * 24 * 3600
+    max_message_chars: int = 4000
+    messages_per_minute: int = 30
+
+
+class BlobSettings(BaseModel):
+    dir: Path = Path("./blobs")
+
+
+class QueueSettings(BaseModel):
+    """Agent work: claim leases and SLA clocks."""
+
+    claim_lease_seconds: int = 15 * 60
+    default_capacity: int = 10
+    max_claim_wait_seconds: int = 60
+
+
+class OutboxSettings(BaseModel):
+    lease_seconds: int = 60
+    max_attempts: int = 8
+    backoff_base_seconds: float = 2.0
+    backoff_cap_seconds: float = 600.0
+    poll_seconds: float = 1.0
+    batch_size: int = 50
+
+
+class IngestSettings(BaseModel):
+    max_text_chars: int = 100_000
+    max_sender_chars: int = 320
+    max_external_id_chars: int = 998
+
+
+class RoutingSettings(BaseModel):
+    languages: str = DEFAULT_LANGUAGES
+    min_confidence: float = 0.5
+    high_amount_usd: Decimal = Decimal("1000")
+    critical_amount_usd: Decimal = Decimal("10000")
+    rules_file: Path | None = None
+
+
+class LogSettings(BaseModel):
+    level: str = "INFO"
+    json_format: bool = Field(True, alias="json")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    mail: MailSettings = MailSettings()
+    imap: ImapSettings = ImapSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    webchat: WebchatSettings = WebchatSettings()
+    blob: BlobSettings = BlobSettings()
+    queue: QueueSettings = QueueSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    ingest: IngestSettings = IngestSettings()
+    routing: RoutingSettings = RoutingSettings()
+    log: LogSettings = LogSettings()

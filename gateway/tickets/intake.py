@@ -1,0 +1,371 @@
+"""Inbound messages into tickets: the one door every channel goes through."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import metrics
+from gateway.blobs import BlobStore
+from gateway.db import utcnow
+from gateway.errors import InvalidInbound
+from gateway.ports import InboundMessage
+from gateway.settings import IngestSettings
+from gateway.tickets import repository as repo
+from gateway.tickets.models import (
+    SEVERITY_RANK,
+    ActorType,
+    Attachment,
+    ChannelIdentity,
+    Customer,
+    DeliveryState,
+    Direction,
+    Message,
+    Severity,
+    Ticket,
+    TicketStatus,
+    parse_ticket_ref,
+)
+from gateway.tickets.sla import apply_sla
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    ticket_id: int
+    ticket_ref: str
+    message_id: int
+    duplicate: bool
+    new_ticket: bool
+
+
+class TicketRouter(Protocol):
+    """Decides language, severity, category and queue for a ticket's new message."""
+
+    async def route(
+        self,
+        session: AsyncSession,
+        *,
+        ticket: Ticket,
+        message: Message,
+        inbound: InboundMessage,
+        customer: Customer,
+        new_ticket: bool,
+    ) -> None:
+        """Set the ticket's routing fields (and queue_id when it may move). Flushes."""
+        ...
+
+
+class DefaultQueueRouter:
+    """No rules: every new ticket goes to the default queue."""
+
+    async def route(
+        self,
+        session: AsyncSession,
+        *,
+        ticket: Ticket,
+        message: Message,
+        inbound: InboundMessage,
+        customer: Customer,
+        new_ticket: bool,
+    ) -> None:
+        if new_ticket:
+            ticket.queue_id = (await repo.default_queue(session)).id  # type: ignore[assignment]
+            ticket.routing_reasons = ["no routing rules: default queue"]
+
+
+def validate(inbound: InboundMessage, limits: IngestSettings) -> None:
+    """Refuse what cannot be stored, before anything is written."""
+    if not inbound.external_id or not inbound.external_id.strip():
+        raise InvalidInbound("message has no external id: the channel must give a stable id")
+    if len(inbound.external_id) > limits.max_external_id_chars:
+        raise InvalidInbound(f"external id longer than {limits.max_external_id_chars} characters")
+    if not inbound.sender or not inbound.sender.strip():
+        raise InvalidInbound("message has no sender address")
+    if len(inbound.sender) > limits.max_sender_chars:
+        raise InvalidInbound(f"sender address longer than {limits.max_sender_chars} characters")
+    if len(inbound.text) > limits.max_text_chars:
+        raise InvalidInbound(
+            f"message text is {len(inbound.text)} characters; the limit is "
+            f"{limits.max_text_chars} (GATEWAY_INGEST_MAX_TEXT_CHARS)"
+        )
+    if not inbound.text.strip() and not inbound.attachments:
+        raise InvalidInbound("message has neither text nor attachments")
+    if "\x00" in inbound.text or "\x00" in inbound.sender or "\x00" in inbound.external_id:
+        raise InvalidInbound("message contains NUL characters")
+
+
+async def ingest(
+    session: AsyncSession,
+    inbound: InboundMessage,
+    *,
+    limits: IngestSettings,
+    router: TicketRouter | None = None,
+    blobs: BlobStore | None = None,
+) -> IngestResult:
+    """Record one inbound message exactly once and thread it onto the right ticket.
+
+    Idempotent on (channel, external_id): a repeat, concurrent or not, returns the stored
+    result. Flushes; the caller commits (and only then acks the source).
+    """
+    validate(inbound, limits)
+    started = time.perf_counter()
+    channel = str(inbound.channel)
+
+    # Concurrent copies of one message, and concurrent messages of one sender, queue up
+    # here: the first commits, the rest then see its rows. Always in this order.
+    await repo.lock_key(session, "msg", channel, inbound.external_id)
+    existing = await repo.message_by_external_id(session, channel, inbound.external_id)
+    if existing is not None:
+        metrics.duplicates.labels(channel).inc()
+        ticket = await repo.get_ticket(session, existing.ticket_id)
+        assert ticket is not None and existing.id is not None
+        return IngestResult(ticket.id, ticket.ref, existing.id, True, False)  # type: ignore[arg-type]
+    await repo.lock_key(session, "sender", channel, inbound.sender)
+
+    identity, customer = await _identify(session, inbound)
+    ticket, new_ticket = await _thread(session, inbound, identity, customer)
+    now = inbound.received_at or utcnow()
+
+    message = Message(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        channel=channel,
+        external_id=inbound.external_id,
+        direction=Direction.inbound,
+        author_type=ActorType.customer,
+        text=inbound.text,
+        html=inbound.html,
+        subject=inbound.subject,
+        delivery_state=DeliveryState.received,
+        raw_blob_key=inbound.raw_blob_key,
+    )
+    session.add(message)
+    await session.flush()
+    await _attach(session, message, inbound, blobs)
+
+    ticket.last_customer_message_at = now
+    ticket.updated_at = utcnow()
+    await (router or DefaultQueueRouter()).route(
+        session,
+        ticket=ticket,
+        message=message,
+        inbound=inbound,
+        customer=customer,
+        new_ticket=new_ticket,
+    )
+    ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
+    apply_sla(ticket, ticket.created_at if new_ticket else now)
+    repo.audit(
+        session,
+        "message.received",
+        ticket_id=ticket.id,
+        actor_type=ActorType.customer,
+        message_id=message.id,
+        channel=channel,
+    )
+    await session.flush()
+
+    metrics.messages_ingested.labels(channel).inc()
+    metrics.ingest_seconds.labels(channel).observe(time.perf_counter() - started)
+    log.info(
+        "ticket.message_ingested",
+        channel=channel,
+        ticket=ticket.ref,
+        message_id=message.id,
+        new_ticket=new_ticket,
+    )
+    assert message.id is not None
+    return IngestResult(ticket.id, ticket.ref, message.id, False, new_ticket)  # type: ignore[arg-type]
+
+
+async def _identify(
+    session: AsyncSession, inbound: InboundMessage
+) -> tuple[ChannelIdentity, Customer]:
+    """Find or create the sender's identity and customer; link a verified exchange user."""
+    channel = str(inbound.channel)
+    identity = await repo.identity(session, channel, inbound.sender)
+    verified_customer: Customer | None = None
+    if inbound.verified_user_id:
+        await repo.lock_key(session, "exchange_user", inbound.verified_user_id)
+        verified_customer = await repo.customer_by_exchange_user(session, inbound.verified_user_id)
+
+    if identity is None:
+        customer = verified_customer or Customer(
+            display_name=inbound.sender_name,
+            exchange_user_id=inbound.verified_user_id,
+            email=inbound.contact_email,
+        )
+        if customer.id is None:
+            session.add(customer)
+            await session.flush()
+        identity = ChannelIdentity(
+            customer_id=customer.id,  # type: ignore[arg-type]
+            channel=channel,
+            address=inbound.sender,
+            display_name=inbound.sender_name,
+            verified=inbound.verified_user_id is not None,
+            language_hint=inbound.language_hint,
+        )
+        session.add(identity)
+        await session.flush()
+        return identity, customer
+
+    customer = await session.get_one(Customer, identity.customer_id)
+    if inbound.verified_user_id and customer.exchange_user_id != inbound.verified_user_id:
+        if verified_customer is None and customer.exchange_user_id is None:
+            customer.exchange_user_id = inbound.verified_user_id
+        elif verified_customer is not None:
+            # This channel address proved it belongs to a known exchange user: from now
+            # on its messages are that customer's.
+            repo.audit(
+                session,
+                "customer.identity_linked",
+                ticket_id=None,
+                identity_id=identity.id,
+                from_customer=customer.id,
+                to_customer=verified_customer.id,
+            )
+            identity.customer_id = verified_customer.id  # type: ignore[assignment]
+            customer = verified_customer
+        identity.verified = True
+    if inbound.language_hint and identity.language_hint != inbound.language_hint:
+        identity.language_hint = inbound.language_hint
+    if inbound.contact_email and not customer.email:
+        customer.email = inbound.contact_email
+    if inbound.sender_name and not customer.display_name:
+        customer.display_name = inbound.sender_name
+    return identity, customer
+
+
+async def _thread(
+    session: AsyncSession,
+    inbound: InboundMessage,
+    identity: ChannelIdentity,
+    customer: Customer,
+) -> tuple[Ticket, bool]:
+    """The ticket this message belongs to, reopened if resolved; or a new one."""
+    ticket: Ticket | None = None
+    how = "new"
+    # 1. A reply to a message we sent or received (unguessable ids).
+    for replied in await repo.messages_by_external_ids(session, inbound.reply_to_ids):
+        if replied.channel == str(inbound.channel):
+            ticket = await repo.get_ticket(session, replied.ticket_id, for_update=True)
+            how = "reply_to"
+            break
+    # 2. A ticket reference the channel found: only the ticket's own customer may use it,
+    #    since references are sequential and so guessable.
+    if ticket is None and inbound.ticket_ref:
+        ticket_id = parse_ticket_ref(inbound.ticket_ref)
+        candidate = (
+            await repo.get_ticket(session, ticket_id, for_update=True) if ticket_id else None
+        )
+        if candidate is not None and candidate.customer_id == customer.id:
+            ticket, how = candidate, "ticket_ref"
+    # 3. The customer's open conversation on this channel.
+    if ticket is None and inbound.thread_key:
+        ticket = await repo.open_ticket_for_thread(
+            session,
+            customer.id,
+            str(inbound.channel),
+            inbound.thread_key,  # type: ignore[arg-type]
+        )
+        how = "thread_key"
+
+    parent: Ticket | None = None
+    if ticket is not None and ticket.status == TicketStatus.closed:
+        parent, ticket = ticket, None
+    elif ticket is None and inbound.thread_key:
+        parent = await repo.latest_closed_for_thread(
+            session,
+            customer.id,
+            str(inbound.channel),
+            inbound.thread_key,  # type: ignore[arg-type]
+        )
+
+    if ticket is not None:
+        if ticket.status == TicketStatus.resolved:
+            ticket.status = TicketStatus.open
+            ticket.resolved_at = None
+            repo.audit(session, "ticket.reopened", ticket_id=ticket.id, by="customer_message")
+        elif ticket.status == TicketStatus.pending_customer:
+            ticket.status = TicketStatus.open
+            repo.audit(
+                session,
+                "ticket.status_changed",
+                ticket_id=ticket.id,
+                old=TicketStatus.pending_customer,
+                new=TicketStatus.open,
+                by="customer_message",
+            )
+        log.debug("ticket.threaded", ticket=ticket.ref, how=how)
+        return ticket, False
+
+    now = utcnow()
+    ticket = Ticket(
+        customer_id=customer.id,  # type: ignore[arg-type]
+        identity_id=identity.id,  # type: ignore[arg-type]
+        channel=str(inbound.channel),
+        thread_key=inbound.thread_key,
+        subject=_subject(inbound),
+        status=TicketStatus.new,
+        queue_id=(await repo.default_queue(session)).id,  # type: ignore[arg-type]
+        language=customer.language,
+        parent_ticket_id=parent.id if parent else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    repo.audit(
+        session,
+        "ticket.created",
+        ticket_id=ticket.id,
+        actor_type=ActorType.customer,
+        channel=str(inbound.channel),
+        parent=parent.ref if parent else None,
+    )
+    return ticket, True
+
+
+def _subject(inbound: InboundMessage) -> str | None:
+    """The mail's subject, or the first line of a chat message, shortened for lists."""
+    if inbound.subject and inbound.subject.strip():
+        return inbound.subject.strip()[:998]
+    first_line = next((line for line in inbound.text.splitlines() if line.strip()), "")
+    return first_line.strip()[:120] or None
+
+
+async def _attach(
+    session: AsyncSession,
+    message: Message,
+    inbound: InboundMessage,
+    blobs: BlobStore | None,
+) -> None:
+    for item in inbound.attachments:
+        blob_key, sha256, state = item.blob_key, item.sha256, "stored"
+        size = item.size
+        if blob_key is None and item.data is not None:
+            if blobs is None:
+                raise InvalidInbound("attachment bytes given but no blob store configured")
+            blob_key = await blobs.put(item.data)
+            sha256, size = blob_key, len(item.data)
+        elif blob_key is None:
+            state = "pending"
+        session.add(
+            Attachment(
+                message_id=message.id,  # type: ignore[arg-type]
+                filename=item.filename[:255],
+                content_type=item.content_type[:255],
+                size=size,
+                sha256=sha256,
+                blob_key=blob_key,
+                source_ref=item.source_ref,
+                state=state,
+                inline=item.inline,
+            )
+        )

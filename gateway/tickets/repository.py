@@ -1,0 +1,166 @@
+"""All SQL of the tickets domain. Functions flush; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.queues.models import DEFAULT_QUEUE, Queue
+from gateway.tickets.models import (
+    ActorType,
+    AuditEvent,
+    ChannelIdentity,
+    Customer,
+    Message,
+    Ticket,
+    TicketStatus,
+)
+
+OPEN_STATUSES = (
+    TicketStatus.new,
+    TicketStatus.open,
+    TicketStatus.pending_customer,
+    TicketStatus.escalated,
+)
+
+
+async def lock_key(session: AsyncSession, *parts: str) -> None:
+    """Serialise transactions on one key until commit (PostgreSQL advisory lock).
+
+    SQLite needs nothing: every write transaction there starts with BEGIN IMMEDIATE,
+    so there is only ever one writer.
+    """
+    if session.bind.dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+async def message_by_external_id(
+    session: AsyncSession, channel: str, external_id: str
+) -> Message | None:
+    result = await session.execute(
+        sa.select(Message).where(Message.channel == channel, Message.external_id == external_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def messages_by_external_ids(
+    session: AsyncSession, external_ids: Sequence[str]
+) -> list[Message]:
+    if not external_ids:
+        return []
+    result = await session.execute(
+        sa.select(Message)
+        .where(Message.external_id.in_(list(external_ids)))
+        .order_by(Message.id.desc())
+    )
+    return list(result.scalars())
+
+
+async def identity(session: AsyncSession, channel: str, address: str) -> ChannelIdentity | None:
+    result = await session.execute(
+        sa.select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def customer_by_exchange_user(session: AsyncSession, user_id: str) -> Customer | None:
+    result = await session.execute(sa.select(Customer).where(Customer.exchange_user_id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def get_ticket(
+    session: AsyncSession, ticket_id: int, *, for_update: bool = False
+) -> Ticket | None:
+    stmt = sa.select(Ticket).where(Ticket.id == ticket_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def open_ticket_for_thread(
+    session: AsyncSession, customer_id: int, channel: str, thread_key: str
+) -> Ticket | None:
+    """The customer's newest ticket on this thread that is not closed (resolved counts:
+    a customer writing again reopens it)."""
+    result = await session.execute(
+        sa.select(Ticket)
+        .where(
+            Ticket.customer_id == customer_id,
+            Ticket.channel == channel,
+            Ticket.thread_key == thread_key,
+            Ticket.status != TicketStatus.closed,
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def latest_closed_for_thread(
+    session: AsyncSession, customer_id: int, channel: str, thread_key: str
+) -> Ticket | None:
+    result = await session.execute(
+        sa.select(Ticket)
+        .where(
+            Ticket.customer_id == customer_id,
+            Ticket.channel == channel,
+            Ticket.thread_key == thread_key,
+            Ticket.status == TicketStatus.closed,
+        )
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def queue_by_name(session: AsyncSession, name: str) -> Queue | None:
+    result = await session.execute(sa.select(Queue).where(Queue.name == name))
+    return result.scalar_one_or_none()
+
+
+async def ensure_queue(session: AsyncSession, name: str, description: str | None = None) -> Queue:
+    """Get or create a queue by name (safe against a concurrent create)."""
+    queue = await queue_by_name(session, name)
+    if queue is not None:
+        return queue
+    await lock_key(session, "queue", name)
+    queue = await queue_by_name(session, name)
+    if queue is None:
+        queue = Queue(name=name, description=description)
+        session.add(queue)
+        await session.flush()
+    return queue
+
+
+async def default_queue(session: AsyncSession) -> Queue:
+    return await ensure_queue(session, DEFAULT_QUEUE, "Everything no routing rule claims")
+
+
+def audit(
+    session: AsyncSession,
+    action: str,
+    *,
+    ticket_id: int | None,
+    actor_type: ActorType = ActorType.system,
+    actor_agent_id: int | None = None,
+    **data: Any,
+) -> AuditEvent:
+    """Add one audit event to the session (written at the next flush)."""
+    event = AuditEvent(
+        ticket_id=ticket_id,
+        actor_type=actor_type,
+        actor_agent_id=actor_agent_id,
+        action=action,
+        data={k: v for k, v in data.items() if v is not None},
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,131 @@
+"""Shared fixtures: a fresh, migrated database per backend per run.
+
+Every storage test runs on SQLite and PostgreSQL (`backend` parameter). The PostgreSQL
+database is created by this run, migrated with Alembic and dropped at the end. Where no
+PostgreSQL answers, those tests skip with the reason, except under CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from gateway import migrate
+from gateway.runtime import Runtime
+from gateway.settings import Settings
+
+PG_ADMIN_DSN = os.environ.get("PARLEY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+async def _pg_available() -> str | None:
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"PostgreSQL not reachable at {PG_ADMIN_DSN}: {exc}"
+    await conn.close()
+    return None
+
+
+def pg_url(dsn: str, database: str) -> str:
+    base = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{database}"
+
+
+async def create_pg_database() -> str:
+    """Create an empty PostgreSQL database for this run; returns its async URL."""
+    name = f"parley_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return pg_url(PG_ADMIN_DSN, name)
+
+
+async def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def tmp_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("parley")
+
+
+async def make_database(backend: str, tmp_root: Path) -> str:
+    """A new migrated database of the given backend (skips PostgreSQL when absent)."""
+    if backend == "postgresql":
+        reason = await _pg_available()
+        if reason:
+            if os.environ.get("CI"):
+                pytest.fail(f"{reason} (CI must run the PostgreSQL tests)")
+            pytest.skip(reason)
+        url = await create_pg_database()
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_root / f'{uuid.uuid4().hex[:8]}.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_root: Path) -> AsyncIterator[str]:
+    """A migrated database shared by the run's tests of one backend; tests use their own
+    rows (unique senders, queues) and never depend on each other's leftovers."""
+    url = await make_database(request.param, tmp_root)
+    yield url
+    if request.param == "postgresql":
+        await drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def backend(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+class IsolatedSettings(Settings):
+    """Settings from explicit values only: the host's GATEWAY_* and .env never leak in."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, *_others):  # type: ignore[no-untyped-def, override]
+        return (init_settings,)
+
+
+def make_settings(database_url: str, tmp_root: Path, **sections: dict[str, object]) -> Settings:
+    """Settings for a test: a database, a blob folder, no SMTP listener, plus `sections`
+    (for example `telegram={"token": "..."}`)."""
+    values: dict[str, object] = {
+        "database": {"url": database_url},
+        "blob": {"dir": tmp_root / "blobs"},
+        "smtp": {"port": 0},
+        "log": {"level": "WARNING", "json": True},
+    }
+    return IsolatedSettings(**(values | sections))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_root: Path) -> Settings:
+    return make_settings(database_url, tmp_root)
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    runtime = Runtime.from_settings(settings)
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+def unique() -> Iterator[str]:
+    """A short unique string for names and addresses that must not collide across tests."""
+    yield uuid.uuid4().hex[:10]
