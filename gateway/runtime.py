@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.blobs import BlobStore
 from gateway.db import create_engine, create_sessionmaker
+from gateway.notify import Notifier
 from gateway.ports import Channel, ChannelAdapter
 from gateway.settings import Settings
 from gateway.tickets.intake import DefaultQueueRouter, TicketRouter
@@ -19,6 +20,7 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     blobs: BlobStore
+    notifier: Notifier
     router: TicketRouter = field(default_factory=DefaultQueueRouter)
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
 
@@ -34,7 +36,9 @@ class Runtime:
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             blobs=BlobStore(settings.blob.dir),
+            notifier=Notifier(settings.database.url),
         )
 
     async def close(self) -> None:
+        await self.notifier.close()
         await self.engine.dispose()
