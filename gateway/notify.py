@@ -58,7 +58,7 @@ class Notifier:
                 for item in session.info.pop(_PENDING_KEY, []):
                     self._dispatch(*item)
 
-            def after_rollback(_s: Any) -> None:
+            def after_rollback(_s: Any, _previous: Any) -> None:
                 session.info.pop(_PENDING_KEY, None)
 
             event.listen(sync_session, "after_commit", after_commit, once=True)
