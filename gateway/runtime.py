@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import gateway.models  # noqa: F401  every table registered, so foreign keys resolve
 from gateway.blobs import BlobStore
 from gateway.db import create_engine, create_sessionmaker
 from gateway.notify import Notifier
