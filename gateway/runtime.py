@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gateway.blobs import BlobStore
 from gateway.db import create_engine, create_sessionmaker
 from gateway.ports import Channel, ChannelAdapter
+from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
 from gateway.tickets.intake import DefaultQueueRouter, TicketRouter
 
@@ -34,6 +35,8 @@ class Runtime:
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             blobs=BlobStore(settings.blob.dir),
+            # The language models load on the first routed message, once per process.
+            router=RulesRouter(settings.routing),
         )
 
     async def close(self) -> None:
