@@ -143,7 +143,7 @@ _ORDER_WORDS = (
     r"bestellung|auftrag|طلب|सौदा|ऑर्डर|注文|주문|ออเดอร์|سفارش|آرڈر"
 )
 _ORDER_NAMED = re.compile(
-    rf"(?:{_ORDER_WORDS})\w*\s*(?:no\.?|number|id|#|№|:)?\s*#?(?P<ref>[A-Za-z0-9][A-Za-z0-9-]{{5,63}})",
+    rf"(?:{_ORDER_WORDS})\w*(?:\s*(?:no\.?|number|id|#|№|:))*\s*(?P<ref>[A-Za-z0-9][A-Za-z0-9-]{{5,63}})",
     re.I,
 )
 

@@ -129,8 +129,8 @@ def detector(languages: frozenset[str], *, low_accuracy: bool = False) -> Langua
 def scrub(text: str) -> str:
     """Remove what is not language: URLs, addresses, handles, hashes, ids, numbers,
     amounts and tickers. What is left is what the detector should read."""
-    text = _URL.sub(" ", text)
     text = _EMAIL.sub(" ", text)
+    text = _URL.sub(" ", text)
     text = _HANDLE.sub(" ", text)
     text = _HEX.sub(" ", text)
     text = _MIXED_ID.sub(" ", text)

@@ -256,7 +256,7 @@ CATEGORY_PHRASES: dict[str, dict[str, str]] = {
         "ja": "お金が届|入金されない|入金がない|入金されていない|支払いが届|受け取っていません",
         "ko": "돈이 안 들어|돈이 아직 안|입금이 안|입금 안 됐|돈을 못 받",
         "th": "เงินยังไม่เข้า|ยังไม่ได้รับเงิน|เงินไม่เข้า|ผู้ซื้อยังไม่โอน",
-        "tl": "wala pa yung pera|wala pa ang pera|hindi ko natanggap ang bayad|hindi pa nagbabayad",
+        "tl": "wala pa yung pera|wala pa po yung pera|wala pa po ang pera|hindi pa po pumapasok|wala pa ang pera|hindi ko natanggap ang bayad|hindi pa nagbabayad",
         "fa": "پولم نرسیده|پول نرسیده|پول را دریافت نكردم|پرداخت نرسیده|هنوز نرسیده",
         "ur": "پیسے نہیں ملے|رقم نہیں ملی|ادائیگی نہیں ملی|پیسے ابھی تك نہیں",
     },
