@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.blobs import BlobStore
 from gateway.db import create_engine, create_sessionmaker
+from gateway.notify import Notifier
 from gateway.ports import Channel, ChannelAdapter
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
@@ -20,6 +21,7 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     blobs: BlobStore
+    notifier: Notifier
     router: TicketRouter = field(default_factory=DefaultQueueRouter)
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
 
@@ -37,7 +39,9 @@ class Runtime:
             blobs=BlobStore(settings.blob.dir),
             # The language models load on the first routed message, once per process.
             router=RulesRouter(settings.routing),
+            notifier=Notifier(settings.database.url),
         )
 
     async def close(self) -> None:
+        await self.notifier.close()
         await self.engine.dispose()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from gateway import migrate
 from gateway.runtime import Runtime
@@ -97,7 +98,12 @@ class IsolatedSettings(Settings):
     """Settings from explicit values only: the host's GATEWAY_* and .env never leak in."""
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, *_others):  # type: ignore[no-untyped-def, override]
+    def settings_customise_sources(  # type: ignore[override]
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        **_: object,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
 
 
