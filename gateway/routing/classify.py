@@ -197,19 +197,22 @@ def _osa_within(a: str, b: str, limit: int) -> bool:
     return prev[-1] <= limit
 
 
-def _word_matches(stem: str, token: str) -> bool:
-    """`token` starts with `stem`, allowing one typo from 5 letters, two from 9."""
-    if token.startswith(stem):
-        return True
+def _typo_limit(stem: str) -> int:
+    """Typos forgiven in a word: none below five letters or outside Latin/Cyrillic."""
     if len(stem) < 5 or not _fuzzy_script(stem):
+        return 0
+    return 1 if len(stem) < 9 else 2
+
+
+def _near(stem: str, limit: int, token: str) -> bool:
+    """`token` starts with `stem` give or take `limit` typos (checked after startswith)."""
+    if not limit or len(token) < len(stem) - limit:
         return False
-    limit = 1 if len(stem) < 9 else 2
-    if stem[0] != token[:1] and stem[1:2] != token[1:2]:
+    if stem[0] != token[0] and stem[1] != token[1:2]:
         return False
     return any(
         _osa_within(stem, token[:length], limit)
-        for length in range(len(stem) - limit, len(stem) + limit + 1)
-        if 0 < length <= len(token)
+        for length in range(len(stem) - limit, min(len(stem) + limit, len(token)) + 1)
     )
 
 
@@ -220,6 +223,11 @@ class Phrase:
     norm: str
     words: tuple[str, ...]
     unspaced: bool
+    limits: tuple[int, ...]  # typos forgiven per word
+
+    @property
+    def fuzzy(self) -> bool:
+        return not self.unspaced and any(self.limits)
 
 
 @cache
@@ -237,8 +245,10 @@ def _compiled(table_id: str) -> tuple[tuple[str, tuple[Phrase, ...]], ...]:
             for raw in joined.split("|"):
                 norm = normalise(raw)
                 if norm:
+                    words = tuple(norm.split())
+                    limits = tuple(_typo_limit(w) for w in words)
                     items.append(
-                        Phrase(raw, lang, norm, tuple(norm.split()), any(map(_unspaced, norm)))
+                        Phrase(raw, lang, norm, words, any(map(_unspaced, norm)), limits)
                     )
         out.append((key, tuple(items)))
     if table_id == "category":
@@ -253,13 +263,19 @@ def _find(phrase_list: Iterable[Phrase], padded: str, tokens: list[str]) -> Phra
     for p in candidates:
         if (p.norm in padded) if p.unspaced else (" " + p.norm in padded):
             return p
-    fuzzy_tokens = tokens[:MAX_FUZZY_TOKENS]
+    toks = tokens[:MAX_FUZZY_TOKENS]
     for p in candidates:
-        if p.unspaced or not any(len(w) >= 5 for w in p.words):
+        if not p.fuzzy:
             continue
-        n = len(p.words)
-        for i in range(len(fuzzy_tokens) - n + 1):
-            if all(_word_matches(w, fuzzy_tokens[i + k]) for k, w in enumerate(p.words)):
+        n, first, limit = len(p.words), p.words[0], p.limits[0]
+        for i in range(len(toks) - n + 1):
+            token = toks[i]
+            if not (token.startswith(first) or _near(first, limit, token)):
+                continue
+            if all(
+                toks[i + k].startswith(w) or _near(w, p.limits[k], toks[i + k])
+                for k, w in enumerate(p.words[1:], 1)
+            ):
                 return p
     return None
 

@@ -141,14 +141,14 @@ async def test_assigned_ticket_is_not_moved(
 
 async def test_agent_set_language_wins(runtime: Runtime, sample_rules: None, unique: str) -> None:
     sender = f"u{unique}"
-    first = await send(runtime, sender, "Hola, el vendedor no libera mis USDT", 1)
+    first = await send(runtime, sender, "Hola, el vendedor todavía no me ha liberado los USDT", 1)
     assert first.language == "es"
     async with runtime.sessionmaker.begin() as session:
         customer = await session.get_one(Customer, first.customer_id)
         customer.language = "pt"
         ticket = await session.get_one(Ticket, first.id)
         ticket.status = "closed"
-    second = await send(runtime, sender, "el vendedor no libera", 2)
+    second = await send(runtime, sender, "el vendedor todavía no libera", 2)
     assert second.id != first.id
     assert second.language == "pt"
     assert await queue_name(runtime, second) == "pt"
