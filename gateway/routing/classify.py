@@ -247,9 +247,7 @@ def _compiled(table_id: str) -> tuple[tuple[str, tuple[Phrase, ...]], ...]:
                 if norm:
                     words = tuple(norm.split())
                     limits = tuple(_typo_limit(w) for w in words)
-                    items.append(
-                        Phrase(raw, lang, norm, words, any(map(_unspaced, norm)), limits)
-                    )
+                    items.append(Phrase(raw, lang, norm, words, any(map(_unspaced, norm)), limits))
         out.append((key, tuple(items)))
     if table_id == "category":
         order = {name: i for i, name in enumerate(phrases.CATEGORY_ORDER)}

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (test texts in many scripts)
 """Severity, category and stated fields on real dispute messages in many languages."""
 
 from __future__ import annotations

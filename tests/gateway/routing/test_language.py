@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (test texts in many scripts)
 """Language detection on real short text, hints, scrubbing and the Chinese scripts."""
 
 from __future__ import annotations
