@@ -16,7 +16,7 @@ from dataclasses import dataclass
 _WROTE = re.compile(
     r"^\s*(on|am|le|el|il|op|em|den|på|w dniu|dne|в|el día|il giorno)\b.{0,300}?"
     r"(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev|napisał|napsal|"
-    r"написал|написала|написал\(а\)|пишет|yazdı|kirjoitti)\s*:\s*$",
+    r"написал|написала|написал\(а\)|пишет|yazdı|kirjoitti)(\s.{0,200})?\s*:\s*$",
     re.IGNORECASE,
 )
 _WROTE_TAIL = re.compile(r"^.{0,300}\s(wrote|пишет|написал\(а\)|написал|написала)\s*:\s*$", re.I)
@@ -80,7 +80,7 @@ def _history_start(lines: list[str]) -> int:
             # Everything after a forward marker is content the customer chose to send.
             return len(lines)
         joined = stripped + " " + lines[i + 1].strip() if i + 1 < len(lines) else stripped
-        if _WROTE.match(stripped) or _CJK_WROTE.match(stripped):
+        if (_WROTE.match(stripped) or _CJK_WROTE.match(stripped)) and _quoted_after(lines, i + 1):
             return i
         if _WROTE.match(joined) and _quoted_after(lines, i + 2):
             return i
