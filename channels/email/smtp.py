@@ -18,6 +18,15 @@ from channels.email.service import EmailIntake, StorageUnavailable
 log = structlog.get_logger()
 
 
+class LenientSMTP(SMTP):
+    """aiosmtpd's protocol, accepting lines longer than RFC 5321's 1000 octets.
+
+    Broken clients do send them; refusing with a 500 would lose a customer's mail, and
+    the size limit still bounds memory."""
+
+    line_length_limit = 64 * 1024
+
+
 class SmtpHandler:
     """aiosmtpd handler: every RCPT is accepted; DATA is stored before it is answered."""
 
@@ -73,7 +82,7 @@ class SmtpListener:
         self.bound_port: int | None = None
 
     def _protocol(self) -> Any:
-        return SMTP(
+        return LenientSMTP(
             self.handler,
             data_size_limit=self.max_message_bytes,
             enable_SMTPUTF8=True,

@@ -4,6 +4,7 @@ aiosmtpd sink standing in for the outbound relay, and smtplib as the sending cli
 from __future__ import annotations
 
 import asyncio
+import re
 import smtplib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ async def smtp_send(
     """Send one mail with the stdlib SMTP client (in a thread: the server is on this loop).
     Returns the DATA reply: (code, text)."""
     data = raw.as_bytes() if isinstance(raw, EmailMessage) else raw
+    # What a sending MTA puts on the wire: CRLF line ends (smtplib leaves bytes as is).
+    data = re.sub(rb"\r?\n", b"\r\n", data)
     return await asyncio.to_thread(_send_blocking, port, data, mail_from, rcpt or [DESK])
 
 
