@@ -22,7 +22,7 @@ def header_text(msg: Message, name: str) -> str:
         text = str(value)
     except Exception:
         text = _decode_raw(repr(value))
-    return " ".join(text.replace("\x00", "").split())
+    return " ".join(clean_text(text).split())
 
 
 def header_all(msg: Message, name: str) -> list[str]:
@@ -30,8 +30,21 @@ def header_all(msg: Message, name: str) -> list[str]:
     out: list[str] = []
     for key, raw in msg.raw_items():
         if key.lower() == name.lower():
-            out.append(" ".join(_decode_raw(str(raw)).split()))
+            out.append(" ".join(clean_text(_decode_raw(str(raw))).split()))
     return out
+
+
+def clean_text(value: str) -> str:
+    """Text safe to store: undecodable 8-bit header bytes (kept by the parser as lone
+    surrogates) become UTF-8 or cp1252 characters; NULs are dropped."""
+    value = value.replace("\x00", "")
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    raw = value.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
 
 
 def _decode_raw(raw: str) -> str:

@@ -19,7 +19,7 @@ from email.utils import getaddresses
 import nh3
 from inscriptis import get_text
 
-from channels.email.headers import header_all, header_text
+from channels.email.headers import clean_text, header_all, header_text
 from channels.email.ids import message_ids_in, normalise_message_id, synthetic_id
 from channels.email.loops import BOUNCE, LoopVerdict, bounce_info, classify
 from channels.email.quotes import split_reply
@@ -253,7 +253,7 @@ def _attachment(part: EmailMessage, n: int, related: bool) -> InboundAttachment:
     )
     return InboundAttachment(
         filename=name[:255],
-        content_type=ctype,
+        content_type=clean_text(ctype),
         size=len(data),
         data=data,
         inline=inline,
@@ -297,7 +297,7 @@ def _filename(part: EmailMessage) -> str | None:
         return None
     if not name:
         return None
-    name = " ".join(str(name).replace("\x00", "").split())
+    name = " ".join(clean_text(str(name)).split())
     return name.replace("/", "_").replace("\\", "_") or None
 
 
@@ -321,7 +321,7 @@ def _sender(msg: EmailMessage, envelope_from: str | None) -> tuple[str | None, s
         for name, addr in getaddresses([raw]):
             addr = _charset_safe_lower(addr)
             if _ADDRESS.match(addr):
-                return addr, (name.strip() or None)
+                return clean_text(addr), (clean_text(name).strip() or None)
     if envelope_from:
         addr = _charset_safe_lower(envelope_from.strip("<> "))
         if _ADDRESS.match(addr):
