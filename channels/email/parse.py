@@ -72,7 +72,9 @@ def parse_mail(
     msg = parse_message(raw)
     external_id = normalise_message_id(header_text(msg, "Message-ID")) or synthetic_id(raw)
     sender, sender_name = _sender(msg, envelope_from)
-    subject = header_text(msg, "Subject") or None
+    # Cut to the columns' sizes: PostgreSQL refuses longer values, and a refusal would
+    # make the sender retry a mail we can never store.
+    subject = header_text(msg, "Subject")[:998] or None
     defects = tuple(type(d).__name__ for d in msg.defects)
 
     verdict = classify(msg, envelope_from) if detect_loops else None
@@ -321,7 +323,7 @@ def _sender(msg: EmailMessage, envelope_from: str | None) -> tuple[str | None, s
         for name, addr in getaddresses([raw]):
             addr = _charset_safe_lower(addr)
             if _ADDRESS.match(addr):
-                return clean_text(addr), (clean_text(name).strip() or None)
+                return clean_text(addr), (clean_text(name).strip()[:200] or None)
     if envelope_from:
         addr = _charset_safe_lower(envelope_from.strip("<> "))
         if _ADDRESS.match(addr):
