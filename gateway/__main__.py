@@ -127,6 +127,23 @@ async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_email_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from channels.email.service import EmailIntake
+
+    runtime = Runtime.from_settings(settings)
+    try:
+        outcome = await EmailIntake(runtime).retry_dead_letter(
+            args.id, accept_loops=args.accept_loop
+        )
+    finally:
+        await runtime.close()
+    if outcome.message_id is not None:
+        print(f"dead letter {args.id} is now message {outcome.message_id} in {outcome.ticket_ref}")
+        return 0
+    print(f"dead letter {args.id} set aside again: {outcome.reason}")
+    return 1
+
+
 def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -172,6 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang-hint", help="the channel's language hint (Telegram language_code)")
     p.add_argument("--rules", help="evaluate against this rules file instead of the database")
     p.set_defaults(func=cmd_route)
+
+    email = sub.add_parser("email", help="email channel operations").add_subparsers(
+        dest="email_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = email.add_parser(
+        "retry-dead-letter", help="run a set-aside mail through parsing and intake again"
+    )
+    p.add_argument("id", type=int, help="dead_letter id")
+    p.add_argument(
+        "--accept-loop",
+        action="store_true",
+        help="store it even if it looks like an auto-reply, bounce or bulk mail",
+    )
+    p.set_defaults(func=cmd_email_retry)
     return parser
 
 

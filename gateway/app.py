@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from channels import email as email_channel
 from gateway.agents.router import router as agents_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
@@ -25,7 +26,7 @@ log = structlog.get_logger()
 
 def install_channels(runtime: Runtime) -> list[ChannelPlugin]:
     """Build every channel against the runtime and register their delivery adapters."""
-    plugins: list[ChannelPlugin] = []
+    plugins: list[ChannelPlugin] = [email_channel.install(runtime)]
     for plugin in plugins:
         if plugin.adapter is not None:
             runtime.adapters[plugin.channel] = plugin.adapter
