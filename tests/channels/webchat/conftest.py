@@ -14,10 +14,9 @@ import uvicorn
 
 from channels.webchat import WebchatAdapter
 from gateway.app import create_app
-from gateway.db import utcnow
-from gateway.ports import Channel, OutboundMessage
+from gateway.ports import Channel
 from gateway.runtime import Runtime
-from gateway.tickets.models import ActorType, DeliveryState, Direction, Message, parse_ticket_ref
+from tests.channels.webchat.processes import agent_reply
 from tests.conftest import make_settings
 
 ORIGIN = "https://exchange.example"
@@ -32,37 +31,7 @@ class Gateway:
     adapter: WebchatAdapter
 
     async def agent_reply(self, ticket: str, text: str, *, note: bool = False) -> int:
-        """What the agent API and the outbox worker do for a reply: a message row, then
-        the channel's deliver(). A note is written and never delivered."""
-        ticket_id = parse_ticket_ref(ticket)
-        assert ticket_id is not None
-        async with self.runtime.sessionmaker.begin() as session:
-            message = Message(
-                ticket_id=ticket_id,
-                channel=str(Channel.webchat),
-                direction=Direction.note if note else Direction.outbound,
-                author_type=ActorType.agent,
-                text=text,
-                delivery_state=DeliveryState.internal if note else DeliveryState.pending,
-                created_at=utcnow(),
-            )
-            session.add(message)
-            await session.flush()
-            assert message.id is not None
-            message_id = message.id
-        if not note:
-            await self.adapter.deliver(
-                OutboundMessage(
-                    outbox_id=0,
-                    message_id=message_id,
-                    ticket_ref=ticket,
-                    channel=Channel.webchat,
-                    recipient="",
-                    text=text,
-                    idempotency_key=f"test-{message_id}",
-                )
-            )
-        return message_id
+        return await agent_reply(self.runtime, ticket, text, note=note)
 
     async def count(self, stmt: sa.Select[tuple[int]]) -> int:
         async with self.runtime.sessionmaker() as session:
