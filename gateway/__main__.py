@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from gateway import migrate, server
@@ -13,6 +14,9 @@ from gateway.agents.models import Role
 from gateway.agents.service import create_agent
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
+from gateway.routing import rules as routing_rules
+from gateway.routing.language import LanguageHints
+from gateway.routing.service import RulesRouter, load_rules
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 
@@ -55,6 +59,74 @@ async def cmd_agents_create(settings: Settings, args: argparse.Namespace) -> int
     return 0
 
 
+async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
+    path = args.file or settings.routing.rules_file
+    if path is None:
+        print("error: name a rules file (or set GATEWAY_ROUTING_RULES_FILE)", file=sys.stderr)
+        return 2
+    try:
+        source = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+        rule_set = routing_rules.parse_toml(source)
+    except (OSError, routing_rules.RulesError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return 2
+    runtime = Runtime.from_settings(settings)
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            version = await load_rules(session, rule_set)
+    finally:
+        await runtime.close()
+    print(
+        f"loaded {len(rule_set.queues)} queues and {len(rule_set.rules)} rules (version {version})"
+    )
+    return 0
+
+
+async def cmd_rules_show(settings: Settings, _args: argparse.Namespace) -> int:
+    runtime = Runtime.from_settings(settings)
+    try:
+        async with runtime.sessionmaker() as session:
+            rule_set, _ids = await RulesRouter(settings.routing).rules(session)
+    finally:
+        await runtime.close()
+    print(routing_rules.to_toml(rule_set))
+    return 0
+
+
+async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
+    router = RulesRouter(settings.routing)
+    if args.rules:
+        try:
+            source = await asyncio.to_thread(Path(args.rules).read_text, encoding="utf-8")
+            rule_set = routing_rules.parse_toml(source)
+        except (OSError, routing_rules.RulesError) as exc:
+            print(f"error: {args.rules}: {exc}", file=sys.stderr)
+            return 2
+    else:
+        runtime = Runtime.from_settings(settings)
+        try:
+            async with runtime.sessionmaker() as session:
+                rule_set, _ids = await router.rules(session)
+        finally:
+            await runtime.close()
+    outcome = router.evaluate(
+        args.text, rule_set, channel=args.channel, hints=LanguageHints(channel=args.lang_hint)
+    )
+    lang, found = outcome.language, outcome.classification
+    print(f"language:  {lang.code} (confidence {lang.confidence:.2f})")
+    print(f"severity:  {found.severity}")
+    print(f"category:  {found.category}")
+    print(f"order_ref: {found.order_ref or '-'}")
+    amount = f"{found.amount} {found.currency}" if found.amount is not None else "-"
+    print(f"amount:    {amount}")
+    print(f"queue:     {outcome.decision.queue}")
+    print(f"rule:      {outcome.decision.rule or '(default queue)'}")
+    print("reasons:")
+    for reason in (*lang.reasons, *found.reasons, outcome.decision.reason):
+        print(f"  - {reason}")
+    return 0
+
+
 def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -84,6 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queues", default="general", help="queues the agent works, e.g. general,ru")
     p.add_argument("--capacity", type=int, default=10, help="most tickets held at once")
     p.set_defaults(func=cmd_agents_create)
+
+    rules = sub.add_parser("rules", help="queues and routing rules").add_subparsers(
+        dest="rules_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = rules.add_parser("load", help="replace the routing rules with a TOML file's")
+    p.add_argument("file", nargs="?", help="rules file (default: GATEWAY_ROUTING_RULES_FILE)")
+    p.set_defaults(func=cmd_rules_load)
+    p = rules.add_parser("show", help="print the stored queues and rules as TOML")
+    p.set_defaults(func=cmd_rules_show)
+
+    p = sub.add_parser("route", help="show what routing decides for a message, and why")
+    p.add_argument("text", help="the message text")
+    p.add_argument("--channel", choices=["email", "telegram", "webchat"], default="email")
+    p.add_argument("--lang-hint", help="the channel's language hint (Telegram language_code)")
+    p.add_argument("--rules", help="evaluate against this rules file instead of the database")
+    p.set_defaults(func=cmd_route)
     return parser
 
 

@@ -31,7 +31,8 @@ log = structlog.get_logger()
 # The topics in use. PostgreSQL channel names are identifiers: keep them fixed.
 TICKETS = "parley_tickets"  # payload: queue id of a ticket that became claimable
 WEBCHAT = "parley_webchat"  # payload: channel identity id with a new outbound message
-TOPICS = (TICKETS, WEBCHAT)
+OUTBOX = "parley_outbox"  # payload: outbox id of a reply ready to deliver
+TOPICS = (TICKETS, WEBCHAT, OUTBOX)
 
 _PENDING_KEY = "parley_pending_notifications"
 

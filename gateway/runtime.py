@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import gateway.models  # noqa: F401  every table registered, so foreign keys resolve
 from gateway.blobs import BlobStore
 from gateway.db import create_engine, create_sessionmaker
 from gateway.notify import Notifier
 from gateway.ports import Channel, ChannelAdapter
+from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
 from gateway.tickets.intake import DefaultQueueRouter, TicketRouter
 
@@ -36,6 +38,8 @@ class Runtime:
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             blobs=BlobStore(settings.blob.dir),
+            # The language models load on the first routed message, once per process.
+            router=RulesRouter(settings.routing),
             notifier=Notifier(settings.database.url),
         )
 

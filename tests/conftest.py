@@ -15,9 +15,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from fastapi import FastAPI
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from gateway import migrate
+from gateway.app import create_app
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 
@@ -135,3 +137,9 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 def unique() -> Iterator[str]:
     """A short unique string for names and addresses that must not collide across tests."""
     yield uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def app(runtime: Runtime) -> FastAPI:
+    """The HTTP app on the shared test runtime, without channels (core routes only)."""
+    return create_app(runtime.settings, runtime, plugins=[])
