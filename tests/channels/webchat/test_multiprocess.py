@@ -13,6 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from gateway import migrate
+from gateway.agents.service import create_agent
 from gateway.runtime import Runtime
 from tests.channels.webchat.conftest import ORIGIN, free_socket
 from tests.channels.webchat.processes import GatewayProcess, agent_reply, origins
@@ -91,3 +92,35 @@ async def test_reply_made_elsewhere_reaches_the_socket(
             "author": "agent",
             "text": "Seller contacted.",
         }
+
+
+async def test_agent_answers_over_the_api_of_the_other_process(
+    two_gateways: tuple[GatewayProcess, GatewayProcess, str], tmp_path: Path
+) -> None:
+    """Customer writes on one, the agent replies over HTTP on the other, the outbox
+    delivers, the customer receives it live and their answer lands on the same ticket."""
+    one, two, url = two_gateways
+    runtime = Runtime.from_settings(make_settings(url, tmp_path))
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            _, agent_token = await create_agent(session, name="e2e-agent", queues=["general"])
+    finally:
+        await runtime.close()
+    async with httpx.AsyncClient() as client:
+        session = (await client.post(f"{one.url}/channels/webchat/sessions", json={})).json()
+        ws_url = f"ws://127.0.0.1:{one.port}/channels/webchat/ws?token={session['token']}"
+        async with connect(ws_url, origin=ORIGIN) as ws:  # type: ignore[arg-type]
+            assert (await recv(ws))["type"] == "ready"
+            await ws.send(json.dumps({"type": "message", "client_id": "q1", "text": "help"}))
+            ack = await recv(ws)
+            reply = await client.post(
+                f"{two.url}/api/v1/tickets/{ack['ticket']}/replies",
+                json={"text": "Hello, I am on it."},
+                headers={"Authorization": f"Bearer {agent_token}"},
+            )
+            assert reply.status_code == 201, reply.text
+            frame = await recv(ws)
+            assert frame["author"] == "agent" and frame["text"] == "Hello, I am on it."
+            await ws.send(json.dumps({"type": "message", "client_id": "q2", "text": "thanks"}))
+            answer = await recv(ws)
+            assert answer["type"] == "ack" and answer["ticket"] == ack["ticket"]
