@@ -72,6 +72,9 @@ class TelegramSettings(BaseModel):
 
 
 class WebchatSettings(BaseModel):
+    """The widget's channel. `allowed_origins`: pages that may embed the widget; empty
+    means the gateway's own origin only, `["*"]` means any origin."""
+
     secret: SecretStr | None = None
     identity_secret: SecretStr | None = None
     require_identity: bool = False
@@ -79,6 +82,8 @@ class WebchatSettings(BaseModel):
     session_ttl_seconds: int = 7 * 24 * 3600
     max_message_chars: int = 4000
     messages_per_minute: int = 30
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_attachments_per_message: int = 5
 
 
 class BlobSettings(BaseModel):
