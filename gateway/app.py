@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -73,6 +77,16 @@ def create_app(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
 
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # api.md: every error is {"detail": "<text>"}; the field-level list rides along.
+        errors = jsonable_encoder(exc.errors(), exclude={"input", "ctx", "url"})
+        return JSONResponse(
+            {"detail": describe_validation(errors), "errors": errors}, status_code=422
+        )
+
+    app.openapi = lambda: _openapi_with_error_body(app)  # type: ignore[method-assign]
+
     @app.get("/healthz", tags=["ops"])
     async def healthz(runtime: RuntimeDep) -> JSONResponse:
         """200 when the database answers, 503 otherwise."""
@@ -90,3 +104,40 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def describe_validation(errors: list[dict[str, Any]]) -> str:
+    """One readable line per problem: `body.text: String should have at least 1 character`."""
+    parts = []
+    for error in errors[:10]:
+        where = ".".join(str(p) for p in error.get("loc", ())) or "request"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _openapi_with_error_body(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with its 422 body described as the one we send."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "HTTPValidationError" in components:
+            components["HTTPValidationError"] = ERROR_BODY_SCHEMA
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+ERROR_BODY_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong, for a person"},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "Field-level problems of a validation error",
+        },
+    },
+}
