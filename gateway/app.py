@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from channels import telegram as telegram_channel
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
 from gateway.ports import ChannelPlugin
@@ -22,7 +23,9 @@ log = structlog.get_logger()
 
 def install_channels(runtime: Runtime) -> list[ChannelPlugin]:
     """Build every channel against the runtime and register their delivery adapters."""
-    plugins: list[ChannelPlugin] = []
+    plugins: list[ChannelPlugin] = [
+        telegram_channel.install(runtime),
+    ]
     for plugin in plugins:
         if plugin.adapter is not None:
             runtime.adapters[plugin.channel] = plugin.adapter
