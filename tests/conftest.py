@@ -97,7 +97,7 @@ class IsolatedSettings(Settings):
     """Settings from explicit values only: the host's GATEWAY_* and .env never leak in."""
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, *_others):  # type: ignore[no-untyped-def, override]
+    def settings_customise_sources(cls, settings_cls, init_settings, *_others, **_named):  # type: ignore[no-untyped-def, override]
         return (init_settings,)
 
 
