@@ -182,4 +182,4 @@ def _placeholder(message: Message) -> str | None:
 
 def _kinds(message: Message) -> list[str]:
     skip = {"message_id", "from", "chat", "date", "edit_date", "entities", "sender_chat"}
-    return [key for key in message.to_dict() if key not in skip]
+    return [key for key, value in message.to_dict().items() if value and key not in skip]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Header, Request
 from pydantic import BaseModel
-from telegram import Update
+from telegram import Bot, Update
 
 from channels.telegram.files import AttachmentFetcher
 from channels.telegram.service import handle_update, set_aside
@@ -84,7 +84,7 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             raise InvalidUpdate("body is not a Telegram Update (no integer update_id)")
         try:
-            update = Update.de_json(data, fetcher.bot)
+            update = parse_update(data, fetcher.bot)
         except Exception as exc:  # any parser failure: keep the raw update for an operator
             await set_aside(runtime, body, reason="unparseable", error=repr(exc))
             return WebhookAck(outcome="set_aside")
@@ -100,6 +100,42 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
         return WebhookAck(outcome=handled.outcome, ticket=handled.ticket_ref)
 
     return router
+
+
+# What a message needs to reach an agent when the rest of it cannot be parsed.
+CORE_MESSAGE_FIELDS = ("message_id", "from", "chat", "date", "edit_date", "text", "caption")
+
+
+def parse_update(data: dict[str, Any], bot: Bot) -> Update:
+    """The Update, parsed by python-telegram-bot. Payloads older or newer than the library
+    (users without `is_bot`, media without `file_unique_id`) keep at least their message's
+    text, so a customer's words are never dropped for a field we do not use."""
+    try:
+        return Update.de_json(data, bot)
+    except (TypeError, ValueError, KeyError) as first_error:
+        data = _with_is_bot(data)
+        try:
+            return Update.de_json(data, bot)
+        except (TypeError, ValueError, KeyError):
+            pass
+        for kind in ("message", "edited_message"):
+            message = data.get(kind)
+            if isinstance(message, dict):
+                core = {k: v for k, v in message.items() if k in CORE_MESSAGE_FIELDS}
+                log.warning("telegram.update_partly_parsed", error=repr(first_error))
+                return Update.de_json({"update_id": data["update_id"], kind: core}, bot)
+        raise
+
+
+def _with_is_bot(value: Any) -> Any:
+    if isinstance(value, dict):
+        fixed = {key: _with_is_bot(item) for key, item in value.items()}
+        if "id" in fixed and "first_name" in fixed and "type" not in fixed:
+            fixed.setdefault("is_bot", False)
+        return fixed
+    if isinstance(value, list):
+        return [_with_is_bot(item) for item in value]
+    return value
 
 
 def _client(request: Request) -> str | None:
