@@ -44,6 +44,7 @@ class Failure:
     retry_after: int | None = None
     chat_id: str | None = None
     description: str | None = None
+    skip: int = 0  # matching calls let through before failing
 
 
 class BotApiServer:
@@ -82,9 +83,13 @@ class BotApiServer:
         retry_after: int | None = None,
         chat_id: str | None = None,
         description: str | None = None,
+        skip: int = 0,
     ) -> None:
-        """The next `times` calls of `method` (to `chat_id`, if given) fail with `status`."""
-        self.failures.append(Failure(method, status, times, retry_after, chat_id, description))
+        """After `skip` calls, the next `times` calls of `method` (to `chat_id`, if given)
+        fail with `status`."""
+        self.failures.append(
+            Failure(method, status, times, retry_after, chat_id, description, skip)
+        )
 
     def add_file(self, file_id: str, data: bytes, *, reported_size: int | None = None) -> None:
         """Serve `data` for getFile(file_id); `reported_size` overrides the announced size."""
@@ -157,6 +162,9 @@ class BotApiServer:
         for failure in self.failures:
             if failure.method == call.method and failure.times > 0:
                 if failure.chat_id is None or failure.chat_id == call.chat_id:
+                    if failure.skip > 0:
+                        failure.skip -= 1
+                        continue
                     failure.times -= 1
                     return failure
         return None
@@ -235,14 +243,16 @@ async def _params(request: Request) -> tuple[dict[str, Any], dict[str, bytes]]:
     params: dict[str, Any] = {}
     files: dict[str, bytes] = {}
     if request.method == "GET":
-        items = list(request.query_params.multi_items())
+        items: list[tuple[str, Any]] = list(request.query_params.multi_items())
     else:
-        form = await request.form()
-        items = list(form.multi_items())
+        async with request.form() as form:  # closes the uploads' temporary files
+            items = []
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    files[key] = await value.read()
+                else:
+                    items.append((key, value))
     for key, value in items:
-        if isinstance(value, UploadFile):
-            files[key] = await value.read()
-            continue
         if key in STRING_PARAMS:
             params[key] = value
             continue
