@@ -28,7 +28,7 @@ log = structlog.get_logger()
 GLOBAL_KEY = "telegram.rate.global"
 CHAT_KEY = "telegram.rate.chat:"
 # Added to each interval: room for sleep overshoot and HTTP latency differences.
-GUARD_SECONDS = 0.1
+GUARD_SECONDS = 0.2
 MAX_LATENESS = 0.05
 
 
@@ -49,24 +49,22 @@ class SendLimiter:
     async def acquire(self, chat_id: str) -> None:
         """Return when a message to `chat_id` may be sent now."""
         loop = asyncio.get_running_loop()
-        waited = 0.0
+        started = loop.time()
         while True:
-            started = loop.time()
-            slot, now = await self.reserve(chat_id)
+            slot, now, local_now = await self.reserve(chat_id)
             delay = max(0.0, slot - now)
-            await asyncio.sleep(delay)
-            waited += loop.time() - started
-            if loop.time() - started - delay <= MAX_LATENESS:
-                metrics.send_wait_seconds.observe(waited)
+            await asyncio.sleep(max(0.0, delay - (loop.time() - local_now)))
+            if loop.time() - local_now - delay <= MAX_LATENESS:
+                metrics.send_wait_seconds.observe(loop.time() - started)
                 return
             metrics.slots_missed.inc()
             log.debug("telegram.send_slot_missed", chat=chat_id)
 
-    async def reserve(self, chat_id: str) -> tuple[float, float]:
-        """Book the next free slot for `chat_id`: (slot, now), both database epoch seconds."""
+    async def reserve(self, chat_id: str) -> tuple[float, float, float]:
+        """Book the next free slot for `chat_id`: (slot, now) in database epoch seconds,
+        and this loop's clock at `now`."""
         chat_key = CHAT_KEY + chat_id
         async with self.sessionmaker.begin() as session:
-            now = await _db_now(session)
             await _ensure_rows(session, [chat_key, GLOBAL_KEY])
             rows = await session.execute(
                 sa.select(SystemState.key, SystemState.value)
@@ -75,10 +73,13 @@ class SendLimiter:
                 .with_for_update()
             )
             free = {key: float(value) for key, value in rows.all()}
+            # Read the clock only once the locks are ours: waiting for them is not lateness.
+            now = await _db_now(session)
+            local_now = asyncio.get_running_loop().time()
             slot = max(now, free[chat_key], free[GLOBAL_KEY])
             await _set(session, chat_key, slot + self.chat_interval)
             await _set(session, GLOBAL_KEY, slot + self.global_interval)
-        return slot, now
+        return slot, now, local_now
 
     async def hold_chat(self, chat_id: str, seconds: float) -> None:
         """Keep every process off this chat for `seconds` (Telegram's retry_after)."""

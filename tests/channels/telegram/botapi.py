@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,7 @@ class BotApiServer:
         self.file_size_limit = file_size_limit
         self._message_ids = itertools.count(1000)
         self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
         self.port = 0
 
     @property
@@ -114,18 +115,21 @@ class BotApiServer:
         )
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        self._task = asyncio.create_task(self._server.serve())
+        # Its own thread and loop, like the real Telegram on another machine: arrival
+        # times are not skewed by the client's busy event loop.
+        self._thread = threading.Thread(target=asyncio.run, args=(self._server.serve(),))
+        self._thread.start()
         while not self._server.started:
-            if self._task.done():
-                self._task.result()
+            if not self._thread.is_alive():
+                raise RuntimeError("Bot API double failed to start")
             await asyncio.sleep(0.01)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
-        assert self._server is not None and self._task is not None
+        assert self._server is not None and self._thread is not None
         self._server.should_exit = True
-        await self._task
+        await asyncio.to_thread(self._thread.join)
 
     # -- HTTP ------------------------------------------------------------------------
 
