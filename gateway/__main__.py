@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from channels.telegram import cli as telegram_cli
@@ -14,6 +15,9 @@ from gateway.agents.models import Role
 from gateway.agents.service import create_agent
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
+from gateway.routing import rules as routing_rules
+from gateway.routing.language import LanguageHints
+from gateway.routing.service import RulesRouter, load_rules
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 
@@ -62,6 +66,91 @@ async def cmd_telegram_set_webhook(settings: Settings, args: argparse.Namespace)
     return 0
 
 
+async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
+    path = args.file or settings.routing.rules_file
+    if path is None:
+        print("error: name a rules file (or set GATEWAY_ROUTING_RULES_FILE)", file=sys.stderr)
+        return 2
+    try:
+        source = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+        rule_set = routing_rules.parse_toml(source)
+    except (OSError, routing_rules.RulesError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return 2
+    runtime = Runtime.from_settings(settings)
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            version = await load_rules(session, rule_set)
+    finally:
+        await runtime.close()
+    print(
+        f"loaded {len(rule_set.queues)} queues and {len(rule_set.rules)} rules (version {version})"
+    )
+    return 0
+
+
+async def cmd_rules_show(settings: Settings, _args: argparse.Namespace) -> int:
+    runtime = Runtime.from_settings(settings)
+    try:
+        async with runtime.sessionmaker() as session:
+            rule_set, _ids = await RulesRouter(settings.routing).rules(session)
+    finally:
+        await runtime.close()
+    print(routing_rules.to_toml(rule_set))
+    return 0
+
+
+async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
+    router = RulesRouter(settings.routing)
+    if args.rules:
+        try:
+            source = await asyncio.to_thread(Path(args.rules).read_text, encoding="utf-8")
+            rule_set = routing_rules.parse_toml(source)
+        except (OSError, routing_rules.RulesError) as exc:
+            print(f"error: {args.rules}: {exc}", file=sys.stderr)
+            return 2
+    else:
+        runtime = Runtime.from_settings(settings)
+        try:
+            async with runtime.sessionmaker() as session:
+                rule_set, _ids = await router.rules(session)
+        finally:
+            await runtime.close()
+    outcome = router.evaluate(
+        args.text, rule_set, channel=args.channel, hints=LanguageHints(channel=args.lang_hint)
+    )
+    lang, found = outcome.language, outcome.classification
+    print(f"language:  {lang.code} (confidence {lang.confidence:.2f})")
+    print(f"severity:  {found.severity}")
+    print(f"category:  {found.category}")
+    print(f"order_ref: {found.order_ref or '-'}")
+    amount = f"{found.amount} {found.currency}" if found.amount is not None else "-"
+    print(f"amount:    {amount}")
+    print(f"queue:     {outcome.decision.queue}")
+    print(f"rule:      {outcome.decision.rule or '(default queue)'}")
+    print("reasons:")
+    for reason in (*lang.reasons, *found.reasons, outcome.decision.reason):
+        print(f"  - {reason}")
+    return 0
+
+
+async def cmd_email_retry(settings: Settings, args: argparse.Namespace) -> int:
+    from channels.email.service import EmailIntake
+
+    runtime = Runtime.from_settings(settings)
+    try:
+        outcome = await EmailIntake(runtime).retry_dead_letter(
+            args.id, accept_loops=args.accept_loop
+        )
+    finally:
+        await runtime.close()
+    if outcome.message_id is not None:
+        print(f"dead letter {args.id} is now message {outcome.message_id} in {outcome.ticket_ref}")
+        return 0
+    print(f"dead letter {args.id} set aside again: {outcome.reason}")
+    return 1
+
+
 def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -101,6 +190,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("url", help="public HTTPS URL of /channels/telegram/webhook")
     p.set_defaults(func=cmd_telegram_set_webhook)
+    rules = sub.add_parser("rules", help="queues and routing rules").add_subparsers(
+        dest="rules_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = rules.add_parser("load", help="replace the routing rules with a TOML file's")
+    p.add_argument("file", nargs="?", help="rules file (default: GATEWAY_ROUTING_RULES_FILE)")
+    p.set_defaults(func=cmd_rules_load)
+    p = rules.add_parser("show", help="print the stored queues and rules as TOML")
+    p.set_defaults(func=cmd_rules_show)
+
+    p = sub.add_parser("route", help="show what routing decides for a message, and why")
+    p.add_argument("text", help="the message text")
+    p.add_argument("--channel", choices=["email", "telegram", "webchat"], default="email")
+    p.add_argument("--lang-hint", help="the channel's language hint (Telegram language_code)")
+    p.add_argument("--rules", help="evaluate against this rules file instead of the database")
+    p.set_defaults(func=cmd_route)
+
+    email = sub.add_parser("email", help="email channel operations").add_subparsers(
+        dest="email_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = email.add_parser(
+        "retry-dead-letter", help="run a set-aside mail through parsing and intake again"
+    )
+    p.add_argument("id", type=int, help="dead_letter id")
+    p.add_argument(
+        "--accept-loop",
+        action="store_true",
+        help="store it even if it looks like an auto-reply, bounce or bulk mail",
+    )
+    p.set_defaults(func=cmd_email_retry)
     return parser
 
 

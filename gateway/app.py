@@ -11,12 +11,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from channels import email as email_channel
 from channels import telegram as telegram_channel
+from channels import webchat as webchat_channel
+from gateway.agents.router import router as agents_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
 from gateway.ports import ChannelPlugin
+from gateway.queues.router import router as queues_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from gateway.tickets.router import router as tickets_router
 
 log = structlog.get_logger()
 
@@ -24,7 +29,9 @@ log = structlog.get_logger()
 def install_channels(runtime: Runtime) -> list[ChannelPlugin]:
     """Build every channel against the runtime and register their delivery adapters."""
     plugins: list[ChannelPlugin] = [
+        email_channel.install(runtime),
         telegram_channel.install(runtime),
+        webchat_channel.install(runtime),
     ]
     for plugin in plugins:
         if plugin.adapter is not None:
@@ -56,13 +63,17 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = own_runtime
+    for api in (agents_router, queues_router, tickets_router):
+        app.include_router(api)
     for plugin in plugins:
         if plugin.router is not None:
             app.include_router(plugin.router)
 
     @app.exception_handler(GatewayError)
     async def gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(runtime: RuntimeDep) -> JSONResponse:

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 class GatewayError(Exception):
     status_code = 400
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str):
         super().__init__(detail)
         self.detail = detail
 
 
-class InvalidInbound(GatewayError):
-    """An inbound message that cannot be stored as it is (no sender, too large, ...)."""
+class InvalidRequest(GatewayError):
+    """Input that cannot be accepted as it is; the detail says what to change."""
 
     status_code = 422
+
+
+class InvalidInbound(InvalidRequest):
+    """An inbound message that cannot be stored as it is (no sender, too large, ...)."""
 
 
 class NotFound(GatewayError):
@@ -31,3 +36,12 @@ class Conflict(GatewayError):
 
 class Unauthorized(GatewayError):
     status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class AtCapacity(Conflict):
+    """The agent already holds as many tickets as their capacity allows."""
+
+
+class TicketClosed(Conflict):
+    pass

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+import gateway.models  # noqa: F401  every table registered, so foreign keys resolve
 from gateway.blobs import BlobStore
 from gateway.db import create_engine, create_sessionmaker
+from gateway.notify import Notifier
 from gateway.ports import Channel, ChannelAdapter
+from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
 from gateway.tickets.intake import DefaultQueueRouter, TicketRouter
 
@@ -19,6 +22,7 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     blobs: BlobStore
+    notifier: Notifier
     router: TicketRouter = field(default_factory=DefaultQueueRouter)
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
 
@@ -34,7 +38,11 @@ class Runtime:
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             blobs=BlobStore(settings.blob.dir),
+            # The language models load on the first routed message, once per process.
+            router=RulesRouter(settings.routing),
+            notifier=Notifier(settings.database.url),
         )
 
     async def close(self) -> None:
+        await self.notifier.close()
         await self.engine.dispose()

@@ -10,7 +10,9 @@ import uvicorn
 
 from gateway import migrate
 from gateway.app import create_app, install_channels
+from gateway.outbox.worker import DeliveryWorker
 from gateway.ports import BackgroundService
+from gateway.queues.sweeper import LeaseSweeper
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 
@@ -59,7 +61,7 @@ async def run(settings: Settings, *, http: bool = True) -> None:
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:
     """The core's own workers (delivery, lease expiry), beside the channels' services."""
-    return []
+    return [DeliveryWorker(runtime), LeaseSweeper(runtime)]
 
 
 async def _supervise(service: BackgroundService, stop: asyncio.Event) -> None:

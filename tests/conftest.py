@@ -15,8 +15,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from fastapi import FastAPI
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from gateway import migrate
+from gateway.app import create_app
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 
@@ -97,7 +100,12 @@ class IsolatedSettings(Settings):
     """Settings from explicit values only: the host's GATEWAY_* and .env never leak in."""
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, *_others, **_named):  # type: ignore[no-untyped-def, override]
+    def settings_customise_sources(  # type: ignore[override]
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        **_: object,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
 
 
@@ -129,3 +137,9 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 def unique() -> Iterator[str]:
     """A short unique string for names and addresses that must not collide across tests."""
     yield uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def app(runtime: Runtime) -> FastAPI:
+    """The HTTP app on the shared test runtime, without channels (core routes only)."""
+    return create_app(runtime.settings, runtime, plugins=[])

@@ -52,11 +52,17 @@ async def create_agent(
     )
     session.add(agent)
     await session.flush()
+    await set_queues(session, agent, queues)
+    return agent, token
+
+
+async def set_queues(session: AsyncSession, agent: Agent, queues: Sequence[str]) -> None:
+    """Make the agent a member of exactly these queues (created when missing). Flushes."""
+    await session.execute(sa.delete(QueueMembership).where(QueueMembership.agent_id == agent.id))
     for queue_name in dict.fromkeys(q.strip() for q in queues if q.strip()):
         queue = await tickets_repo.ensure_queue(session, queue_name)
         session.add(QueueMembership(agent_id=agent.id, queue_id=queue.id))  # type: ignore[arg-type]
     await session.flush()
-    return agent, token
 
 
 async def agent_by_token(session: AsyncSession, token: str) -> Agent | None:

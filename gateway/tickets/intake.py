@@ -9,10 +9,11 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import metrics
+from gateway import metrics, notify
 from gateway.blobs import BlobStore
 from gateway.db import utcnow
 from gateway.errors import InvalidInbound
+from gateway.notify import Notifier
 from gateway.ports import InboundMessage
 from gateway.settings import IngestSettings
 from gateway.tickets import repository as repo
@@ -33,6 +34,9 @@ from gateway.tickets.models import (
 from gateway.tickets.sla import apply_sla
 
 log = structlog.get_logger()
+
+# Statuses an agent can claim a ticket in (pending_customer waits on the customer).
+CLAIMABLE = (TicketStatus.new, TicketStatus.open, TicketStatus.escalated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,7 @@ async def ingest(
     limits: IngestSettings,
     router: TicketRouter | None = None,
     blobs: BlobStore | None = None,
+    notifier: Notifier | None = None,
 ) -> IngestResult:
     """Record one inbound message exactly once and thread it onto the right ticket.
 
@@ -169,6 +174,8 @@ async def ingest(
         channel=channel,
     )
     await session.flush()
+    if notifier is not None and ticket.assignee_id is None and ticket.status in CLAIMABLE:
+        await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
     metrics.messages_ingested.labels(channel).inc()
     metrics.ingest_seconds.labels(channel).observe(time.perf_counter() - started)

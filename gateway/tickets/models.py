@@ -159,6 +159,9 @@ class Ticket(SQLModel, table=True):
     queue_id: int = Field(foreign_key="queue.id", index=True)
     assignee_id: int | None = Field(default=None, foreign_key="agent.id", index=True)
     assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Last time the assignee acted on the ticket; a claim untouched past the lease while
+    # the customer still waits for a first answer goes back to the queue.
+    agent_touched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalation_level: int = 0
     routing_reasons: list[str] = Field(default_factory=list, sa_type=JSONType, nullable=False)
     # Raised for a supervisor: a reply that could not be delivered, a blocked customer.

@@ -158,6 +158,7 @@ def upgrade() -> None:
         sa.Column("queue_id", sa.Integer(), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("assigned_at", gateway.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("agent_touched_at", gateway.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("escalation_level", sa.Integer(), nullable=False),
         sa.Column(
             "routing_reasons",

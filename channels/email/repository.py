@@ -1,0 +1,123 @@
+"""All SQL of the email channel. Functions flush; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.db import utcnow
+from gateway.outbox.models import Outbox, OutboxState
+from gateway.ports import Channel
+from gateway.system.models import SystemState
+from gateway.tickets import repository as tickets_repo
+from gateway.tickets.models import DeadLetter, DeliveryState, Direction, Message, Ticket
+
+EMAIL = str(Channel.email)
+
+
+async def outbound_external_ids(session: AsyncSession, ids: Sequence[str]) -> list[str]:
+    """External ids of our email replies known under any of `ids` (stored id or the
+    Message-ID the relay accepted), so a customer's References always find them."""
+    if not ids:
+        return []
+    result = await session.execute(
+        sa.select(Message.external_id).where(
+            Message.channel == EMAIL,
+            Message.direction == Direction.outbound,
+            sa.or_(Message.external_id.in_(list(ids)), Message.provider_id.in_(list(ids))),
+        )
+    )
+    return [eid for eid in result.scalars() if eid]
+
+
+async def mark_bounced(session: AsyncSession, ids: Sequence[str], detail: str) -> list[int]:
+    """Mark our replies named by `ids` as failed, fail their outbox rows and flag their
+    tickets for a supervisor. Returns the message ids marked."""
+    if not ids:
+        return []
+    result = await session.execute(
+        sa.select(Message).where(
+            Message.channel == EMAIL,
+            Message.direction == Direction.outbound,
+            sa.or_(Message.external_id.in_(list(ids)), Message.provider_id.in_(list(ids))),
+        )
+    )
+    marked: list[int] = []
+    for message in result.scalars():
+        assert message.id is not None
+        message.delivery_state = DeliveryState.failed
+        await session.execute(
+            sa.update(Outbox)
+            .where(Outbox.message_id == message.id)
+            .values(state=OutboxState.failed, last_error=f"bounced: {detail}"[:2000])
+        )
+        ticket = await session.get(Ticket, message.ticket_id)
+        if ticket is not None:
+            ticket.needs_attention = True
+            ticket.attention_reason = f"email reply {message.id} bounced: {detail}"[:500]
+        tickets_repo.audit(
+            session,
+            "message.bounced",
+            ticket_id=message.ticket_id,
+            message_id=message.id,
+            detail=detail[:500],
+        )
+        marked.append(message.id)
+    await session.flush()
+    return marked
+
+
+async def set_aside(
+    session: AsyncSession,
+    *,
+    external_id: str | None,
+    reason: str,
+    error: str | None,
+    raw_blob_key: str | None,
+    sender: str | None,
+) -> DeadLetter:
+    """Record a mail set aside, once per (external id, raw bytes) however often it comes."""
+    await tickets_repo.lock_key(session, "dead_letter", EMAIL, external_id or raw_blob_key or "")
+    existing = (
+        await session.execute(
+            sa.select(DeadLetter).where(
+                DeadLetter.channel == EMAIL,
+                DeadLetter.external_id == external_id,
+                DeadLetter.raw_blob_key == raw_blob_key,
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    letter = DeadLetter(
+        channel=EMAIL,
+        external_id=external_id[:998] if external_id else None,
+        reason=reason[:32],
+        error=error,
+        raw_blob_key=raw_blob_key,
+        sender=sender[:320] if sender else None,
+    )
+    session.add(letter)
+    await session.flush()
+    return letter
+
+
+async def dead_letter(session: AsyncSession, dead_letter_id: int) -> DeadLetter | None:
+    return await session.get(DeadLetter, dead_letter_id, with_for_update=True)
+
+
+async def get_state(session: AsyncSession, key: str) -> str | None:
+    row = await session.get(SystemState, key)
+    return row.value if row is not None else None
+
+
+async def put_state(session: AsyncSession, key: str, value: str) -> None:
+    row = await session.get(SystemState, key, with_for_update=True)
+    if row is None:
+        session.add(SystemState(key=key, value=value))
+    else:
+        row.value = value
+        row.updated_at = utcnow()
+    await session.flush()

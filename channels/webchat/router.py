@@ -1,0 +1,214 @@
+"""Webchat HTTP routes, the websocket and the widget script.
+
+The widget runs on the exchange's pages, so every route here answers CORS for the
+allowed origins itself (errors included: the widget must read a 401 to renew its
+session) and refuses other origins with 403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Header, Query, Request, Response, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from channels.webchat.schemas import (
+    Ack,
+    AttachmentUploaded,
+    History,
+    MessageCreate,
+    SessionCreate,
+    SessionPublic,
+)
+from channels.webchat.service import (
+    PayloadTooLarge,
+    Visitor,
+    WebchatService,
+    origin_allowed,
+)
+from channels.webchat.socket import VisitorSocket
+from gateway import notify
+from gateway.errors import GatewayError, Unauthorized
+
+log = structlog.get_logger()
+
+WIDGET_PATH = Path(__file__).parent / "static" / "widget.js"
+MAX_LONG_POLL_SECONDS = 25
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')}" for err in exc.errors()
+    )
+
+
+def build_router(service: WebchatService) -> APIRouter:
+    allowed = service.settings.allowed_origins
+
+    class CorsRoute(APIRoute):
+        """Checks Origin, renders errors here and adds CORS headers to every answer."""
+
+        def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+            handler = super().get_route_handler()
+
+            async def route(request: Request) -> Response:
+                origin = request.headers.get("origin")
+                if not origin_allowed(origin, request.headers.get("host"), allowed):
+                    log.warning("webchat.origin_refused", origin=origin[:200] if origin else None)
+                    return JSONResponse({"detail": "origin not allowed"}, status_code=403)
+                try:
+                    response = await handler(request)
+                except GatewayError as exc:
+                    response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+                except RequestValidationError as exc:
+                    response = JSONResponse({"detail": _validation_detail(exc)}, status_code=422)
+                if origin:
+                    response.headers["Access-Control-Allow-Origin"] = origin
+                    response.headers["Vary"] = "Origin"
+                return response
+
+            return route
+
+    router = APIRouter(route_class=CorsRoute, tags=["webchat"])
+
+    async def visitor_of(authorization: str | None) -> Visitor:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("session token required: Authorization: Bearer <token>")
+        return await service.authenticate(token.strip())
+
+    @router.options("/channels/webchat/{path:path}", include_in_schema=False)
+    async def preflight(path: str) -> Response:
+        return Response(
+            status_code=204,
+            headers={
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            },
+        )
+
+    @router.post("/channels/webchat/sessions", response_model=SessionPublic)
+    async def create_session(body: SessionCreate) -> SessionPublic:
+        """A signed, expiring session token for a new visitor (401 on a forged user_hash)."""
+        return await service.create_session(body)
+
+    @router.post("/channels/webchat/messages", response_model=Ack)
+    async def post_message(
+        body: MessageCreate, authorization: Annotated[str | None, Header()] = None
+    ) -> Ack:
+        """HTTP fallback for a `message` frame: the same ack, after commit, once per client_id."""
+        visitor = await visitor_of(authorization)
+        service.check_rate(visitor)
+        return await service.post_message(visitor, body.client_id, body.text, body.attachments)
+
+    @router.get("/channels/webchat/messages", response_model=History)
+    async def get_messages(
+        after: Annotated[int, Query(ge=0)] = 0,
+        wait: Annotated[float, Query(ge=0, le=MAX_LONG_POLL_SECONDS)] = 0,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> History:
+        """The visitor's conversation after a message id; with `wait`, a long poll that
+        answers as soon as something arrives (at most `wait` seconds)."""
+        visitor = await visitor_of(authorization)
+        identity_id = await service.identity_id(visitor.visitor_id)
+        items = await service.history(identity_id, after)
+        if not items and wait > 0:
+            deadline = time.monotonic() + wait
+            async with service.runtime.notifier.subscribe(notify.WEBCHAT) as wakeups:
+                items = await service.history(identity_id, after)
+                while not items and (left := deadline - time.monotonic()) > 0:
+                    try:
+                        payload = await asyncio.wait_for(wakeups.get(), timeout=left)
+                    except TimeoutError:
+                        break
+                    if identity_id is None:
+                        identity_id = await service.identity_id(visitor.visitor_id)
+                    elif payload and payload != str(identity_id):
+                        continue
+                    items = await service.history(identity_id, after)
+        last = max([after, *(item.message_id for item in items)])
+        return History(items=items, last_message_id=last)
+
+    @router.post(
+        "/channels/webchat/attachments",
+        response_model=AttachmentUploaded,
+        status_code=201,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
+    )
+    async def upload(
+        request: Request,
+        filename: Annotated[str | None, Query(max_length=255)] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> AttachmentUploaded:
+        """Upload a screenshot (raw bytes: PNG, JPEG, WebP, GIF or PDF); the id it returns
+        goes into the next message's `attachments`."""
+        visitor = await visitor_of(authorization)
+        limit = service.settings.max_attachment_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"file is larger than {limit} bytes")
+        data = bytearray()
+        async for chunk in request.stream():
+            data.extend(chunk)
+            if len(data) > limit:
+                raise PayloadTooLarge(f"file is larger than {limit} bytes")
+        return await service.store_attachment(visitor, bytes(data), filename)
+
+    @router.get(
+        "/widget.js",
+        response_class=Response,
+        responses={200: {"content": {"text/javascript": {}}}},
+    )
+    async def widget() -> Response:
+        """The embeddable chat widget (one static script)."""
+        return Response(
+            WIDGET_PATH.read_bytes(),
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
+        )
+
+    @router.websocket("/channels/webchat/ws")
+    async def websocket(websocket: WebSocket, token: str = "", after: int = 0) -> None:
+        """Frames per api.md; token and Origin are checked before the socket is accepted."""
+        origin = websocket.headers.get("origin")
+        if not origin_allowed(origin, websocket.headers.get("host"), allowed):
+            log.warning("webchat.origin_refused", origin=origin[:200] if origin else None)
+            await _deny(websocket, 403, "origin not allowed")
+            return
+        try:
+            visitor = await service.authenticate(token)
+        except Unauthorized as exc:
+            await _deny(websocket, 401, exc.detail)
+            return
+        await websocket.accept()
+        log.info("webchat.socket_opened", visitor_id=visitor.visitor_id)
+        try:
+            await VisitorSocket(websocket, service, visitor, after).run()
+        finally:
+            log.info("webchat.socket_closed", visitor_id=visitor.visitor_id)
+
+    return router
+
+
+async def _deny(websocket: WebSocket, status: int, detail: str) -> None:
+    """Refuse the handshake with an HTTP status (or close code 4401/4403 where the server
+    cannot send an HTTP answer)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(JSONResponse({"detail": detail}, status_code=status))
+    else:
+        await websocket.close(code=4000 + status, reason=detail[:120])

@@ -1,0 +1,63 @@
+"""Request and response bodies of the webchat routes (frames are plain dicts, see api.md)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SessionCreate(BaseModel):
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=320)
+    language: str | None = Field(None, max_length=35)
+    user_id: str | None = Field(None, max_length=200)
+    user_hash: str | None = Field(None, max_length=200)
+
+
+class SessionPublic(BaseModel):
+    token: str
+    visitor_id: str
+    expires_at: int
+    verified: bool
+
+
+class MessageCreate(BaseModel):
+    client_id: str = Field(min_length=1, max_length=64)
+    text: str = ""
+    attachments: list[str] = Field(default_factory=list)
+
+
+class Ack(BaseModel):
+    type: str = "ack"
+    client_id: str
+    message_id: int
+    ticket: str
+
+
+class AttachmentMeta(BaseModel):
+    filename: str
+    content_type: str
+    size: int | None
+
+
+class MessageFrame(BaseModel):
+    """One message of the visitor's conversation, as the `message` frame carries it."""
+
+    type: str = "message"
+    message_id: int
+    author: str  # "agent" or "customer"
+    text: str
+    created_at: str
+    client_id: str | None = None
+    attachments: list[AttachmentMeta] = Field(default_factory=list)
+
+
+class History(BaseModel):
+    items: list[MessageFrame]
+    last_message_id: int
+
+
+class AttachmentUploaded(BaseModel):
+    attachment_id: str
+    filename: str
+    content_type: str
+    size: int

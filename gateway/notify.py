@@ -1,0 +1,134 @@
+"""Cross-process wake-ups: "something changed, look again", never the data itself.
+
+On PostgreSQL `publish()` runs `pg_notify` inside the caller's transaction, so the
+signal goes out at commit (and never for a rolled-back change) to every gateway process
+sharing the database; one dedicated asyncpg connection per process LISTENs and fans out
+to local subscribers. On SQLite (one process) the signal is dispatched in-process after
+commit. Payloads carry ids only; a subscriber always re-reads the database, so a lost
+or coalesced signal costs latency, never correctness (long polls also re-check on a
+timer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+import structlog
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.db import is_sqlite
+
+log = structlog.get_logger()
+
+# The topics in use. PostgreSQL channel names are identifiers: keep them fixed.
+TICKETS = "parley_tickets"  # payload: queue id of a ticket that became claimable
+WEBCHAT = "parley_webchat"  # payload: channel identity id with a new outbound message
+OUTBOX = "parley_outbox"  # payload: outbox id of a reply ready to deliver
+TOPICS = (TICKETS, WEBCHAT, OUTBOX)
+
+_PENDING_KEY = "parley_pending_notifications"
+
+
+class Notifier:
+    def __init__(self, database_url: str):
+        self._url = database_url
+        self._local = is_sqlite(database_url)
+        self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+        self._listener: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+
+    async def publish(self, session: AsyncSession, topic: str, payload: str) -> None:
+        """Signal `topic` once the session's transaction commits."""
+        if not self._local:
+            await session.execute(sa.select(sa.func.pg_notify(topic, payload)))
+            return
+        pending: list[tuple[str, str]] | None = session.info.get(_PENDING_KEY)
+        if pending is None:
+            pending = session.info[_PENDING_KEY] = []
+            sync_session = session.sync_session
+
+            def after_commit(_s: Any) -> None:
+                for item in session.info.pop(_PENDING_KEY, []):
+                    self._dispatch(*item)
+
+            def after_rollback(_s: Any, _previous: Any) -> None:
+                session.info.pop(_PENDING_KEY, None)
+
+            event.listen(sync_session, "after_commit", after_commit, once=True)
+            event.listen(sync_session, "after_soft_rollback", after_rollback, once=True)
+        pending.append((topic, payload))
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[str]]:
+        """A queue that receives the payloads of `topic` while the block runs."""
+        if topic not in TOPICS:
+            raise ValueError(f"unknown topic {topic!r}")
+        await self._ensure_listening()
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
+        self._subscribers[topic].add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers[topic].discard(queue)
+
+    def _dispatch(self, topic: str, payload: str) -> None:
+        for queue in list(self._subscribers.get(topic, ())):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(payload)
+
+    async def _ensure_listening(self) -> None:
+        if self._local:
+            return
+        if self._listener is None or self._listener.done():
+            self._connected.clear()
+            self._listener = asyncio.create_task(self._listen(), name="notify-listener")
+        # Subscribing before LISTEN is live could miss a signal; wait briefly for it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), timeout=5)
+
+    async def _listen(self) -> None:
+        dsn = make_url(self._url).set(drivername="postgresql").render_as_string(hide_password=False)
+        backoff = 0.5
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(dsn)
+                for topic in TOPICS:
+                    await conn.add_listener(topic, self._on_notify)
+                self._connected.set()
+                backoff = 0.5
+                # After a reconnect, signals may have been missed: wake everyone to look.
+                for topic in TOPICS:
+                    self._dispatch(topic, "")
+                while not conn.is_closed():
+                    await asyncio.sleep(5)
+                    await conn.execute("SELECT 1")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("notify.listener_lost", error=str(exc), retry_in=backoff)
+            finally:
+                self._connected.clear()
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10)
+
+    def _on_notify(self, _conn: Any, _pid: int, topic: str, payload: str) -> None:
+        self._dispatch(topic, payload)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None

@@ -1,0 +1,247 @@
+"""The delivery worker: replies leave the outbox through their channel's adapter.
+
+A row is leased (so one worker sends it), sent outside any transaction, and its
+outcome recorded in a second transaction. A worker killed mid-send leaves the lease to
+run out; the row is then sent again, so a reply may arrive twice only when a send was
+in flight at the kill, and is never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import metrics, notify
+from gateway.db import utcnow
+from gateway.outbox import repository as repo
+from gateway.outbox.models import DeliveryAttempt, Outbox, OutboxState
+from gateway.ports import Channel, DeliveryError, DeliveryReceipt, OutboundMessage
+from gateway.runtime import Runtime
+from gateway.tickets import repository as tickets_repo
+from gateway.tickets.models import ChannelIdentity, Customer, DeliveryState, Message, Ticket
+
+log = structlog.get_logger()
+
+
+@dataclass
+class Job:
+    outbox_id: int
+    attempt: int
+    message: OutboundMessage | None
+    refused: str | None = None  # known undeliverable before trying (blocked recipient)
+
+
+@dataclass
+class Outcome:
+    job: Job
+    started_at: datetime
+    receipt: DeliveryReceipt | None = None
+    error: DeliveryError | None = None
+
+
+def backoff_seconds(attempt: int, base: float, cap: float) -> float:
+    """Capped exponential backoff with jitter (half fixed, half random), so retries of
+    many rows after one outage spread out instead of arriving together."""
+    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class DeliveryWorker:
+    name = "delivery-worker"
+
+    def __init__(self, runtime: Runtime, worker_id: str | None = None):
+        self.runtime = runtime
+        self.settings = runtime.settings.outbox
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop`; wake on a new reply's signal or every poll interval."""
+        async with self.runtime.notifier.subscribe(notify.OUTBOX) as signals:
+            while not stop.is_set():
+                handled = await self.run_once()
+                await self._report_depth()
+                if handled >= self.settings.batch_size:
+                    continue
+                await _wait_any(stop, signals, self.settings.poll_seconds)
+
+    async def _report_depth(self) -> None:
+        async with self.runtime.sessionmaker() as session:
+            depth = await repo.pending_depth(session)
+        for channel in Channel:
+            metrics.outbox_depth.labels(str(channel)).set(depth.get(str(channel), 0))
+
+    async def run_once(self) -> int:
+        """Lease one batch, deliver it, record the outcomes; the number of rows handled."""
+        channels = [str(c) for c in self.runtime.adapters]
+        if not channels:
+            return 0
+        jobs = await self._lease(channels)
+        if not jobs:
+            return 0
+        outcomes = await asyncio.gather(*(self._deliver(job) for job in jobs))
+        await self._record(outcomes)
+        return len(jobs)
+
+    async def _lease(self, channels: list[str]) -> list[Job]:
+        now = utcnow()
+        async with self.runtime.sessionmaker.begin() as session:
+            rows = await repo.lease_due(
+                session,
+                channels=channels,
+                worker=self.worker_id,
+                now=now,
+                lease=timedelta(seconds=self.settings.lease_seconds),
+                limit=self.settings.batch_size,
+            )
+            return [await self._job(session, row) for row in rows]
+
+    async def _job(self, session: AsyncSession, row: Outbox) -> Job:
+        assert row.id is not None
+        message = await session.get_one(Message, row.message_id)
+        ticket = await session.get_one(Ticket, row.ticket_id)
+        identity = await session.get_one(ChannelIdentity, ticket.identity_id)
+        customer = await session.get_one(Customer, ticket.customer_id)
+        if identity.unreachable:
+            return Job(row.id, row.attempts, None, refused="the customer blocked this channel")
+        outbound = OutboundMessage(
+            outbox_id=row.id,
+            message_id=message.id,  # type: ignore[arg-type]
+            ticket_ref=ticket.ref,
+            channel=Channel(row.channel),
+            recipient=identity.address,
+            recipient_name=identity.display_name or customer.display_name,
+            text=message.text,
+            html=message.html,
+            idempotency_key=message.external_id or f"outbox-{row.id}",
+            subject=ticket.subject,
+            thread_ids=tuple(
+                await repo.thread_ids(session, ticket.id, row.channel, message.id)  # type: ignore[arg-type]
+            ),
+            language=ticket.language,
+        )
+        return Job(row.id, row.attempts, outbound)
+
+    async def _deliver(self, job: Job) -> Outcome:
+        outcome = Outcome(job, utcnow())
+        if job.message is None:
+            outcome.error = DeliveryError(job.refused or "undeliverable", retryable=False)
+            return outcome
+        adapter = self.runtime.adapters.get(job.message.channel)
+        if adapter is None:  # unconfigured since leasing: try again later
+            outcome.error = DeliveryError("channel not configured", retryable=True)
+            return outcome
+        try:
+            # Finish well inside the lease, or another worker may send it too.
+            async with asyncio.timeout(self.settings.lease_seconds * 0.8):
+                outcome.receipt = await adapter.deliver(job.message)
+        except DeliveryError as exc:
+            outcome.error = exc
+        except TimeoutError:
+            outcome.error = DeliveryError("delivery timed out", retryable=True)
+        except Exception as exc:  # an adapter bug or network fault: retry, never crash
+            log.exception("outbox.adapter_error", outbox_id=job.outbox_id)
+            outcome.error = DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True)
+        return outcome
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        now = utcnow()
+        async with self.runtime.sessionmaker.begin() as session:
+            for outcome in outcomes:
+                row = await session.get(Outbox, outcome.job.outbox_id, with_for_update=True)
+                if row is None:
+                    continue
+                result = self._apply(row, outcome, now)
+                session.add(
+                    DeliveryAttempt(
+                        outbox_id=row.id,  # type: ignore[arg-type]
+                        attempt=outcome.job.attempt,
+                        worker=self.worker_id,
+                        result=result,
+                        error=outcome.error.detail[:2000] if outcome.error else None,
+                        started_at=outcome.started_at,
+                        finished_at=now,
+                    )
+                )
+                message = await session.get_one(Message, row.message_id)
+                message.delivery_state = {
+                    "sent": DeliveryState.sent,
+                    "failed": DeliveryState.failed,
+                    "dead": DeliveryState.dead,
+                }.get(result, message.delivery_state)
+                if outcome.receipt and outcome.receipt.provider_id:
+                    message.provider_id = outcome.receipt.provider_id[:200]
+                if result in ("failed", "dead"):
+                    await self._flag(session, row, outcome)
+                metrics.deliveries.labels(row.channel, result).inc()
+
+    def _apply(self, row: Outbox, outcome: Outcome, now: datetime) -> str:
+        """Move the row to its next state; the attempt's result name."""
+        if row.state != OutboxState.pending or row.leased_by != self.worker_id:
+            # Our lease ran out and another worker took the row: it records its own result.
+            return "stale"
+        row.lease_until = None
+        row.leased_by = None
+        error = outcome.error
+        if error is None:
+            row.state = OutboxState.sent
+            row.sent_at = now
+            row.last_error = None
+            return "sent"
+        row.last_error = error.detail[:2000]
+        if not error.retryable:
+            row.state = OutboxState.failed
+            return "failed"
+        if row.attempts >= self.settings.max_attempts:
+            row.state = OutboxState.dead
+            return "dead"
+        delay = (
+            error.retry_after
+            if error.retry_after is not None
+            else backoff_seconds(
+                row.attempts, self.settings.backoff_base_seconds, self.settings.backoff_cap_seconds
+            )
+        )
+        row.next_attempt_at = now + timedelta(seconds=delay)
+        return "retry"
+
+    async def _flag(self, session: AsyncSession, row: Outbox, outcome: Outcome) -> None:
+        ticket = await session.get_one(Ticket, row.ticket_id)
+        detail = outcome.error.detail if outcome.error else "unknown"
+        ticket.needs_attention = True
+        ticket.attention_reason = f"reply {row.message_id} was not delivered: {detail}"[:500]
+        tickets_repo.audit(
+            session,
+            "message.delivery_failed"
+            if row.state == OutboxState.failed
+            else "message.delivery_dead",
+            ticket_id=ticket.id,
+            message_id=row.message_id,
+            attempts=row.attempts,
+            error=detail[:500],
+        )
+        log.warning(
+            "outbox.delivery_failed",
+            ticket=ticket.ref,
+            outbox_id=row.id,
+            state=row.state,
+            error=detail,
+        )
+
+
+async def _wait_any(stop: asyncio.Event, signals: asyncio.Queue[str], seconds: float) -> None:
+    stopped = asyncio.ensure_future(stop.wait())
+    signalled = asyncio.ensure_future(signals.get())
+    try:
+        await asyncio.wait(
+            {stopped, signalled}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        stopped.cancel()
+        signalled.cancel()

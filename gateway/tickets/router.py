@@ -1,0 +1,128 @@
+"""Agent routes on one ticket: read, answer, note, status, transfer, escalate, release."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gateway.agents.dependencies import CurrentAgent
+from gateway.dependencies import RuntimeDep, SessionDep
+from gateway.tickets import service
+from gateway.tickets.models import DeliveryState, Direction, Message, TicketStatus
+from gateway.tickets.schemas import (
+    EscalateBody,
+    EventList,
+    LanguageBody,
+    MessagePublic,
+    StatusBody,
+    TextBody,
+    TicketPublic,
+    TicketSummary,
+    TransferBody,
+)
+
+NOT_FOUND = {404: {"description": "No such ticket in the caller's queues"}}
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=NOT_FOUND)
+
+
+@router.get("/{ref}", response_model=TicketPublic)
+async def get_ticket(ref: str, session: SessionDep, ctx: CurrentAgent) -> TicketPublic:
+    """The ticket with its messages, private notes and attachments' metadata."""
+    ticket = await service.ticket_for(session, ctx, ref)
+    return await service.public(session, ticket)
+
+
+@router.post("/{ref}/replies", status_code=201, response_model=MessagePublic)
+async def post_reply(
+    ref: str, body: TextBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+) -> MessagePublic:
+    """Answer the customer; delivered through the ticket's channel by the outbox."""
+    ticket = await service.ticket_for(session, ctx, ref, for_update=True)
+    message = await service.reply(
+        session,
+        ctx,
+        ticket,
+        body.text,
+        max_chars=runtime.settings.ingest.max_text_chars,
+        notifier=runtime.notifier,
+    )
+    return _message(message, ctx.agent.name)
+
+
+@router.post("/{ref}/notes", status_code=201, response_model=MessagePublic)
+async def post_note(
+    ref: str, body: TextBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+) -> MessagePublic:
+    """A private note for the desk; never sent to the customer."""
+    ticket = await service.ticket_for(session, ctx, ref, for_update=True)
+    message = await service.note(
+        session, ctx, ticket, body.text, max_chars=runtime.settings.ingest.max_text_chars
+    )
+    return _message(message, ctx.agent.name)
+
+
+@router.post("/{ref}/status", response_model=TicketSummary)
+async def post_status(
+    ref: str, body: StatusBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+) -> TicketSummary:
+    """Move the ticket along its status table (409 for a change it does not allow)."""
+    ticket = await service.ticket_for(session, ctx, ref, for_update=True)
+    await service.change_status(session, ctx, ticket, TicketStatus(body.status), runtime.notifier)
+    return (await service.summaries(session, [ticket]))[0]
+
+
+@router.post("/{ref}/transfer", response_model=TicketSummary)
+async def post_transfer(
+    ref: str, body: TransferBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+) -> TicketSummary:
+    """Put the ticket in another queue, unassigned."""
+    ticket = await service.ticket_for(session, ctx, ref, for_update=True)
+    await service.transfer(session, ctx, ticket, body.queue, runtime.notifier)
+    return (await service.summaries(session, [ticket]))[0]
+
+
+@router.post("/{ref}/escalate", response_model=TicketSummary)
+async def post_escalate(
+    ref: str, body: EscalateBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+) -> TicketSummary:
+    """Send the ticket to the next level of the escalation matrix."""
+    ticket = await service.ticket_for(session, ctx, ref, for_update=True)
+    await service.escalate(session, ctx, ticket, body.reason, runtime.notifier)
+    return (await service.summaries(session, [ticket]))[0]
+
+
+@router.post("/{ref}/release", response_model=TicketSummary)
+async def post_release(
+    ref: str, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+) -> TicketSummary:
+    """Give an assigned ticket back to its queue."""
+    ticket = await service.ticket_for(session, ctx, ref, for_update=True)
+    await service.release(session, ctx, ticket, runtime.notifier)
+    return (await service.summaries(session, [ticket]))[0]
+
+
+@router.post("/{ref}/customer-language", response_model=TicketSummary)
+async def post_customer_language(
+    ref: str, body: LanguageBody, session: SessionDep, ctx: CurrentAgent
+) -> TicketSummary:
+    """Set the customer's language; it wins over detection from now on."""
+    ticket = await service.ticket_for(session, ctx, ref, for_update=True)
+    await service.set_customer_language(session, ctx, ticket, body.language)
+    return (await service.summaries(session, [ticket]))[0]
+
+
+@router.get("/{ref}/events", response_model=EventList)
+async def get_events(ref: str, session: SessionDep, ctx: CurrentAgent) -> EventList:
+    """The ticket's audit trail, oldest first."""
+    ticket = await service.ticket_for(session, ctx, ref)
+    return EventList(items=await service.events(session, ticket))
+
+
+def _message(message: Message, author: str) -> MessagePublic:
+    return MessagePublic(
+        id=message.id,  # type: ignore[arg-type]
+        direction=Direction(message.direction),
+        author=author,
+        text=message.text,
+        delivery_state=DeliveryState(message.delivery_state),
+        created_at=message.created_at,
+    )

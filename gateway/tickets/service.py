@@ -1,0 +1,442 @@
+"""What agents do to tickets. Every change is an audit event. Functions flush only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import notify
+from gateway.agents.dependencies import AgentContext
+from gateway.agents.models import Agent
+from gateway.db import utcnow
+from gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound, TicketClosed
+from gateway.notify import Notifier
+from gateway.outbox.models import Outbox
+from gateway.queues.models import Queue
+from gateway.tickets import repository as repo
+from gateway.tickets.intake import CLAIMABLE
+from gateway.tickets.models import (
+    ActorType,
+    Attachment,
+    AuditEvent,
+    Customer,
+    DeliveryState,
+    Direction,
+    Message,
+    Ticket,
+    TicketStatus,
+    parse_ticket_ref,
+    ticket_ref,
+)
+from gateway.tickets.schemas import (
+    AttachmentPublic,
+    CustomerPublic,
+    EventPublic,
+    MessagePublic,
+    TicketPublic,
+    TicketSummary,
+)
+
+S = TicketStatus
+# The one table of status changes an agent may make: from -> allowed targets.
+# `escalated` is entered only through escalate(); `new` only by intake.
+TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
+    S.new: frozenset({S.open, S.pending_customer, S.resolved, S.closed}),
+    S.open: frozenset({S.pending_customer, S.resolved, S.closed}),
+    S.pending_customer: frozenset({S.open, S.resolved, S.closed}),
+    S.escalated: frozenset({S.open, S.pending_customer, S.resolved, S.closed}),
+    S.resolved: frozenset({S.open, S.closed}),
+    S.closed: frozenset({S.open}),  # a supervisor's reopen, nothing else
+}
+SUPERVISOR_ONLY: frozenset[tuple[TicketStatus, TicketStatus]] = frozenset({(S.closed, S.open)})
+
+
+async def ticket_for(
+    session: AsyncSession, ctx: AgentContext, ref: str, *, for_update: bool = False
+) -> Ticket:
+    """The ticket if the caller may see it. A ticket that exists but is not theirs gets
+    the same 404 as one that does not exist, so references cannot be probed."""
+    ticket_id = parse_ticket_ref(ref)
+    ticket = await repo.get_ticket(session, ticket_id, for_update=for_update) if ticket_id else None
+    if ticket is None or not ctx.can_see(ticket):
+        raise NotFound(f"no ticket {ref} in your queues")
+    return ticket
+
+
+def _ensure_may_act(ctx: AgentContext, ticket: Ticket) -> None:
+    """Only the holder (or a supervisor) acts on a ticket someone holds."""
+    if ticket.assignee_id not in (None, ctx.id) and not ctx.sees_all:
+        raise Conflict(f"ticket {ticket.ref} is held by another agent; ask a supervisor")
+
+
+def _touch(ctx: AgentContext, ticket: Ticket) -> None:
+    now = utcnow()
+    ticket.updated_at = now
+    if ticket.assignee_id == ctx.id:
+        ticket.agent_touched_at = now
+
+
+async def reply(
+    session: AsyncSession,
+    ctx: AgentContext,
+    ticket: Ticket,
+    text: str,
+    *,
+    max_chars: int,
+    notifier: Notifier,
+) -> Message:
+    """Store the reply and its outbox row in the caller's transaction."""
+    text = _clean_text(text, max_chars)
+    if ticket.status == S.closed:
+        raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
+    _ensure_may_act(ctx, ticket)
+    now = utcnow()
+    message = Message(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        channel=ticket.channel,
+        # Our own id for the reply; channels derive their ids from it (an email's
+        # Message-ID), so a resend after a crash carries the same one.
+        external_id=uuid.uuid4().hex,
+        direction=Direction.outbound,
+        author_type=ActorType.agent,
+        author_agent_id=ctx.id,
+        text=text,
+        delivery_state=DeliveryState.pending,
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    outbox = Outbox(message_id=message.id, ticket_id=ticket.id, channel=ticket.channel)  # type: ignore[arg-type]
+    session.add(outbox)
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+    if ticket.status == S.new:
+        ticket.status = S.open
+    _touch(ctx, ticket)
+    repo.audit(
+        session,
+        "message.replied",
+        ticket_id=ticket.id,
+        actor_type=ActorType.agent,
+        actor_agent_id=ctx.id,
+        message_id=message.id,
+    )
+    await session.flush()
+    await notifier.publish(session, notify.OUTBOX, str(outbox.id))
+    return message
+
+
+async def note(
+    session: AsyncSession, ctx: AgentContext, ticket: Ticket, text: str, *, max_chars: int
+) -> Message:
+    """A private note: stored with the ticket, never sent to the customer."""
+    text = _clean_text(text, max_chars)
+    message = Message(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        channel=ticket.channel,
+        direction=Direction.note,
+        author_type=ActorType.agent,
+        author_agent_id=ctx.id,
+        text=text,
+        delivery_state=DeliveryState.internal,
+    )
+    session.add(message)
+    await session.flush()
+    _touch(ctx, ticket)
+    repo.audit(
+        session,
+        "note.added",
+        ticket_id=ticket.id,
+        actor_type=ActorType.agent,
+        actor_agent_id=ctx.id,
+        message_id=message.id,
+    )
+    return message
+
+
+async def change_status(
+    session: AsyncSession,
+    ctx: AgentContext,
+    ticket: Ticket,
+    target: TicketStatus,
+    notifier: Notifier,
+) -> None:
+    current = TicketStatus(ticket.status)
+    if target == current:
+        return
+    if target not in TRANSITIONS[current]:
+        raise Conflict(f"ticket {ticket.ref} is {current}; it cannot become {target}")
+    if (current, target) in SUPERVISOR_ONLY and not ctx.sees_all:
+        raise Forbidden(f"only a supervisor can move a {current} ticket to {target}")
+    _ensure_may_act(ctx, ticket)
+    now = utcnow()
+    ticket.status = target
+    if target == S.resolved:
+        ticket.resolved_at = now
+    elif target == S.closed:
+        ticket.closed_at = now
+    else:
+        ticket.resolved_at = ticket.closed_at = None
+    if target in (S.resolved, S.closed):
+        # Finished work frees the agent's capacity.
+        ticket.assignee_id = None
+    _touch(ctx, ticket)
+    repo.audit(
+        session,
+        "ticket.status_changed",
+        ticket_id=ticket.id,
+        actor_type=ActorType.agent,
+        actor_agent_id=ctx.id,
+        old=current,
+        new=target,
+    )
+    await _announce_if_claimable(session, ticket, notifier)
+
+
+async def transfer(
+    session: AsyncSession, ctx: AgentContext, ticket: Ticket, queue_name: str, notifier: Notifier
+) -> None:
+    """Move the ticket to another queue, unassigned, so that queue's agents can claim it."""
+    if ticket.status == S.closed:
+        raise TicketClosed(f"ticket {ticket.ref} is closed")
+    _ensure_may_act(ctx, ticket)
+    queue = await repo.queue_by_name(session, queue_name)
+    if queue is None:
+        raise NotFound(f"no queue named {queue_name!r}")
+    old_queue = ticket.queue_id
+    ticket.queue_id = queue.id  # type: ignore[assignment]
+    ticket.assignee_id = None
+    _touch(ctx, ticket)
+    repo.audit(
+        session,
+        "ticket.transferred",
+        ticket_id=ticket.id,
+        actor_type=ActorType.agent,
+        actor_agent_id=ctx.id,
+        from_queue=old_queue,
+        to_queue=queue.id,
+    )
+    await _announce_if_claimable(session, ticket, notifier)
+
+
+async def escalate(
+    session: AsyncSession, ctx: AgentContext, ticket: Ticket, reason: str, notifier: Notifier
+) -> None:
+    """One level up the escalation matrix: the queue's `escalates_to`, unassigned; a queue
+    with no next level keeps the ticket and flags it for a supervisor."""
+    if ticket.status in (S.resolved, S.closed):
+        raise Conflict(f"ticket {ticket.ref} is {ticket.status}; reopen it first")
+    _ensure_may_act(ctx, ticket)
+    queue = await session.get_one(Queue, ticket.queue_id)
+    old_status = ticket.status
+    ticket.status = S.escalated
+    ticket.escalation_level += 1
+    if queue.escalates_to_id is not None:
+        ticket.queue_id = queue.escalates_to_id
+        ticket.assignee_id = None
+    else:
+        ticket.needs_attention = True
+        ticket.attention_reason = f"escalated past the last level: {reason}"[:500]
+    _touch(ctx, ticket)
+    repo.audit(
+        session,
+        "ticket.escalated",
+        ticket_id=ticket.id,
+        actor_type=ActorType.agent,
+        actor_agent_id=ctx.id,
+        reason=reason,
+        level=ticket.escalation_level,
+        from_queue=queue.id,
+        to_queue=ticket.queue_id,
+        old=old_status,
+    )
+    await _announce_if_claimable(session, ticket, notifier)
+
+
+async def release(
+    session: AsyncSession, ctx: AgentContext, ticket: Ticket, notifier: Notifier
+) -> None:
+    if ticket.assignee_id is None:
+        raise Conflict(f"ticket {ticket.ref} is not assigned")
+    if ticket.assignee_id != ctx.id and not ctx.sees_all:
+        raise Conflict(f"ticket {ticket.ref} is held by another agent")
+    previous = ticket.assignee_id
+    ticket.assignee_id = None
+    ticket.updated_at = utcnow()
+    repo.audit(
+        session,
+        "ticket.released",
+        ticket_id=ticket.id,
+        actor_type=ActorType.agent,
+        actor_agent_id=ctx.id,
+        previous_assignee=previous,
+    )
+    await _announce_if_claimable(session, ticket, notifier)
+
+
+async def set_customer_language(
+    session: AsyncSession, ctx: AgentContext, ticket: Ticket, language: str
+) -> None:
+    """An agent's word on the customer's language wins over detection from now on."""
+    customer = await session.get_one(Customer, ticket.customer_id)
+    old = customer.language
+    customer.language = language
+    ticket.language = language
+    _touch(ctx, ticket)
+    repo.audit(
+        session,
+        "customer.language_set",
+        ticket_id=ticket.id,
+        actor_type=ActorType.agent,
+        actor_agent_id=ctx.id,
+        old=old,
+        new=language,
+    )
+
+
+async def _announce_if_claimable(session: AsyncSession, ticket: Ticket, notifier: Notifier) -> None:
+    if ticket.assignee_id is None and ticket.status in CLAIMABLE:
+        await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
+
+
+def _clean_text(text: str, max_chars: int) -> str:
+    if "\x00" in text:
+        raise InvalidRequest("text contains NUL characters")
+    if not text.strip():
+        raise InvalidRequest("text is empty")
+    if len(text) > max_chars:
+        raise InvalidRequest(f"text is {len(text)} characters; the limit is {max_chars}")
+    return text
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+async def _names(session: AsyncSession, agent_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = {i for i in agent_ids if i is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(sa.select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
+    return {row[0]: row[1] for row in rows}
+
+
+async def _queue_names(session: AsyncSession, queue_ids: Iterable[int]) -> dict[int, str]:
+    rows = await session.execute(
+        sa.select(Queue.id, Queue.name).where(Queue.id.in_(set(queue_ids)))
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def _summary_fields(
+    ticket: Ticket, queues: dict[int, str], agents: dict[int, str]
+) -> dict[str, object]:
+    return {
+        "ref": ticket.ref,
+        "status": ticket.status,
+        "severity": ticket.severity,
+        "category": ticket.category,
+        "language": ticket.language,
+        "channel": ticket.channel,
+        "queue": queues.get(ticket.queue_id, "?"),
+        "assignee": agents.get(ticket.assignee_id) if ticket.assignee_id else None,
+        "subject": ticket.subject,
+        "order_ref": ticket.order_ref,
+        "amount": ticket.amount,
+        "currency": ticket.currency,
+        "escalation_level": ticket.escalation_level,
+        "needs_attention": ticket.needs_attention,
+        "attention_reason": ticket.attention_reason,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "first_response_due": ticket.first_response_due,
+        "resolution_due": ticket.resolution_due,
+    }
+
+
+async def summaries(session: AsyncSession, tickets: list[Ticket]) -> list[TicketSummary]:
+    queues = await _queue_names(session, (t.queue_id for t in tickets))
+    agents = await _names(session, (t.assignee_id for t in tickets))
+    return [TicketSummary.model_validate(_summary_fields(t, queues, agents)) for t in tickets]
+
+
+async def public(session: AsyncSession, ticket: Ticket) -> TicketPublic:
+    """The whole ticket as an agent sees it: messages, notes, attachments' metadata."""
+    messages = list(
+        (
+            await session.execute(
+                sa.select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
+            )
+        ).scalars()
+    )
+    attachments: dict[int, list[AttachmentPublic]] = {}
+    if messages:
+        rows = await session.execute(
+            sa.select(Attachment)
+            .where(Attachment.message_id.in_([m.id for m in messages]))
+            .order_by(Attachment.id)
+        )
+        for att in rows.scalars():
+            attachments.setdefault(att.message_id, []).append(
+                AttachmentPublic.model_validate(att, from_attributes=True)
+            )
+    customer = await session.get_one(Customer, ticket.customer_id)
+    agents = await _names(session, [ticket.assignee_id, *(m.author_agent_id for m in messages)])
+    queues = await _queue_names(session, [ticket.queue_id])
+    return TicketPublic.model_validate(
+        _summary_fields(ticket, queues, agents)
+        | {
+            "customer": CustomerPublic(
+                id=customer.id,  # type: ignore[arg-type]
+                name=customer.display_name,
+                email=customer.email,
+                exchange_user_id=customer.exchange_user_id,
+                language=customer.language,
+            ),
+            "parent": ticket_ref(ticket.parent_ticket_id) if ticket.parent_ticket_id else None,
+            "routing_reasons": ticket.routing_reasons,
+            "messages": [
+                MessagePublic(
+                    id=m.id,  # type: ignore[arg-type]
+                    direction=Direction(m.direction),
+                    author=agents.get(m.author_agent_id, "agent")
+                    if m.author_agent_id
+                    else str(m.author_type),
+                    text=m.text,
+                    html=m.html,
+                    subject=m.subject,
+                    language=m.language,
+                    delivery_state=DeliveryState(m.delivery_state),
+                    created_at=m.created_at,
+                    edited_at=m.edited_at,
+                    attachments=attachments.get(m.id, []),  # type: ignore[arg-type]
+                )
+                for m in messages
+            ],
+        }
+    )
+
+
+async def events(session: AsyncSession, ticket: Ticket) -> list[EventPublic]:
+    rows = list(
+        (
+            await session.execute(
+                sa.select(AuditEvent)
+                .where(AuditEvent.ticket_id == ticket.id)
+                .order_by(AuditEvent.id)
+            )
+        ).scalars()
+    )
+    agents = await _names(session, (e.actor_agent_id for e in rows))
+    return [
+        EventPublic(
+            id=e.id,  # type: ignore[arg-type]
+            action=e.action,
+            actor=agents.get(e.actor_agent_id, "agent") if e.actor_agent_id else e.actor_type,
+            data=e.data,
+            created_at=e.created_at,
+        )
+        for e in rows
+    ]

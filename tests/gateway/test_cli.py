@@ -1,0 +1,43 @@
+"""The command line as an operator uses it, against a real process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.processes import free_port, gateway_env, gateway_process, run_cli
+
+
+def test_help_explains_every_command(tmp_path: Path) -> None:
+    result = run_cli(["--help"], gateway_env("sqlite+aiosqlite:///x.db", tmp_path), tmp_path)
+    assert result.returncode == 0
+    for command in ("serve", "worker", "migrate", "agents"):
+        assert command in result.stdout
+
+
+def test_serve_on_the_embedded_default_answers_health_and_metrics(tmp_path: Path) -> None:
+    """No database URL at all: the default SQLite file appears in the working folder."""
+    env = gateway_env("", tmp_path)
+    del env["GATEWAY_DATABASE_URL"]
+    port = free_port()
+    with gateway_process(env, tmp_path, port=port):
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert "parley_messages_ingested_total" in metrics
+    assert (tmp_path / "parley.db").exists()
+
+
+def test_agents_create_prints_a_token_once_and_refuses_a_duplicate(tmp_path: Path) -> None:
+    env = gateway_env(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", tmp_path)
+    assert run_cli(["migrate"], env, tmp_path).returncode == 0
+    created = run_cli(
+        ["agents", "create", "--name", "mei", "--languages", "zh,en", "--queues", "general,zh"],
+        env,
+        tmp_path,
+    )
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("prl_") and len(token) > 40
+    again = run_cli(["agents", "create", "--name", "mei"], env, tmp_path)
+    assert again.returncode == 2 and "exists already" in again.stderr

@@ -1,0 +1,45 @@
+"""Wake-ups go out only after commit, and across processes on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gateway import notify
+from gateway.notify import Notifier
+from gateway.runtime import Runtime
+
+
+async def test_signal_arrives_after_commit_only(runtime: Runtime) -> None:
+    async with runtime.notifier.subscribe(notify.TICKETS) as queue:
+        while not queue.empty():  # a reconnect wake-up ("") may be queued
+            queue.get_nowait()
+        with pytest.raises(RuntimeError):
+            async with runtime.sessionmaker.begin() as session:
+                await runtime.notifier.publish(session, notify.TICKETS, "rolled-back")
+                raise RuntimeError("abort")
+        async with runtime.sessionmaker.begin() as session:
+            await runtime.notifier.publish(session, notify.TICKETS, "42")
+        payloads = [await asyncio.wait_for(queue.get(), 5)]
+        await asyncio.sleep(0.2)
+        while not queue.empty():
+            payloads.append(queue.get_nowait())
+        assert [p for p in payloads if p] == ["42"]
+
+
+async def test_second_notifier_hears_the_first(runtime: Runtime, backend: str) -> None:
+    """A separate Notifier stands in for another gateway process (its own connection)."""
+    if backend == "sqlite":
+        pytest.skip("SQLite serves one process; wake-ups are in-process there")
+    other = Notifier(runtime.settings.database.url)
+    try:
+        async with other.subscribe(notify.WEBCHAT) as queue:
+            async with runtime.sessionmaker.begin() as session:
+                await runtime.notifier.publish(session, notify.WEBCHAT, "7")
+            payload = ""
+            while payload == "":
+                payload = await asyncio.wait_for(queue.get(), 5)
+            assert payload == "7"
+    finally:
+        await other.close()
