@@ -94,7 +94,7 @@ async def main(updates: int, concurrency: int, chats: int) -> None:
                 headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
                 limits = httpx.Limits(max_connections=concurrency)
                 async with httpx.AsyncClient(
-                    base_url=f"http://127.0.0.1:{port}", limits=limits, headers=headers
+                    base_url=f"http://127.0.0.1:{port}", limits=limits, headers=headers, timeout=120
                 ) as client:
 
                     async def post(i: int) -> None:
