@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from channels.telegram import cli as telegram_cli
 from gateway import migrate, server
 from gateway.agents.models import Role
 from gateway.agents.service import create_agent
@@ -56,6 +57,12 @@ async def cmd_agents_create(settings: Settings, args: argparse.Namespace) -> int
     print(f"agent {agent.name} (id {agent.id}, role {agent.role}) created.")
     print("API token (shown once, store it now):")
     print(token)
+    return 0
+
+
+async def cmd_telegram_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    await telegram_cli.set_webhook(settings.telegram, args.url)
+    print(f"Telegram webhook set to {args.url} (with the secret token)")
     return 0
 
 
@@ -174,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--capacity", type=int, default=10, help="most tickets held at once")
     p.set_defaults(func=cmd_agents_create)
 
+    telegram = sub.add_parser("telegram", help="Telegram bot setup").add_subparsers(
+        dest="telegram_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = telegram.add_parser(
+        "set-webhook",
+        help="register URL as the bot's webhook, with GATEWAY_TELEGRAM_WEBHOOK_SECRET",
+    )
+    p.add_argument("url", help="public HTTPS URL of /channels/telegram/webhook")
+    p.set_defaults(func=cmd_telegram_set_webhook)
     rules = sub.add_parser("rules", help="queues and routing rules").add_subparsers(
         dest="rules_command", required=True, metavar="SUBCOMMAND"
     )

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from channels import email as email_channel
+from channels import telegram as telegram_channel
 from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
 from gateway.dependencies import RuntimeDep
@@ -33,6 +34,7 @@ def install_channels(runtime: Runtime) -> list[ChannelPlugin]:
     """Build every channel against the runtime and register their delivery adapters."""
     plugins: list[ChannelPlugin] = [
         email_channel.install(runtime),
+        telegram_channel.install(runtime),
         webchat_channel.install(runtime),
     ]
     for plugin in plugins:

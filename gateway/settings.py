@@ -69,6 +69,13 @@ class TelegramSettings(BaseModel):
     # Telegram's documented limits, held across every gateway process together.
     global_per_second: float = 30.0
     per_chat_per_second: float = 1.0
+    # Lifetime of a signed `/start` token the exchange hands out (seconds).
+    start_token_ttl_seconds: int = 7 * 24 * 3600
+    # Long-poll wait of getUpdates in polling mode.
+    polling_timeout_seconds: int = 25
+    # How often attachments left pending by a crash are fetched again.
+    attachment_sweep_seconds: float = 60.0
+    max_update_bytes: int = 1024 * 1024
 
 
 class WebchatSettings(BaseModel):
