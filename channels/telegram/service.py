@@ -18,7 +18,6 @@ from gateway.outbox.models import Outbox
 from gateway.ports import Channel, InboundMessage
 from gateway.runtime import Runtime
 from gateway.tickets import repository as repo
-from gateway.tickets.intake import ingest
 from gateway.tickets.models import (
     ActorType,
     Attachment,
@@ -72,13 +71,7 @@ async def _store_message(
         # An edit of a message we never got: the edited text is all there is, keep it.
     if inbound.metadata.get("start_token") == "invalid":
         log.warning("telegram.start_token_invalid", sender=inbound.sender)
-    result = await ingest(
-        session,
-        inbound,
-        limits=runtime.settings.ingest,
-        router=runtime.router,
-        blobs=runtime.blobs,
-    )
+    result = await runtime.ingest(session, inbound)
     if result.duplicate:
         return Handled("duplicate", result.ticket_ref, result.message_id)
     pending = await session.scalars(

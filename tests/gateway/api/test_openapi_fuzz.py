@@ -24,6 +24,11 @@ def running_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         workdir,
         GATEWAY_LOG_LEVEL="WARNING",
         GATEWAY_WEBCHAT_ALLOWED_ORIGINS='["*"]',
+        # Telegram on (an unconfigured webhook answers 503 on purpose, so Telegram
+        # retries); its API points at a closed loopback port, nothing leaves the host.
+        GATEWAY_TELEGRAM_TOKEN="123456:fuzz",
+        GATEWAY_TELEGRAM_WEBHOOK_SECRET="fuzz-secret",
+        GATEWAY_TELEGRAM_API_BASE="http://127.0.0.1:9/bot",
     )
     assert run_cli(["migrate"], env, workdir).returncode == 0
     created = run_cli(["agents", "create", "--name", "fuzz-admin", "--role", "admin"], env, workdir)
