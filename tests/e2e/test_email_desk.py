@@ -174,10 +174,6 @@ async def test_worker_killed_mid_delivery_loses_nothing(
         GATEWAY_OUTBOX_LEASE_SECONDS="3",
         GATEWAY_OUTBOX_POLL_SECONDS="0.2",
     )
-    mine = lambda: [
-        m for m in relay.received if str(m.get("To", "")).endswith(f"-{unique}@example.com")
-    ]
-
     def mine() -> list[email.message.EmailMessage]:
         return [m for m in relay.received if str(m["To"]).endswith(f"-{unique}@example.com")]
 
