@@ -21,6 +21,7 @@ from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
+from gateway.limits import BodySizeLimit
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
 from gateway.runtime import Runtime
@@ -67,6 +68,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = own_runtime
+    app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
     for api in (agents_router, queues_router, tickets_router):
         app.include_router(api)
     for plugin in plugins:

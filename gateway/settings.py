@@ -26,6 +26,8 @@ class DatabaseSettings(BaseModel):
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
+    # Any request body past this is refused with 413 before it is read into memory.
+    max_body_bytes: int = 16 * 1024 * 1024
 
 
 class SmtpSettings(BaseModel):
@@ -107,6 +109,9 @@ class QueueSettings(BaseModel):
 
 class OutboxSettings(BaseModel):
     lease_seconds: int = 60
+    # Files an agent attaches to a reply (each; base64 in the JSON body).
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_attachments: int = 5
     max_attempts: int = 8
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 600.0

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from gateway.outbox.models import Outbox, OutboxState
-from gateway.tickets.models import Direction, Message
+from gateway.ports import OutboundAttachment
+from gateway.tickets.models import Attachment, Direction, Message
 
 
 async def lease_due(
@@ -72,6 +73,23 @@ async def thread_ids(
         .order_by(Message.id)
     )
     return [row for row in result.scalars() if row]
+
+
+async def outbound_attachments(session: AsyncSession, message_id: int) -> list[OutboundAttachment]:
+    result = await session.execute(
+        sa.select(Attachment)
+        .where(Attachment.message_id == message_id, Attachment.blob_key.is_not(None))
+        .order_by(Attachment.id)
+    )
+    return [
+        OutboundAttachment(
+            filename=a.filename,
+            content_type=a.content_type,
+            blob_key=a.blob_key,
+            size=a.size or 0,  # type: ignore[arg-type]
+        )
+        for a in result.scalars()
+    ]
 
 
 async def pending_depth(session: AsyncSession) -> dict[str, int]:

@@ -125,6 +125,7 @@ class DeliveryWorker:
                 await repo.thread_ids(session, ticket.id, row.channel, message.id)  # type: ignore[arg-type]
             ),
             language=ticket.language,
+            attachments=tuple(await repo.outbound_attachments(session, message.id)),  # type: ignore[arg-type]
         )
         return Job(row.id, row.attempts, outbound)
 
