@@ -24,6 +24,7 @@ from gateway.errors import GatewayError
 from gateway.limits import BodySizeLimit
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
+from gateway.routing.router import router as rules_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.tickets.router import router as tickets_router
@@ -69,7 +70,7 @@ def create_app(
     )
     app.state.runtime = own_runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
-    for api in (agents_router, queues_router, tickets_router):
+    for api in (agents_router, queues_router, tickets_router, rules_router):
         app.include_router(api)
     for plugin in plugins:
         if plugin.router is not None:
