@@ -24,6 +24,13 @@ from gateway.settings import Settings
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
+async def open_runtime(settings: Settings) -> Runtime:
+    """The runtime for a one-off command, on a database brought to the newest schema
+    first (idempotent), so `agents create` works on a fresh install before `serve`."""
+    await asyncio.to_thread(migrate.upgrade, settings.database.url)
+    return Runtime.from_settings(settings)
+
+
 async def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
     await server.run(settings, http=True)
     return 0
@@ -41,7 +48,7 @@ async def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def cmd_agents_create(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = Runtime.from_settings(settings)
+    runtime = await open_runtime(settings)
     try:
         async with runtime.sessionmaker.begin() as session:
             agent, token = await create_agent(
@@ -50,7 +57,7 @@ async def cmd_agents_create(settings: Settings, args: argparse.Namespace) -> int
                 role=Role(args.role),
                 languages=_csv(args.languages),
                 queues=_csv(args.queues),
-                capacity=args.capacity,
+                capacity=args.capacity or settings.queue.default_capacity,
             )
     finally:
         await runtime.close()
@@ -77,7 +84,7 @@ async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, routing_rules.RulesError) as exc:
         print(f"error: {path}: {exc}", file=sys.stderr)
         return 2
-    runtime = Runtime.from_settings(settings)
+    runtime = await open_runtime(settings)
     try:
         async with runtime.sessionmaker.begin() as session:
             version = await load_rules(session, rule_set)
@@ -90,7 +97,7 @@ async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_rules_show(settings: Settings, _args: argparse.Namespace) -> int:
-    runtime = Runtime.from_settings(settings)
+    runtime = await open_runtime(settings)
     try:
         async with runtime.sessionmaker() as session:
             rule_set, _ids = await RulesRouter(settings.routing).rules(session)
@@ -110,7 +117,7 @@ async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: {args.rules}: {exc}", file=sys.stderr)
             return 2
     else:
-        runtime = Runtime.from_settings(settings)
+        runtime = await open_runtime(settings)
         try:
             async with runtime.sessionmaker() as session:
                 rule_set, _ids = await router.rules(session)
@@ -137,7 +144,7 @@ async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_email_retry(settings: Settings, args: argparse.Namespace) -> int:
     from channels.email.service import EmailIntake
 
-    runtime = Runtime.from_settings(settings)
+    runtime = await open_runtime(settings)
     try:
         outcome = await EmailIntake(runtime).retry_dead_letter(
             args.id, accept_loops=args.accept_loop
@@ -178,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=[r.value for r in Role], default=Role.agent.value)
     p.add_argument("--languages", default="", help="languages the agent reads, e.g. en,ru")
     p.add_argument("--queues", default="general", help="queues the agent works, e.g. general,ru")
-    p.add_argument("--capacity", type=int, default=10, help="most tickets held at once")
+    p.add_argument(
+        "--capacity", type=int, help="most tickets held at once (GATEWAY_QUEUE_DEFAULT_CAPACITY)"
+    )
     p.set_defaults(func=cmd_agents_create)
 
     telegram = sub.add_parser("telegram", help="Telegram bot setup").add_subparsers(

@@ -103,8 +103,8 @@ class QueueSettings(BaseModel):
     """Agent work: claim leases and SLA clocks."""
 
     claim_lease_seconds: int = 15 * 60
+    # Most tickets a new agent holds at once, unless created with another capacity.
     default_capacity: int = 10
-    max_claim_wait_seconds: int = 60
 
 
 class OutboxSettings(BaseModel):
