@@ -32,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     Database,
     Gateway,
     Row,
@@ -273,7 +273,7 @@ async def run(
                     h_seconds, h_lat, h_err = await open_loop(
                         half,
                         rate / 2,
-                        lambda slot, n, base=numbers.start: surface.send(slot, base + n),
+                        lambda slot, n, base=numbers.start, s=surface: s.send(slot, base + n),
                         clients * 4,
                     )
                     half_rows.append(

@@ -1,7 +1,7 @@
 """Summarise py-spy collapsed stacks: the functions with the most samples, total and self.
 
-    PARLEY_BENCH_PYSPY=/tmp/ingest python bench/ingest.py ...
-    python bench/profile_report.py /tmp/ingest.<port> [--top 40] [--filter gateway/]
+PARLEY_BENCH_PYSPY=/tmp/ingest python bench/ingest.py ...
+python bench/profile_report.py /tmp/ingest.<port> [--top 40] [--filter gateway/]
 """
 
 from __future__ import annotations

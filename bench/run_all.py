@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import claim  # noqa: E402
-import deliver  # noqa: E402
-import ingest  # noqa: E402
-from _common import Row, machine, markdown, write_json  # noqa: E402
+import claim
+import deliver
+import ingest
+from _common import Row, machine, markdown, write_json
 
 HERE = Path(__file__).resolve().parent
 
