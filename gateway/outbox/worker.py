@@ -12,6 +12,7 @@ import asyncio
 import os
 import random
 import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +29,8 @@ from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ChannelIdentity, Customer, DeliveryState, Message, Ticket
 
 log = structlog.get_logger()
+
+DEPTH_REPORT_SECONDS = 1.0
 
 
 @dataclass
@@ -63,10 +66,15 @@ class DeliveryWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop`; wake on a new reply's signal or every poll interval."""
+        reported = 0.0
         async with self.runtime.notifier.subscribe(notify.OUTBOX) as signals:
             while not stop.is_set():
                 handled = await self.run_once()
-                await self._report_depth()
+                # The depth gauge is a count over every pending row: once a second is
+                # plenty, and not once per batch while draining a backlog.
+                if time.monotonic() - reported >= DEPTH_REPORT_SECONDS:
+                    await self._report_depth()
+                    reported = time.monotonic()
                 if handled >= self.settings.batch_size:
                     continue
                 await _wait_any(stop, signals, self.settings.poll_seconds)
@@ -100,33 +108,49 @@ class DeliveryWorker:
                 lease=timedelta(seconds=self.settings.lease_seconds),
                 limit=self.settings.batch_size,
             )
-            return [await self._job(session, row) for row in rows]
+            return await self._jobs(session, rows)
 
-    async def _job(self, session: AsyncSession, row: Outbox) -> Job:
-        assert row.id is not None
-        message = await session.get_one(Message, row.message_id)
-        ticket = await session.get_one(Ticket, row.ticket_id)
-        identity = await session.get_one(ChannelIdentity, ticket.identity_id)
-        customer = await session.get_one(Customer, ticket.customer_id)
-        if identity.unreachable:
-            return Job(row.id, row.attempts, None, refused="the customer blocked this channel")
-        outbound = OutboundMessage(
-            outbox_id=row.id,
-            message_id=message.id,  # type: ignore[arg-type]
-            ticket_ref=ticket.ref,
-            channel=Channel(row.channel),
-            recipient=identity.address,
-            recipient_name=identity.display_name or customer.display_name,
-            text=message.text,
-            html=message.html,
-            idempotency_key=message.external_id or f"outbox-{row.id}",
-            subject=ticket.subject,
-            thread_ids=tuple(
-                await repo.thread_ids(session, ticket.id, row.channel, message.id)  # type: ignore[arg-type]
-            ),
-            language=ticket.language,
+    async def _jobs(self, session: AsyncSession, rows: list[Outbox]) -> list[Job]:
+        """What to send for each leased row; a handful of queries for the whole batch."""
+        if not rows:
+            return []
+        messages = await repo.by_ids(session, Message, {r.message_id for r in rows})
+        tickets = await repo.by_ids(session, Ticket, {r.ticket_id for r in rows})
+        identities = await repo.by_ids(
+            session, ChannelIdentity, {t.identity_id for t in tickets.values()}
         )
-        return Job(row.id, row.attempts, outbound)
+        customers = await repo.by_ids(session, Customer, {t.customer_id for t in tickets.values()})
+        threads = await repo.thread_messages(session, tickets.keys())
+        jobs = []
+        for row in rows:
+            assert row.id is not None
+            message, ticket = messages[row.message_id], tickets[row.ticket_id]
+            identity, customer = identities[ticket.identity_id], customers[ticket.customer_id]
+            if identity.unreachable:
+                jobs.append(
+                    Job(row.id, row.attempts, None, refused="the customer blocked this channel")
+                )
+                continue
+            outbound = OutboundMessage(
+                outbox_id=row.id,
+                message_id=message.id,  # type: ignore[arg-type]
+                ticket_ref=ticket.ref,
+                channel=Channel(row.channel),
+                recipient=identity.address,
+                recipient_name=identity.display_name or customer.display_name,
+                text=message.text,
+                html=message.html,
+                idempotency_key=message.external_id or f"outbox-{row.id}",
+                subject=ticket.subject,
+                thread_ids=tuple(
+                    external_id
+                    for message_id, channel, external_id in threads.get(row.ticket_id, ())
+                    if channel == row.channel and message_id < row.message_id
+                ),
+                language=ticket.language,
+            )
+            jobs.append(Job(row.id, row.attempts, outbound))
+        return jobs
 
     async def _deliver(self, job: Job) -> Outcome:
         outcome = Outcome(job, utcnow())
@@ -153,8 +177,10 @@ class DeliveryWorker:
     async def _record(self, outcomes: list[Outcome]) -> None:
         now = utcnow()
         async with self.runtime.sessionmaker.begin() as session:
+            rows = await repo.lock_rows(session, [o.job.outbox_id for o in outcomes])
+            messages = await repo.by_ids(session, Message, {r.message_id for r in rows.values()})
             for outcome in outcomes:
-                row = await session.get(Outbox, outcome.job.outbox_id, with_for_update=True)
+                row = rows.get(outcome.job.outbox_id)
                 if row is None:
                     continue
                 result = self._apply(row, outcome, now)
@@ -169,7 +195,7 @@ class DeliveryWorker:
                         finished_at=now,
                     )
                 )
-                message = await session.get_one(Message, row.message_id)
+                message = messages[row.message_id]
                 message.delivery_state = {
                     "sent": DeliveryState.sent,
                     "failed": DeliveryState.failed,
