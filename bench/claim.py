@@ -218,9 +218,11 @@ async def http_claims(
                     print(f"  resolve {r.status_code}: {r.text[:200]}", file=sys.stderr)
 
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(agent(k) for k in range(len(tokens))))
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        print(f"  client CPU {100 * cpu / elapsed:.0f} % of one core", file=sys.stderr)
     finally:
         for c in clients:
             await c.aclose()
