@@ -140,7 +140,7 @@ async def ingest(
         return IngestResult(ticket.id, ticket.ref, existing.id, True, False)  # type: ignore[arg-type]
 
     identity, customer, new_customer = await _identify(session, inbound)
-    ticket, new_ticket = await _thread(session, inbound, identity, customer, new_customer)
+    ticket, new_ticket, parent = await _thread(session, inbound, identity, customer, new_customer)
     now = inbound.received_at or utcnow()
 
     message = Message(
@@ -158,6 +158,17 @@ async def ingest(
     session.add(message)
     await session.flush()
     await _attach(session, message, inbound, blobs)
+    if new_ticket:
+        # Added after the message's flush, so the ticket's audit rows go out together in
+        # the final flush (one INSERT), still in the order they happened.
+        repo.audit(
+            session,
+            "ticket.created",
+            ticket_id=ticket.id,
+            actor_type=ActorType.customer,
+            channel=channel,
+            parent=parent.ref if parent else None,
+        )
 
     ticket.last_customer_message_at = now
     ticket.updated_at = utcnow()
@@ -264,8 +275,9 @@ async def _thread(
     identity: ChannelIdentity,
     customer: Customer,
     new_customer: bool,
-) -> tuple[Ticket, bool]:
-    """The ticket this message belongs to, reopened if resolved; or a new one."""
+) -> tuple[Ticket, bool, Ticket | None]:
+    """The ticket this message belongs to, reopened if resolved; or a new one (flushed,
+    not yet audited) with the closed ticket it follows, if any."""
     ticket: Ticket | None = None
     parent: Ticket | None = None
     how = "new"
@@ -314,7 +326,7 @@ async def _thread(
                 by="customer_message",
             )
         log.debug("ticket.threaded", ticket=ticket.ref, how=how)
-        return ticket, False
+        return ticket, False, None
 
     now = utcnow()
     ticket = Ticket(
@@ -332,15 +344,7 @@ async def _thread(
     )
     session.add(ticket)
     await session.flush()
-    repo.audit(
-        session,
-        "ticket.created",
-        ticket_id=ticket.id,
-        actor_type=ActorType.customer,
-        channel=str(inbound.channel),
-        parent=parent.ref if parent else None,
-    )
-    return ticket, True
+    return ticket, True, parent
 
 
 def _subject(inbound: InboundMessage) -> str | None:
