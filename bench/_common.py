@@ -350,7 +350,7 @@ def markdown(rows: Sequence[Row]) -> str:
     lines = []
     for r in rows:
         base = f"{_fmt(r.baseline)} {r.baseline_label}".strip() if r.baseline else "-"
-        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else "-"
+        ratio = "-" if r.ratio is None else f"{r.ratio:.{2 if r.ratio >= 0.1 else 3}f}x"
         lines.append(
             f"| {r.bench} | {r.case} | {_fmt(r.value)} {r.unit} | {base} | {ratio} "
             f"| {_fmt(r.p50_ms)} | {_fmt(r.p95_ms)} | {_fmt(r.p99_ms)} | {r.errors} "
