@@ -7,6 +7,7 @@ migrations; nothing here creates tables.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,6 +26,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled PostgreSQL connection idle longer than this is checked before use.
+PING_AFTER_IDLE_SECONDS = 5.0
 
 # Deterministic constraint names, so both databases and every migration agree on them.
 SQLModel.metadata.naming_convention = {
@@ -73,11 +77,37 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         _tune_sqlite(engine)
+    else:
+        _ping_when_idle(engine)
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only when it sat idle a while.
+
+    SQLAlchemy's pool_pre_ping costs three round trips (BEGIN, ping, ROLLBACK) on every
+    checkout; a connection returned a moment ago is alive. One that sat idle may have
+    been cut (database restart, firewall): pinged, and replaced if dead, before use.
+    """
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool discards this connection and checks out another.
+            raise DisconnectionError(f"pooled connection is dead: {exc}") from exc
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import SQLModel
 
 from gateway.outbox.models import Outbox, OutboxState
 from gateway.ports import OutboundAttachment
 from gateway.tickets.models import Attachment, Direction, Message
+
+M = TypeVar("M", bound=SQLModel)
 
 
 async def lease_due(
@@ -57,39 +61,67 @@ async def lease_due(
     return sorted(result.scalars(), key=lambda row: row.id or 0)
 
 
-async def thread_ids(
-    session: AsyncSession, ticket_id: int, channel: str, before_message_id: int
-) -> list[str]:
-    """External ids of the ticket's earlier customer and agent messages on a channel."""
+async def thread_messages(
+    session: AsyncSession, ticket_ids: Iterable[int]
+) -> dict[int, list[tuple[int, str, str]]]:
+    """Per ticket, (id, channel, external id) of its customer and agent messages that
+    have an external id, oldest first: each reply's thread is a prefix of its ticket's."""
     result = await session.execute(
-        sa.select(Message.external_id)
+        sa.select(Message.ticket_id, Message.id, Message.channel, Message.external_id)
         .where(
-            Message.ticket_id == ticket_id,
-            Message.channel == channel,
+            Message.ticket_id.in_(list(ticket_ids)),
             Message.direction != Direction.note,
-            Message.id < before_message_id,
             Message.external_id.is_not(None),
         )
         .order_by(Message.id)
     )
-    return [row for row in result.scalars() if row]
+    threads: dict[int, list[tuple[int, str, str]]] = {}
+    for ticket_id, message_id, channel, external_id in result:
+        if external_id:
+            threads.setdefault(ticket_id, []).append((message_id, channel, external_id))
+    return threads
 
 
-async def outbound_attachments(session: AsyncSession, message_id: int) -> list[OutboundAttachment]:
+async def by_ids(session: AsyncSession, model: type[M], ids: Iterable[int]) -> dict[int, M]:
+    """Rows of `model` by primary key, in one query."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    pk = model.id  # type: ignore[attr-defined]
+    result = await session.execute(sa.select(model).where(pk.in_(wanted)))
+    return {row.id: row for row in result.scalars()}  # type: ignore[attr-defined]
+
+
+async def lock_rows(session: AsyncSession, outbox_ids: Iterable[int]) -> dict[int, Outbox]:
+    """Outbox rows locked for update, taken in id order (so workers never deadlock)."""
+    wanted = list(outbox_ids)
+    if not wanted:
+        return {}
+    result = await session.execute(
+        sa.select(Outbox)
+        .where(Outbox.id.in_(wanted))
+        .order_by(Outbox.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in result.scalars()}  # type: ignore[misc]
+
+
+async def outbound_attachments(
+    session: AsyncSession, message_ids: Iterable[int]
+) -> dict[int, list[OutboundAttachment]]:
+    """The stored files of these replies, by message id, in upload order."""
     result = await session.execute(
         sa.select(Attachment)
-        .where(Attachment.message_id == message_id, Attachment.blob_key.is_not(None))
+        .where(Attachment.message_id.in_(list(message_ids)), Attachment.blob_key.is_not(None))
         .order_by(Attachment.id)
     )
-    return [
-        OutboundAttachment(
-            filename=a.filename,
-            content_type=a.content_type,
-            blob_key=a.blob_key,
-            size=a.size or 0,  # type: ignore[arg-type]
+    files: dict[int, list[OutboundAttachment]] = {}
+    for a in result.scalars():
+        files.setdefault(a.message_id, []).append(
+            OutboundAttachment(a.filename, a.content_type, a.blob_key, a.size or 0)  # type: ignore[arg-type]
         )
-        for a in result.scalars()
-    ]
+    return files
 
 
 async def pending_depth(session: AsyncSession) -> dict[str, int]:

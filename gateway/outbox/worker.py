@@ -12,6 +12,7 @@ import asyncio
 import os
 import random
 import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +30,8 @@ from gateway.tickets.models import ChannelIdentity, Customer, DeliveryState, Mes
 
 log = structlog.get_logger()
 
+DEPTH_REPORT_SECONDS = 1.0
+
 
 @dataclass
 class Job:
@@ -44,6 +47,21 @@ class Outcome:
     started_at: datetime
     receipt: DeliveryReceipt | None = None
     error: DeliveryError | None = None
+
+
+def _recipient(
+    channel: str, identity: ChannelIdentity, customer: Customer
+) -> tuple[str | None, str | None]:
+    """Where a reply on `channel` goes: the ticket's own identity, or, for a copy on
+    another channel (a webchat reply mailed to a visitor who left), the customer's
+    address there. (None, why) when there is nowhere to send it."""
+    if channel == identity.channel:
+        if identity.unreachable:
+            return None, "the customer blocked this channel"
+        return identity.address, None
+    if channel == Channel.email and customer.email:
+        return customer.email, None
+    return None, f"the customer has no {channel} address"
 
 
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
@@ -63,10 +81,15 @@ class DeliveryWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop`; wake on a new reply's signal or every poll interval."""
+        reported = 0.0
         async with self.runtime.notifier.subscribe(notify.OUTBOX) as signals:
             while not stop.is_set():
                 handled = await self.run_once()
-                await self._report_depth()
+                # The depth gauge is a count over every pending row: once a second is
+                # plenty, and not once per batch while draining a backlog.
+                if time.monotonic() - reported >= DEPTH_REPORT_SECONDS:
+                    await self._report_depth()
+                    reported = time.monotonic()
                 if handled >= self.settings.batch_size:
                     continue
                 await _wait_any(stop, signals, self.settings.poll_seconds)
@@ -100,34 +123,50 @@ class DeliveryWorker:
                 lease=timedelta(seconds=self.settings.lease_seconds),
                 limit=self.settings.batch_size,
             )
-            return [await self._job(session, row) for row in rows]
+            return await self._jobs(session, rows)
 
-    async def _job(self, session: AsyncSession, row: Outbox) -> Job:
-        assert row.id is not None
-        message = await session.get_one(Message, row.message_id)
-        ticket = await session.get_one(Ticket, row.ticket_id)
-        identity = await session.get_one(ChannelIdentity, ticket.identity_id)
-        customer = await session.get_one(Customer, ticket.customer_id)
-        if identity.unreachable:
-            return Job(row.id, row.attempts, None, refused="the customer blocked this channel")
-        outbound = OutboundMessage(
-            outbox_id=row.id,
-            message_id=message.id,  # type: ignore[arg-type]
-            ticket_ref=ticket.ref,
-            channel=Channel(row.channel),
-            recipient=identity.address,
-            recipient_name=identity.display_name or customer.display_name,
-            text=message.text,
-            html=message.html,
-            idempotency_key=message.external_id or f"outbox-{row.id}",
-            subject=ticket.subject,
-            thread_ids=tuple(
-                await repo.thread_ids(session, ticket.id, row.channel, message.id)  # type: ignore[arg-type]
-            ),
-            language=ticket.language,
-            attachments=tuple(await repo.outbound_attachments(session, message.id)),  # type: ignore[arg-type]
+    async def _jobs(self, session: AsyncSession, rows: list[Outbox]) -> list[Job]:
+        """What to send for each leased row; a handful of queries for the whole batch."""
+        if not rows:
+            return []
+        messages = await repo.by_ids(session, Message, {r.message_id for r in rows})
+        tickets = await repo.by_ids(session, Ticket, {r.ticket_id for r in rows})
+        identities = await repo.by_ids(
+            session, ChannelIdentity, {t.identity_id for t in tickets.values()}
         )
-        return Job(row.id, row.attempts, outbound)
+        customers = await repo.by_ids(session, Customer, {t.customer_id for t in tickets.values()})
+        threads = await repo.thread_messages(session, tickets.keys())
+        files = await repo.outbound_attachments(session, messages.keys())
+        jobs = []
+        for row in rows:
+            assert row.id is not None
+            message, ticket = messages[row.message_id], tickets[row.ticket_id]
+            identity, customer = identities[ticket.identity_id], customers[ticket.customer_id]
+            recipient, refused = _recipient(row.channel, identity, customer)
+            if recipient is None:
+                jobs.append(Job(row.id, row.attempts, None, refused=refused))
+                continue
+            outbound = OutboundMessage(
+                outbox_id=row.id,
+                message_id=message.id,  # type: ignore[arg-type]
+                ticket_ref=ticket.ref,
+                channel=Channel(row.channel),
+                recipient=recipient,
+                recipient_name=identity.display_name or customer.display_name,
+                text=message.text,
+                html=message.html,
+                idempotency_key=message.external_id or f"outbox-{row.id}",
+                subject=ticket.subject,
+                thread_ids=tuple(
+                    external_id
+                    for message_id, channel, external_id in threads.get(row.ticket_id, ())
+                    if channel == row.channel and message_id < row.message_id
+                ),
+                language=ticket.language,
+                attachments=tuple(files.get(row.message_id, ())),
+            )
+            jobs.append(Job(row.id, row.attempts, outbound))
+        return jobs
 
     async def _deliver(self, job: Job) -> Outcome:
         outcome = Outcome(job, utcnow())
@@ -154,8 +193,10 @@ class DeliveryWorker:
     async def _record(self, outcomes: list[Outcome]) -> None:
         now = utcnow()
         async with self.runtime.sessionmaker.begin() as session:
+            rows = await repo.lock_rows(session, [o.job.outbox_id for o in outcomes])
+            messages = await repo.by_ids(session, Message, {r.message_id for r in rows.values()})
             for outcome in outcomes:
-                row = await session.get(Outbox, outcome.job.outbox_id, with_for_update=True)
+                row = rows.get(outcome.job.outbox_id)
                 if row is None:
                     continue
                 result = self._apply(row, outcome, now)
@@ -170,7 +211,7 @@ class DeliveryWorker:
                         finished_at=now,
                     )
                 )
-                message = await session.get_one(Message, row.message_id)
+                message = messages[row.message_id]
                 message.delivery_state = {
                     "sent": DeliveryState.sent,
                     "failed": DeliveryState.failed,

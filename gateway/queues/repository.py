@@ -16,25 +16,27 @@ from gateway.tickets.models import Ticket, TicketStatus
 HELD = (TicketStatus.new, TicketStatus.open, TicketStatus.pending_customer, TicketStatus.escalated)
 
 
-async def lock_agent(session: AsyncSession, agent_id: int) -> Agent:
-    """The agent row, locked so one agent's concurrent claims count capacity one at a time."""
-    result = await session.execute(sa.select(Agent).where(Agent.id == agent_id).with_for_update())
-    return result.scalar_one()
-
-
-async def held_count(session: AsyncSession, agent_id: int) -> int:
-    result = await session.execute(
+async def lock_agent_load(session: AsyncSession, agent_id: int) -> tuple[int, int]:
+    """The agent's capacity and how many tickets it holds, in one statement; the agent
+    row stays locked, so one agent's concurrent claims count capacity one at a time."""
+    held = (
         sa.select(sa.func.count())
         .select_from(Ticket)
         .where(Ticket.assignee_id == agent_id, Ticket.status.in_(HELD))
+        .scalar_subquery()
     )
-    return int(result.scalar_one())
+    result = await session.execute(
+        sa.select(Agent.capacity, held).where(Agent.id == agent_id).with_for_update(of=Agent)
+    )
+    capacity, count = result.one()
+    return int(capacity), int(count)
 
 
 async def claim_next(
     session: AsyncSession, agent_id: int, queue_ids: Iterable[int], now: datetime
-) -> int | None:
-    """Assign the most urgent unassigned ticket of the queues to the agent; its id or None.
+) -> Ticket | None:
+    """Assign the most urgent unassigned ticket of the queues to the agent; the ticket
+    as it now is, or None.
 
     One statement: on PostgreSQL the candidate row is locked with SKIP LOCKED, so two
     concurrent claims never get the same ticket and never wait on each other; on SQLite
@@ -64,8 +66,9 @@ async def claim_next(
                 (Ticket.status == TicketStatus.new, TicketStatus.open), else_=Ticket.status
             ),
         )
-        .returning(Ticket.id)
-        .execution_options(synchronize_session=False)
+        # The whole row back: no second read of the ticket just claimed.
+        .returning(Ticket)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     return result.scalar_one_or_none()
 

@@ -91,8 +91,7 @@ async def claim_from_queue(
 ) -> TicketPublic | Response:
     """Assign the most urgent unassigned ticket of this queue to the caller."""
     queue = await _queue_for(session, ctx, name)
-    await session.commit()  # no transaction may stay open across a long poll
-    return await _claimed(runtime, ctx, [queue.id], wait)  # type: ignore[list-item]
+    return await _claimed(runtime, session, ctx, [queue.id], wait)  # type: ignore[list-item]
 
 
 @router.post("/claim", response_model=TicketPublic, responses=CLAIMED)
@@ -100,18 +99,26 @@ async def claim_any(
     runtime: RuntimeDep, ctx: CurrentAgent, session: SessionDep, wait: Wait = 0
 ) -> TicketPublic | Response:
     """The same over all the caller's queues."""
-    await session.commit()
-    return await _claimed(runtime, ctx, sorted(ctx.queue_ids), wait)
+    return await _claimed(runtime, session, ctx, sorted(ctx.queue_ids), wait)
 
 
 async def _claimed(
-    runtime: RuntimeDep, ctx: AgentContext, queue_ids: list[int], wait: float
+    runtime: RuntimeDep,
+    session: SessionDep,
+    ctx: AgentContext,
+    queue_ids: list[int],
+    wait: float,
 ) -> TicketPublic | Response:
-    ticket = await service.claim(runtime, ctx, queue_ids, wait)
+    if wait <= 0:
+        # No waiting: claim in the request's own transaction (committed before the
+        # response is sent), one connection for the whole request.
+        ticket = await service.claim_now(session, ctx, queue_ids)
+    else:
+        await session.commit()  # no transaction may stay open across a long poll
+        ticket = await service.claim(runtime, ctx, queue_ids, wait)
     if ticket is None:
         return Response(status_code=204)
-    async with runtime.sessionmaker() as session:
-        return await tickets_service.public(session, ticket)
+    return ticket
 
 
 async def _queue_for(session: SessionDep, ctx: AgentContext, name: str) -> Queue:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Collection
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics, notify
 from gateway.agents.dependencies import AgentContext
@@ -15,7 +16,9 @@ from gateway.errors import AtCapacity
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
 from gateway.tickets import repository as tickets_repo
-from gateway.tickets.models import ActorType, Ticket
+from gateway.tickets import service as tickets_service
+from gateway.tickets.models import ActorType
+from gateway.tickets.schemas import TicketPublic
 
 log = structlog.get_logger()
 
@@ -26,9 +29,10 @@ RECHECK_SECONDS = 5.0
 
 async def claim(
     runtime: Runtime, ctx: AgentContext, queue_ids: Collection[int], wait: float
-) -> Ticket | None:
-    """Assign the most urgent claimable ticket of `queue_ids` to the agent; wait up to
-    `wait` seconds for one to arrive. Raises AtCapacity when the agent holds enough."""
+) -> TicketPublic | None:
+    """Assign the most urgent claimable ticket of `queue_ids` to the agent, waiting up to
+    `wait` seconds for one to arrive; the ticket as the agent sees it, or None. Each
+    attempt is its own transaction. Raises AtCapacity when the agent holds enough."""
     started = time.monotonic()
     deadline = started + wait
     try:
@@ -47,6 +51,35 @@ async def claim(
         metrics.claim_wait_seconds.observe(time.monotonic() - started)
 
 
+async def claim_now(
+    session: AsyncSession, ctx: AgentContext, queue_ids: Collection[int]
+) -> TicketPublic | None:
+    """One claim attempt in the caller's transaction (no waiting); the ticket as the agent
+    sees it, or None. Flushes; the caller commits. Raises AtCapacity."""
+    if not queue_ids:
+        return None
+    capacity, held = await repo.lock_agent_load(session, ctx.id)
+    if held >= capacity:
+        raise AtCapacity(
+            f"you hold {capacity} tickets, your capacity; resolve or release one first"
+        )
+    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow())
+    if ticket is None:
+        return None
+    tickets_repo.audit(
+        session,
+        "ticket.claimed",
+        ticket_id=ticket.id,
+        actor_type=ActorType.agent,
+        actor_agent_id=ctx.id,
+    )
+    # Read in the same transaction: one connection checkout per claim, not two.
+    public = await tickets_service.public(session, ticket)
+    metrics.claims.labels(str(ticket.queue_id)).inc()
+    log.info("queue.claimed", ticket=ticket.ref, agent=ctx.agent.name)
+    return public
+
+
 async def _wait_for_signal(signals: asyncio.Queue[str], wanted: set[str], seconds: float) -> None:
     try:
         async with asyncio.timeout(seconds):
@@ -60,27 +93,8 @@ async def _wait_for_signal(signals: asyncio.Queue[str], wanted: set[str], second
 
 async def _try_claim(
     runtime: Runtime, ctx: AgentContext, queue_ids: Collection[int]
-) -> Ticket | None:
+) -> TicketPublic | None:
     if not queue_ids:
         return None
     async with runtime.sessionmaker.begin() as session:
-        agent = await repo.lock_agent(session, ctx.id)
-        if await repo.held_count(session, ctx.id) >= agent.capacity:
-            raise AtCapacity(
-                f"you hold {agent.capacity} tickets, your capacity; resolve or release one first"
-            )
-        ticket_id = await repo.claim_next(session, ctx.id, queue_ids, utcnow())
-        if ticket_id is None:
-            return None
-        ticket = await tickets_repo.get_ticket(session, ticket_id)
-        assert ticket is not None
-        tickets_repo.audit(
-            session,
-            "ticket.claimed",
-            ticket_id=ticket_id,
-            actor_type=ActorType.agent,
-            actor_agent_id=ctx.id,
-        )
-    metrics.claims.labels(str(ticket.queue_id)).inc()
-    log.info("queue.claimed", ticket=ticket.ref, agent=ctx.agent.name)
-    return ticket
+        return await claim_now(session, ctx, queue_ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import structlog
@@ -77,6 +78,11 @@ class Router:
             )
         return self._detector
 
+    async def warm_up(self) -> None:
+        """Build the detector in a worker thread: building it lazily inside a request
+        would stall the event loop, and every connection on it, for seconds."""
+        await asyncio.to_thread(lambda: self.detector)
+
     def evaluate(
         self,
         text: str,
@@ -131,17 +137,25 @@ class RulesRouter(Router):
         inbound: InboundMessage,
         customer: Customer,
         new_ticket: bool,
+        new_customer: bool = False,
     ) -> None:
         """Set language, severity, category, stated fields and reasons; queue a new ticket,
         move an unassigned one whose routing changed. Severity only ever rises. Flushes."""
         assert ticket.id is not None and message.id is not None and customer.id is not None
         rule_set, queue_ids = await self.rules(session)
-        history = await repo.last_inbound_language(session, customer.id, message.id)
+        # A customer this message created has no earlier messages or tickets to read.
+        history = (
+            None
+            if new_customer
+            else await repo.last_inbound_language(session, customer.id, message.id)
+        )
         hints = LanguageHints(
             channel=inbound.language_hint, history=history, agent=customer.language
         )
         language = self.detector.detect(message.text, hints)
-        earlier = await repo.earlier_ticket_count(session, customer.id, ticket.id)
+        earlier = (
+            0 if new_customer else await repo.earlier_ticket_count(session, customer.id, ticket.id)
+        )
         found = self.classify(message.text, earlier)
         message.language = language.code if language.known else None
 

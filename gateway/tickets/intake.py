@@ -60,13 +60,22 @@ class TicketRouter(Protocol):
         inbound: InboundMessage,
         customer: Customer,
         new_ticket: bool,
+        new_customer: bool = False,
     ) -> None:
-        """Set the ticket's routing fields (and queue_id when it may move). Flushes."""
+        """Set the ticket's routing fields (and queue_id when it may move). Flushes.
+        `new_customer`: the customer was created by this message (has no history)."""
+        ...
+
+    async def warm_up(self) -> None:
+        """Load whatever the first message would otherwise wait for (language models)."""
         ...
 
 
 class DefaultQueueRouter:
     """No rules: every new ticket goes to the default queue."""
+
+    async def warm_up(self) -> None:
+        return None
 
     async def route(
         self,
@@ -77,9 +86,10 @@ class DefaultQueueRouter:
         inbound: InboundMessage,
         customer: Customer,
         new_ticket: bool,
+        new_customer: bool = False,
     ) -> None:
         if new_ticket:
-            ticket.queue_id = (await repo.default_queue(session)).id  # type: ignore[assignment]
+            ticket.queue_id = await repo.default_queue_id(session)
             ticket.routing_reasons = ["no routing rules: default queue"]
 
 
@@ -124,17 +134,20 @@ async def ingest(
 
     # Concurrent copies of one message, and concurrent messages of one sender, queue up
     # here: the first commits, the rest then see its rows. Always in this order.
-    await repo.lock_key(session, "msg", channel, inbound.external_id)
+    # Both locks in one round trip, the message's first: every ingest takes them in
+    # this order, so two ingests never wait on each other crosswise.
+    await repo.lock_keys(
+        session, ("msg", channel, inbound.external_id), ("sender", channel, inbound.sender)
+    )
     existing = await repo.message_by_external_id(session, channel, inbound.external_id)
     if existing is not None:
         metrics.duplicates.labels(channel).inc()
         ticket = await repo.get_ticket(session, existing.ticket_id)
         assert ticket is not None and existing.id is not None
         return IngestResult(ticket.id, ticket.ref, existing.id, True, False)  # type: ignore[arg-type]
-    await repo.lock_key(session, "sender", channel, inbound.sender)
 
-    identity, customer = await _identify(session, inbound)
-    ticket, new_ticket = await _thread(session, inbound, identity, customer)
+    identity, customer, new_customer = await _identify(session, inbound)
+    ticket, new_ticket, parent = await _thread(session, inbound, identity, customer, new_customer)
     now = inbound.received_at or utcnow()
 
     message = Message(
@@ -152,6 +165,17 @@ async def ingest(
     session.add(message)
     await session.flush()
     await _attach(session, message, inbound, blobs)
+    if new_ticket:
+        # Added after the message's flush, so the ticket's audit rows go out together in
+        # the final flush (one INSERT), still in the order they happened.
+        repo.audit(
+            session,
+            "ticket.created",
+            ticket_id=ticket.id,
+            actor_type=ActorType.customer,
+            channel=channel,
+            parent=parent.ref if parent else None,
+        )
 
     ticket.last_customer_message_at = now
     ticket.updated_at = utcnow()
@@ -162,6 +186,7 @@ async def ingest(
         inbound=inbound,
         customer=customer,
         new_ticket=new_ticket,
+        new_customer=new_customer,
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
     apply_sla(ticket, ticket.created_at if new_ticket else now)
@@ -192,8 +217,9 @@ async def ingest(
 
 async def _identify(
     session: AsyncSession, inbound: InboundMessage
-) -> tuple[ChannelIdentity, Customer]:
-    """Find or create the sender's identity and customer; link a verified exchange user."""
+) -> tuple[ChannelIdentity, Customer, bool]:
+    """Find or create the sender's identity and customer; link a verified exchange user.
+    The flag says the customer was created here (and so has no tickets yet)."""
     channel = str(inbound.channel)
     identity = await repo.identity(session, channel, inbound.sender)
     verified_customer: Customer | None = None
@@ -207,7 +233,8 @@ async def _identify(
             exchange_user_id=inbound.verified_user_id,
             email=inbound.contact_email,
         )
-        if customer.id is None:
+        new_customer = customer.id is None
+        if new_customer:
             session.add(customer)
             await session.flush()
         identity = ChannelIdentity(
@@ -220,7 +247,7 @@ async def _identify(
         )
         session.add(identity)
         await session.flush()
-        return identity, customer
+        return identity, customer, new_customer
 
     customer = await session.get_one(Customer, identity.customer_id)
     if inbound.verified_user_id and customer.exchange_user_id != inbound.verified_user_id:
@@ -246,7 +273,7 @@ async def _identify(
         customer.email = inbound.contact_email
     if inbound.sender_name and not customer.display_name:
         customer.display_name = inbound.sender_name
-    return identity, customer
+    return identity, customer, False
 
 
 async def _thread(
@@ -254,9 +281,12 @@ async def _thread(
     inbound: InboundMessage,
     identity: ChannelIdentity,
     customer: Customer,
-) -> tuple[Ticket, bool]:
-    """The ticket this message belongs to, reopened if resolved; or a new one."""
+    new_customer: bool,
+) -> tuple[Ticket, bool, Ticket | None]:
+    """The ticket this message belongs to, reopened if resolved; or a new one (flushed,
+    not yet audited) with the closed ticket it follows, if any."""
     ticket: Ticket | None = None
+    parent: Ticket | None = None
     how = "new"
     # 1. A reply to a message we sent or received (unguessable ids).
     for replied in await repo.messages_by_external_ids(session, inbound.reply_to_ids):
@@ -266,33 +296,26 @@ async def _thread(
             break
     # 2. A ticket reference the channel found: only the ticket's own customer may use it,
     #    since references are sequential and so guessable.
-    if ticket is None and inbound.ticket_ref:
+    if ticket is None and inbound.ticket_ref and not new_customer:
         ticket_id = parse_ticket_ref(inbound.ticket_ref)
         candidate = (
             await repo.get_ticket(session, ticket_id, for_update=True) if ticket_id else None
         )
         if candidate is not None and candidate.customer_id == customer.id:
             ticket, how = candidate, "ticket_ref"
-    # 3. The customer's open conversation on this channel.
-    if ticket is None and inbound.thread_key:
-        ticket = await repo.open_ticket_for_thread(
+    # 3. The customer's open conversation on this channel; a closed one is the parent of
+    #    the new ticket. A customer created by this very message has no tickets at all.
+    if ticket is None and inbound.thread_key and not new_customer:
+        ticket = await repo.newest_for_thread(
             session,
-            customer.id,
+            customer.id,  # type: ignore[arg-type]
             str(inbound.channel),
-            inbound.thread_key,  # type: ignore[arg-type]
+            inbound.thread_key,
         )
         how = "thread_key"
 
-    parent: Ticket | None = None
     if ticket is not None and ticket.status == TicketStatus.closed:
         parent, ticket = ticket, None
-    elif ticket is None and inbound.thread_key:
-        parent = await repo.latest_closed_for_thread(
-            session,
-            customer.id,
-            str(inbound.channel),
-            inbound.thread_key,  # type: ignore[arg-type]
-        )
 
     if ticket is not None:
         if ticket.status == TicketStatus.resolved:
@@ -310,7 +333,7 @@ async def _thread(
                 by="customer_message",
             )
         log.debug("ticket.threaded", ticket=ticket.ref, how=how)
-        return ticket, False
+        return ticket, False, None
 
     now = utcnow()
     ticket = Ticket(
@@ -320,7 +343,7 @@ async def _thread(
         thread_key=inbound.thread_key,
         subject=_subject(inbound),
         status=TicketStatus.new,
-        queue_id=(await repo.default_queue(session)).id,  # type: ignore[arg-type]
+        queue_id=await repo.default_queue_id(session),
         language=customer.language,
         parent_ticket_id=parent.id if parent else None,
         created_at=now,
@@ -328,15 +351,7 @@ async def _thread(
     )
     session.add(ticket)
     await session.flush()
-    repo.audit(
-        session,
-        "ticket.created",
-        ticket_id=ticket.id,
-        actor_type=ActorType.customer,
-        channel=str(inbound.channel),
-        parent=parent.ref if parent else None,
-    )
-    return ticket, True
+    return ticket, True, parent
 
 
 def _subject(inbound: InboundMessage) -> str | None:

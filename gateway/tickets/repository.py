@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,11 +35,19 @@ async def lock_key(session: AsyncSession, *parts: str) -> None:
     SQLite needs nothing: every write transaction there starts with BEGIN IMMEDIATE,
     so there is only ever one writer.
     """
+    await lock_keys(session, parts)
+
+
+async def lock_keys(session: AsyncSession, *keys: Sequence[str]) -> None:
+    """`lock_key` for several keys in one round trip, taken in the order given."""
     if session.bind.dialect.name != "postgresql":
         return
+    await session.execute(sa.select(*(sa.func.pg_advisory_xact_lock(_key(k)) for k in keys)))
+
+
+def _key(parts: Sequence[str]) -> int:
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
-    key = int.from_bytes(digest, "big", signed=True)
-    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    return int.from_bytes(digest, "big", signed=True)
 
 
 async def message_by_external_id(
@@ -86,37 +95,19 @@ async def get_ticket(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def open_ticket_for_thread(
+async def newest_for_thread(
     session: AsyncSession, customer_id: int, channel: str, thread_key: str
 ) -> Ticket | None:
     """The customer's newest ticket on this thread that is not closed (resolved counts:
-    a customer writing again reopens it)."""
+    a customer writing again reopens it); failing that, the newest closed one."""
     result = await session.execute(
         sa.select(Ticket)
         .where(
             Ticket.customer_id == customer_id,
             Ticket.channel == channel,
             Ticket.thread_key == thread_key,
-            Ticket.status != TicketStatus.closed,
         )
-        .order_by(Ticket.id.desc())
-        .limit(1)
-    )
-    return result.scalar_one_or_none()
-
-
-async def latest_closed_for_thread(
-    session: AsyncSession, customer_id: int, channel: str, thread_key: str
-) -> Ticket | None:
-    result = await session.execute(
-        sa.select(Ticket)
-        .where(
-            Ticket.customer_id == customer_id,
-            Ticket.channel == channel,
-            Ticket.thread_key == thread_key,
-            Ticket.status == TicketStatus.closed,
-        )
-        .order_by(Ticket.id.desc())
+        .order_by(sa.case((Ticket.status == TicketStatus.closed, 1), else_=0), Ticket.id.desc())
         .limit(1)
     )
     return result.scalar_one_or_none()
@@ -143,6 +134,29 @@ async def ensure_queue(session: AsyncSession, name: str, description: str | None
 
 async def default_queue(session: AsyncSession) -> Queue:
     return await ensure_queue(session, DEFAULT_QUEUE, "Everything no routing rule claims")
+
+
+# Per database (engine): the default queue's id. Queues are never deleted (tickets
+# point at them), so once known the id holds for the life of the process.
+_default_queue_ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+async def default_queue_id(session: AsyncSession) -> int:
+    """The default queue's id, created when missing; read once per engine."""
+    engine = session.bind
+    known = _default_queue_ids.get(engine)
+    if known is not None:
+        return known
+    queue = await queue_by_name(session, DEFAULT_QUEUE)
+    if queue is not None:
+        assert queue.id is not None
+        _default_queue_ids[engine] = queue.id
+        return queue.id
+    # Created by this transaction, which may yet roll back: not remembered until a
+    # later call finds it committed.
+    queue = await default_queue(session)
+    assert queue.id is not None
+    return queue.id
 
 
 def audit(

@@ -1,0 +1,362 @@
+"""Ingest: inbound messages per second through Parley's real surfaces, beside the floor.
+
+Starts `gateway serve` on a fresh PostgreSQL database (or SQLite with --sqlite), sends N
+messages from C concurrent clients through the webchat HTTP fallback and/or the SMTP
+listener (each answer comes only after commit, so latency is send -> stored), then the
+same count at half the measured rate to see the latency when not saturated. In the same
+run, the baseline: N single-row INSERTs, one transaction each, straight through asyncpg
+(or sqlite3) from C connections. Prints messages/s, p50/p95/p99, errors, the server's
+peak RSS and the ratio to the baseline.
+
+    python bench/ingest.py [--messages 1000] [--clients 16] [--surface webchat,smtp,mixed]
+                           [--per-visitor 1] [--low-accuracy] [--sqlite]
+
+A new surface (Telegram's webhook) is one more `Surface` class in SURFACES.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+import time
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import ClassVar
+
+import aiosmtplib
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    Database,
+    Gateway,
+    Row,
+    closed_loop,
+    insert_baseline,
+    load_line,
+    open_loop,
+    pct,
+    print_rows,
+    workdir,
+)
+
+TEXTS = (
+    "I paid 250 USDT for order {n} an hour ago and the seller still has not released.",
+    "Продавец не отпускает крипту по ордеру {n}, я оплатил 20000 рублей.",
+    "The buyer marked order {n} as paid but I received nothing in my bank account.",
+    "Tôi đã chuyển tiền cho lệnh {n} nhưng người bán không giải phóng USDT.",
+)
+
+
+class Surface:
+    """One way in. `send(slot, n)` returns once Parley answered that message n is stored."""
+
+    name: ClassVar[str]
+    env: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, gateway: Gateway, per_visitor: int):
+        self.gateway = gateway
+        self.per_visitor = per_visitor
+
+    async def prepare(self, numbers: range, slots: int) -> None:
+        """Everything a send needs that is not the send (sessions, connections)."""
+
+    async def send(self, slot: int, n: int) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Release clients."""
+
+
+class WebchatHttp(Surface):
+    """POST /channels/webchat/messages with a visitor's session token (the HTTP fallback)."""
+
+    name = "webchat"
+    # The per-visitor limiter guards against one abusive widget, not a wave of visitors.
+    env: ClassVar[dict[str, str]] = {"GATEWAY_WEBCHAT_MESSAGES_PER_MINUTE": "1000000"}
+
+    async def prepare(self, numbers: range, slots: int) -> None:
+        self.client = httpx.AsyncClient(
+            base_url=self.gateway.url,
+            limits=httpx.Limits(max_connections=slots + 4, max_keepalive_connections=slots + 4),
+            timeout=60,
+        )
+        visitors = sorted({n // self.per_visitor for n in numbers})
+        self.tokens: dict[int, str] = getattr(self, "tokens", {})
+        sem = asyncio.Semaphore(16)
+
+        async def session(v: int) -> None:
+            async with sem:
+                body = {"name": f"Visitor {v}", "language": None}
+                r = await self.client.post("/channels/webchat/sessions", json=body)
+                r.raise_for_status()
+                self.tokens[v] = r.json()["token"]
+
+        await asyncio.gather(*(session(v) for v in visitors if v not in self.tokens))
+
+    async def send(self, slot: int, n: int) -> None:
+        r = await self.client.post(
+            "/channels/webchat/messages",
+            json={"client_id": f"m{n}", "text": TEXTS[n % len(TEXTS)].format(n=n)},
+            headers={"Authorization": f"Bearer {self.tokens[n // self.per_visitor]}"},
+        )
+        if r.status_code != 200:
+            raise RuntimeError(f"webchat {r.status_code}: {r.text[:200]}")
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class Smtp(Surface):
+    """A mail through the SMTP listener; 250 comes after commit. One connection per slot."""
+
+    name = "smtp"
+
+    def __init__(self, gateway: Gateway, per_visitor: int):
+        super().__init__(gateway, per_visitor)
+        self.port = int(gateway.env["GATEWAY_SMTP_PORT"])
+        self.connections: dict[int, aiosmtplib.SMTP] = {}
+        self.run_id = uuid.uuid4().hex[:8]
+
+    async def prepare(self, numbers: range, slots: int) -> None:
+        for slot in range(slots):
+            if slot not in self.connections:
+                smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=self.port, timeout=60)
+                await smtp.connect()
+                self.connections[slot] = smtp
+
+    async def send(self, slot: int, n: int) -> None:
+        msg = EmailMessage()
+        msg["From"] = f"Customer {n} <c{n // self.per_visitor}-{self.run_id}@customer.example>"
+        msg["To"] = "support@desk.example"
+        msg["Subject"] = f"Order {n}: crypto not released"
+        msg["Message-ID"] = f"<{self.run_id}-{n}@customer.example>"
+        msg.set_content(TEXTS[n % len(TEXTS)].format(n=n) + "\n")
+        await self.connections[slot].send_message(msg)
+
+    async def close(self) -> None:
+        for smtp in self.connections.values():
+            try:
+                await smtp.quit()
+            except aiosmtplib.SMTPException:
+                pass
+
+
+class Mixed(Surface):
+    """Every surface in turn, message by message."""
+
+    name = "mixed"
+
+    def __init__(self, gateway: Gateway, per_visitor: int, parts: list[Surface]):
+        super().__init__(gateway, per_visitor)
+        self.parts = parts
+
+    async def prepare(self, numbers: range, slots: int) -> None:
+        for i, part in enumerate(self.parts):
+            await part.prepare(range(numbers.start + i, numbers.stop, len(self.parts)), slots)
+
+    async def send(self, slot: int, n: int) -> None:
+        await self.parts[n % len(self.parts)].send(slot, n)
+
+    async def close(self) -> None:
+        for part in self.parts:
+            await part.close()
+
+
+SURFACES: dict[str, type[Surface]] = {"webchat": WebchatHttp, "smtp": Smtp}
+
+
+def _gateway_env(args: argparse.Namespace) -> dict[str, str]:
+    env: dict[str, str] = {"GATEWAY_SMTP_PORT": str(_free())}
+    for surface in SURFACES.values():
+        env |= surface.env
+    if args.low_accuracy:
+        env["GATEWAY_ROUTING_LOW_ACCURACY"] = "true"
+    if args.pool_size:
+        env["GATEWAY_DATABASE_POOL_SIZE"] = str(args.pool_size)
+    return env
+
+
+def _free() -> int:
+    from _common import free_port
+
+    return free_port()
+
+
+def _surface(name: str, gateway: Gateway, per_visitor: int) -> Surface:
+    if name == "mixed":
+        parts = [cls(gateway, per_visitor) for cls in SURFACES.values()]
+        return Mixed(gateway, per_visitor, parts)
+    return SURFACES[name](gateway, per_visitor)
+
+
+async def _stored(dsn: str | None, sqlite_path: Path | None) -> int:
+    if sqlite_path is not None:
+        with sqlite3.connect(sqlite_path) as conn:
+            return int(conn.execute("SELECT count(*) FROM message").fetchone()[0])
+    assert dsn is not None
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM message"))
+    finally:
+        await conn.close()
+
+
+def _sqlite_baseline(path: Path, count: int) -> tuple[float, list[float]]:
+    """SQLite's floor: one writer, `count` single-row INSERTs each committed, with the
+    gateway's own pragmas (WAL, synchronous=NORMAL)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_row (id INTEGER PRIMARY KEY, body TEXT)")
+    latencies = []
+    started = time.perf_counter()
+    for n in range(count):
+        t = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO bench_row (body) VALUES (?)", (f"row {n}",))
+        conn.execute("COMMIT")
+        latencies.append(time.perf_counter() - t)
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed, latencies
+
+
+async def run(
+    *,
+    messages: int = 1000,
+    clients: int = 16,
+    surfaces: list[str] | None = None,
+    per_visitor: int = 1,
+    low_accuracy: bool = False,
+    sqlite: bool = False,
+    pool_size: int | None = None,
+    half_rate: bool = True,
+) -> list[Row]:
+    """Run the ingest bench for each surface; one or two rows per surface."""
+    args = argparse.Namespace(low_accuracy=low_accuracy, pool_size=pool_size)
+    surfaces = surfaces or ["webchat", "smtp"]
+    rows: list[Row] = []
+    backend = "SQLite" if sqlite else "PostgreSQL"
+    suffix = f"{', low-accuracy lingua' if low_accuracy else ''}"
+    for surface_name in surfaces:
+        print(f"ingest {surface_name} on {backend}: {load_line()}", file=sys.stderr)
+        work = workdir()
+        async with Database() as db:
+            sqlite_path = work / "parley.db" if sqlite else None
+            url = f"sqlite+aiosqlite:///{sqlite_path}" if sqlite_path else db.url
+            gateway = await Gateway(url, work, **_gateway_env(args)).start()
+            surface = _surface(surface_name, gateway, per_visitor)
+            try:
+                # The first routed message loads the language models: not part of the figure.
+                warm = range(10**7, 10**7 + 2)
+                await surface.prepare(warm, 1)
+                for n in warm:
+                    await surface.send(0, n)
+                rss_warm = gateway.peak_rss_mb()
+
+                await surface.prepare(range(messages), clients)
+                seconds, latencies, errors = await closed_loop(messages, clients, surface.send)
+                rate = len(latencies) / seconds
+                stored = await _stored(db.dsn, sqlite_path) - len(warm)
+
+                half_rows: list[Row] = []
+                if half_rate and rate > 0:
+                    half = max(messages // 2, 50)
+                    numbers = range(2 * 10**6, 2 * 10**6 + half)
+                    await surface.prepare(numbers, clients * 4)
+                    h_seconds, h_lat, h_err = await open_loop(
+                        half,
+                        rate / 2,
+                        lambda slot, n, base=numbers.start, s=surface: s.send(slot, base + n),
+                        clients * 4,
+                    )
+                    half_rows.append(
+                        Row(
+                            "ingest",
+                            f"{surface_name} at half max ({rate / 2:.0f}/s), {backend}{suffix}",
+                            len(h_lat) / h_seconds,
+                            "msg/s",
+                            p50_ms=pct(h_lat, 50),
+                            p95_ms=pct(h_lat, 95),
+                            p99_ms=pct(h_lat, 99),
+                            errors=h_err,
+                            peak_rss_mb=gateway.peak_rss_mb(),
+                            target="p99 < 50 ms",
+                        )
+                    )
+            finally:
+                peak_rss = gateway.peak_rss_mb()
+                await surface.close()
+                await gateway.stop()
+            if sqlite_path is not None:
+                b_seconds, b_lat = await asyncio.to_thread(
+                    _sqlite_baseline, work / "baseline.db", messages
+                )
+                label = "sqlite3 inserts/s"
+            else:
+                b_seconds, b_lat = await insert_baseline(db.dsn, messages, clients)
+                label = "asyncpg inserts/s"
+        missing = max(messages - stored, 0)
+        rows.append(
+            Row(
+                "ingest",
+                f"{surface_name}, {clients} clients, {backend}{suffix}",
+                rate,
+                "msg/s",
+                baseline=messages / b_seconds,
+                baseline_label=label,
+                p50_ms=pct(latencies, 50),
+                p95_ms=pct(latencies, 95),
+                p99_ms=pct(latencies, 99),
+                errors=errors + missing,
+                peak_rss_mb=peak_rss,
+                target=">= 0.2x baseline",
+                notes=(
+                    f"{messages} messages, {per_visitor} per customer; {stored} stored; "
+                    f"baseline p50 {pct(b_lat, 50):.1f} ms; RSS after warm-up {rss_warm:.0f} MB "
+                    "(lingua models)"
+                    if rss_warm
+                    else ""
+                ),
+            )
+        )
+        rows.extend(half_rows)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--surface", default="webchat,smtp", help="comma list of: webchat, smtp, mixed"
+    )
+    parser.add_argument("--per-visitor", type=int, default=1, help="messages per customer")
+    parser.add_argument("--low-accuracy", action="store_true", help="lingua low accuracy mode")
+    parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
+    parser.add_argument("--pool-size", type=int, default=None)
+    parser.add_argument("--no-half-rate", action="store_true")
+    args = parser.parse_args()
+    rows = asyncio.run(
+        run(
+            messages=args.messages,
+            clients=args.clients,
+            surfaces=[s.strip() for s in args.surface.split(",") if s.strip()],
+            per_visitor=args.per_visitor,
+            low_accuracy=args.low_accuracy,
+            sqlite=args.sqlite,
+            pool_size=args.pool_size,
+            half_rate=not args.no_half_rate,
+        )
+    )
+    print_rows(rows)
+
+
+if __name__ == "__main__":
+    main()
