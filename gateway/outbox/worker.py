@@ -108,8 +108,27 @@ class DeliveryWorker:
         jobs = await self._lease(channels)
         if not jobs:
             return 0
-        outcomes = await asyncio.gather(*(self._deliver(job) for job in jobs))
-        await self._record(outcomes)
+        # Record outcomes as sends finish, each write taking whatever finished during the
+        # last one: fast sends share a transaction, and a slow one is on record at once,
+        # so a crash re-sends only what was really in flight, not the whole batch.
+        finished: asyncio.Queue[Outcome] = asyncio.Queue()
+
+        async def send(job: Job) -> None:
+            finished.put_nowait(await self._deliver(job))
+
+        senders = [asyncio.create_task(send(job)) for job in jobs]
+        try:
+            recorded = 0
+            while recorded < len(jobs):
+                outcomes = [await finished.get()]
+                while not finished.empty():
+                    outcomes.append(finished.get_nowait())
+                await self._record(outcomes)
+                recorded += len(outcomes)
+        finally:
+            for task in senders:
+                task.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
         return len(jobs)
 
     async def _lease(self, channels: list[str]) -> list[Job]:
