@@ -228,6 +228,7 @@ def telegram_rows(replies: int) -> list[Row]:
             0.0,
             "replies/s",
             target="limits on: within 10 % of 30/s",
+            measured=False,
             notes="not measured: the Telegram channel is being built on another branch",
         )
     ]
