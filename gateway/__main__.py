@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from channels.telegram import cli as telegram_cli
 from gateway import migrate, server
 from gateway.agents.models import Role
 from gateway.agents.service import create_agent
@@ -21,6 +22,13 @@ from gateway.runtime import Runtime
 from gateway.settings import Settings
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    """The runtime for a one-off command, on a database brought to the newest schema
+    first (idempotent), so `agents create` works on a fresh install before `serve`."""
+    await asyncio.to_thread(migrate.upgrade, settings.database.url)
+    return Runtime.from_settings(settings)
 
 
 async def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
@@ -40,7 +48,7 @@ async def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def cmd_agents_create(settings: Settings, args: argparse.Namespace) -> int:
-    runtime = Runtime.from_settings(settings)
+    runtime = await open_runtime(settings)
     try:
         async with runtime.sessionmaker.begin() as session:
             agent, token = await create_agent(
@@ -49,13 +57,19 @@ async def cmd_agents_create(settings: Settings, args: argparse.Namespace) -> int
                 role=Role(args.role),
                 languages=_csv(args.languages),
                 queues=_csv(args.queues),
-                capacity=args.capacity,
+                capacity=args.capacity or settings.queue.default_capacity,
             )
     finally:
         await runtime.close()
     print(f"agent {agent.name} (id {agent.id}, role {agent.role}) created.")
     print("API token (shown once, store it now):")
     print(token)
+    return 0
+
+
+async def cmd_telegram_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    await telegram_cli.set_webhook(settings.telegram, args.url)
+    print(f"Telegram webhook set to {args.url} (with the secret token)")
     return 0
 
 
@@ -70,7 +84,7 @@ async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, routing_rules.RulesError) as exc:
         print(f"error: {path}: {exc}", file=sys.stderr)
         return 2
-    runtime = Runtime.from_settings(settings)
+    runtime = await open_runtime(settings)
     try:
         async with runtime.sessionmaker.begin() as session:
             version = await load_rules(session, rule_set)
@@ -83,7 +97,7 @@ async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_rules_show(settings: Settings, _args: argparse.Namespace) -> int:
-    runtime = Runtime.from_settings(settings)
+    runtime = await open_runtime(settings)
     try:
         async with runtime.sessionmaker() as session:
             rule_set, _ids = await RulesRouter(settings.routing).rules(session)
@@ -103,7 +117,7 @@ async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: {args.rules}: {exc}", file=sys.stderr)
             return 2
     else:
-        runtime = Runtime.from_settings(settings)
+        runtime = await open_runtime(settings)
         try:
             async with runtime.sessionmaker() as session:
                 rule_set, _ids = await router.rules(session)
@@ -130,7 +144,7 @@ async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
 async def cmd_email_retry(settings: Settings, args: argparse.Namespace) -> int:
     from channels.email.service import EmailIntake
 
-    runtime = Runtime.from_settings(settings)
+    runtime = await open_runtime(settings)
     try:
         outcome = await EmailIntake(runtime).retry_dead_letter(
             args.id, accept_loops=args.accept_loop
@@ -171,9 +185,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=[r.value for r in Role], default=Role.agent.value)
     p.add_argument("--languages", default="", help="languages the agent reads, e.g. en,ru")
     p.add_argument("--queues", default="general", help="queues the agent works, e.g. general,ru")
-    p.add_argument("--capacity", type=int, default=10, help="most tickets held at once")
+    p.add_argument(
+        "--capacity", type=int, help="most tickets held at once (GATEWAY_QUEUE_DEFAULT_CAPACITY)"
+    )
     p.set_defaults(func=cmd_agents_create)
 
+    telegram = sub.add_parser("telegram", help="Telegram bot setup").add_subparsers(
+        dest="telegram_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = telegram.add_parser(
+        "set-webhook",
+        help="register URL as the bot's webhook, with GATEWAY_TELEGRAM_WEBHOOK_SECRET",
+    )
+    p.add_argument("url", help="public HTTPS URL of /channels/telegram/webhook")
+    p.set_defaults(func=cmd_telegram_set_webhook)
     rules = sub.add_parser("rules", help="queues and routing rules").add_subparsers(
         dest="rules_command", required=True, metavar="SUBCOMMAND"
     )

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from channels import email as email_channel
+from channels import telegram as telegram_channel
 from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
+from gateway.limits import BodySizeLimit
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
+from gateway.routing.router import router as rules_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.tickets.router import router as tickets_router
@@ -29,6 +36,7 @@ def install_channels(runtime: Runtime) -> list[ChannelPlugin]:
     """Build every channel against the runtime and register their delivery adapters."""
     plugins: list[ChannelPlugin] = [
         email_channel.install(runtime),
+        telegram_channel.install(runtime),
         webchat_channel.install(runtime),
     ]
     for plugin in plugins:
@@ -61,7 +69,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = own_runtime
-    for api in (agents_router, queues_router, tickets_router):
+    app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
+    for api in (agents_router, queues_router, tickets_router, rules_router):
         app.include_router(api)
     for plugin in plugins:
         if plugin.router is not None:
@@ -72,6 +81,16 @@ def create_app(
         return JSONResponse(
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # api.md: every error is {"detail": "<text>"}; the field-level list rides along.
+        errors = jsonable_encoder(exc.errors(), exclude={"input", "ctx", "url"})
+        return JSONResponse(
+            {"detail": describe_validation(errors), "errors": errors}, status_code=422
+        )
+
+    app.openapi = lambda: _openapi_with_error_body(app)  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["ops"])
     async def healthz(runtime: RuntimeDep) -> JSONResponse:
@@ -90,3 +109,40 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def describe_validation(errors: list[dict[str, Any]]) -> str:
+    """One readable line per problem: `body.text: String should have at least 1 character`."""
+    parts = []
+    for error in errors[:10]:
+        where = ".".join(str(p) for p in error.get("loc", ())) or "request"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def _openapi_with_error_body(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with its 422 body described as the one we send."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "HTTPValidationError" in components:
+            components["HTTPValidationError"] = ERROR_BODY_SCHEMA
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+ERROR_BODY_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong, for a person"},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "Field-level problems of a validation error",
+        },
+    },
+}

@@ -22,6 +22,10 @@ class InvalidInbound(InvalidRequest):
     """An inbound message that cannot be stored as it is (no sender, too large, ...)."""
 
 
+class PayloadTooLarge(GatewayError):
+    status_code = 413
+
+
 class NotFound(GatewayError):
     status_code = 404
 

@@ -10,10 +10,10 @@ import gateway.models  # noqa: F401  every table registered, so foreign keys res
 from gateway.blobs import BlobStore
 from gateway.db import create_engine, create_sessionmaker
 from gateway.notify import Notifier
-from gateway.ports import Channel, ChannelAdapter
+from gateway.ports import Channel, ChannelAdapter, InboundMessage
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
-from gateway.tickets.intake import DefaultQueueRouter, TicketRouter
+from gateway.tickets.intake import DefaultQueueRouter, IngestResult, TicketRouter, ingest
 
 
 @dataclass
@@ -41,6 +41,18 @@ class Runtime:
             # The language models load on the first routed message, once per process.
             router=RulesRouter(settings.routing),
             notifier=Notifier(settings.database.url),
+        )
+
+    async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
+        """`gateway.tickets.intake.ingest` with this process's limits, router, blob store
+        and notifier: what every channel calls. Flushes; the caller commits."""
+        return await ingest(
+            session,
+            inbound,
+            limits=self.settings.ingest,
+            router=self.router,
+            blobs=self.blobs,
+            notifier=self.notifier,
         )
 
     async def close(self) -> None:

@@ -26,6 +26,8 @@ class DatabaseSettings(BaseModel):
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
+    # Any request body past this is refused with 413 before it is read into memory.
+    max_body_bytes: int = 16 * 1024 * 1024
 
 
 class SmtpSettings(BaseModel):
@@ -69,6 +71,13 @@ class TelegramSettings(BaseModel):
     # Telegram's documented limits, held across every gateway process together.
     global_per_second: float = 30.0
     per_chat_per_second: float = 1.0
+    # Lifetime of a signed `/start` token the exchange hands out (seconds).
+    start_token_ttl_seconds: int = 7 * 24 * 3600
+    # Long-poll wait of getUpdates in polling mode.
+    polling_timeout_seconds: int = 25
+    # How often attachments left pending by a crash are fetched again.
+    attachment_sweep_seconds: float = 60.0
+    max_update_bytes: int = 1024 * 1024
 
 
 class WebchatSettings(BaseModel):
@@ -94,12 +103,15 @@ class QueueSettings(BaseModel):
     """Agent work: claim leases and SLA clocks."""
 
     claim_lease_seconds: int = 15 * 60
+    # Most tickets a new agent holds at once, unless created with another capacity.
     default_capacity: int = 10
-    max_claim_wait_seconds: int = 60
 
 
 class OutboxSettings(BaseModel):
     lease_seconds: int = 60
+    # Files an agent attaches to a reply (each; base64 in the JSON body).
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_attachments: int = 5
     max_attempts: int = 8
     backoff_base_seconds: float = 2.0
     backoff_cap_seconds: float = 600.0

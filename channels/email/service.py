@@ -22,7 +22,7 @@ from channels.email.parse import ParsedMail, parse_mail
 from gateway.db import utcnow
 from gateway.errors import Conflict, InvalidInbound, NotFound
 from gateway.runtime import Runtime
-from gateway.tickets.intake import ingest, validate
+from gateway.tickets.intake import validate
 from gateway.tickets.models import DeadLetter
 
 log = structlog.get_logger()
@@ -159,14 +159,7 @@ class EmailIntake:
                 async with self.runtime.sessionmaker.begin() as session:
                     ids = await self._reply_ids(session, inbound.reply_to_ids)
                     inbound = dataclasses.replace(inbound, reply_to_ids=ids)
-                    result = await ingest(
-                        session,
-                        inbound,
-                        limits=self.runtime.settings.ingest,
-                        router=self.runtime.router,
-                        blobs=self.runtime.blobs,
-                        notifier=self.runtime.notifier,
-                    )
+                    result = await self.runtime.ingest(session, inbound)
                     if retry_of is not None:
                         letter = await repo.dead_letter(session, retry_of)
                         assert letter is not None

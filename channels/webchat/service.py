@@ -35,7 +35,6 @@ from gateway.ports import Channel, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
 from gateway.system.models import SystemState
 from gateway.tickets import repository as repo
-from gateway.tickets.intake import ingest
 from gateway.tickets.models import Attachment, ChannelIdentity, Direction, Message, Ticket
 
 log = structlog.get_logger()
@@ -264,14 +263,7 @@ class WebchatService:
         )
         runtime = self.runtime
         async with runtime.sessionmaker.begin() as session:
-            result = await ingest(
-                session,
-                inbound,
-                limits=runtime.settings.ingest,
-                router=runtime.router,
-                blobs=runtime.blobs,
-                notifier=runtime.notifier,
-            )
+            result = await runtime.ingest(session, inbound)
             if not result.duplicate:
                 # Other sockets of this visitor (other tabs, other processes) show it too.
                 identity_id = await self._identity_id(session, visitor.visitor_id)

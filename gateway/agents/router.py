@@ -73,7 +73,8 @@ async def patch_agent(
 ) -> AgentPublic:
     """Change an agent's role, languages, queues, capacity, or switch it off."""
     agent = await _agent(session, name)
-    changes = body.model_dump(exclude_unset=True, exclude={"queues"})
+    # null means "leave as is", like an absent field: these columns have no empty value.
+    changes = body.model_dump(exclude_none=True, exclude={"queues"})
     if agent.id == admin.id and (
         changes.get("active") is False or changes.get("role", "admin") != "admin"
     ):
@@ -89,7 +90,7 @@ async def patch_agent(
         actor_type=ActorType.agent,
         actor_agent_id=admin.id,
         agent=agent.id,
-        changes=body.model_dump(exclude_unset=True, mode="json"),
+        changes=body.model_dump(exclude_none=True, mode="json"),
     )
     await session.flush()
     return await _public(session, agent)

@@ -12,7 +12,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel
 
 from gateway.outbox.models import Outbox, OutboxState
-from gateway.tickets.models import Direction, Message
+from gateway.ports import OutboundAttachment
+from gateway.tickets.models import Attachment, Direction, Message
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -104,6 +105,31 @@ async def lock_rows(session: AsyncSession, outbox_ids: Iterable[int]) -> dict[in
         .execution_options(populate_existing=True)
     )
     return {row.id: row for row in result.scalars()}  # type: ignore[misc]
+
+
+async def outbound_attachments_of(
+    session: AsyncSession, message_ids: Iterable[int]
+) -> dict[int, list[OutboundAttachment]]:
+    """Per message, the stored files it carries out, in the order they were attached."""
+    wanted = list(message_ids)
+    if not wanted:
+        return {}
+    result = await session.execute(
+        sa.select(Attachment)
+        .where(Attachment.message_id.in_(wanted), Attachment.blob_key.is_not(None))
+        .order_by(Attachment.id)
+    )
+    files: dict[int, list[OutboundAttachment]] = {}
+    for a in result.scalars():
+        files.setdefault(a.message_id, []).append(
+            OutboundAttachment(
+                filename=a.filename,
+                content_type=a.content_type,
+                blob_key=a.blob_key,  # type: ignore[arg-type]
+                size=a.size or 0,
+            )
+        )
+    return files
 
 
 async def pending_depth(session: AsyncSession) -> dict[str, int]:

@@ -121,6 +121,7 @@ class DeliveryWorker:
         )
         customers = await repo.by_ids(session, Customer, {t.customer_id for t in tickets.values()})
         threads = await repo.thread_messages(session, tickets.keys())
+        files = await repo.outbound_attachments_of(session, messages.keys())
         jobs = []
         for row in rows:
             assert row.id is not None
@@ -148,6 +149,7 @@ class DeliveryWorker:
                     if channel == row.channel and message_id < row.message_id
                 ),
                 language=ticket.language,
+                attachments=tuple(files.get(row.message_id, ())),
             )
             jobs.append(Job(row.id, row.attempts, outbound))
         return jobs

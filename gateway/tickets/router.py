@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from urllib.parse import quote
+
+from fastapi import APIRouter, Response
 
 from gateway.agents.dependencies import CurrentAgent
 from gateway.dependencies import RuntimeDep, SessionDep
@@ -13,6 +15,7 @@ from gateway.tickets.schemas import (
     EventList,
     LanguageBody,
     MessagePublic,
+    ReplyBody,
     StatusBody,
     TextBody,
     TicketPublic,
@@ -33,9 +36,14 @@ async def get_ticket(ref: str, session: SessionDep, ctx: CurrentAgent) -> Ticket
 
 @router.post("/{ref}/replies", status_code=201, response_model=MessagePublic)
 async def post_reply(
-    ref: str, body: TextBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+    ref: str, body: ReplyBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
 ) -> MessagePublic:
-    """Answer the customer; delivered through the ticket's channel by the outbox."""
+    """Answer the customer, optionally with files; delivered through the ticket's channel
+    by the outbox (Telegram uploads them, email attaches them)."""
+    limits = runtime.settings.outbox
+    files = service.decode_files(
+        body.attachments, max_files=limits.max_attachments, max_bytes=limits.max_attachment_bytes
+    )
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     message = await service.reply(
         session,
@@ -44,8 +52,40 @@ async def post_reply(
         body.text,
         max_chars=runtime.settings.ingest.max_text_chars,
         notifier=runtime.notifier,
+        files=files,
+        blobs=runtime.blobs,
     )
     return _message(message, ctx.agent.name)
+
+
+@router.get(
+    "/{ref}/attachments/{attachment_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        409: {"description": "Not fetched yet"},
+    },
+)
+async def get_attachment(
+    ref: str, attachment_id: int, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+) -> Response:
+    """The bytes of a customer's (or agent's) file, always as a download: a file is
+    never rendered as a page of ours, whatever its declared type."""
+    ticket = await service.ticket_for(session, ctx, ref)
+    attachment = await service.attachment_for(session, ticket, attachment_id)
+    data = await runtime.blobs.get(attachment.blob_key)  # type: ignore[arg-type]
+    return Response(
+        data,
+        media_type=attachment.content_type
+        if attachment.content_type.startswith("image/")
+        and attachment.content_type != "image/svg+xml"
+        else "application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
 
 
 @router.post("/{ref}/notes", status_code=201, response_model=MessagePublic)

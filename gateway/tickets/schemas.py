@@ -81,6 +81,19 @@ class TextBody(BaseModel):
     text: str = Field(min_length=1, description="Plain text; shown to the customer as text")
 
 
+class ReplyAttachment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(
+        min_length=3, max_length=255, pattern=r"^[a-zA-Z0-9!#$&^_.+-]+/[a-zA-Z0-9!#$&^_.+-]+$"
+    )
+    content_base64: str = Field(min_length=1, description="The file, base64-encoded")
+
+
+class ReplyBody(TextBody):
+    attachments: list[ReplyAttachment] = Field(default_factory=list)
+
+
 class StatusBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["open", "pending_customer", "resolved", "closed"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import notify
 from gateway.agents.dependencies import AgentContext
 from gateway.agents.models import Agent
+from gateway.blobs import BlobStore
 from gateway.db import utcnow
-from gateway.errors import Conflict, Forbidden, InvalidRequest, NotFound, TicketClosed
+from gateway.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    TicketClosed,
+)
 from gateway.notify import Notifier
 from gateway.outbox.models import Outbox
 from gateway.queues.models import Queue
@@ -36,6 +46,7 @@ from gateway.tickets.schemas import (
     CustomerPublic,
     EventPublic,
     MessagePublic,
+    ReplyAttachment,
     TicketPublic,
     TicketSummary,
 )
@@ -79,6 +90,42 @@ def _touch(ctx: AgentContext, ticket: Ticket) -> None:
         ticket.agent_touched_at = now
 
 
+@dataclass(frozen=True)
+class ReplyFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def decode_files(
+    items: Sequence[ReplyAttachment], *, max_files: int, max_bytes: int
+) -> list[ReplyFile]:
+    """The reply's files from their base64, refused whole if one is bad or too large."""
+    if len(items) > max_files:
+        raise InvalidRequest(f"{len(items)} attachments; at most {max_files} per reply")
+    files = []
+    for item in items:
+        if len(item.content_base64) > (max_bytes * 4) // 3 + 4:  # refuse before decoding
+            raise PayloadTooLarge(f"attachment {item.filename!r} is over {max_bytes} bytes")
+        try:
+            data = base64.b64decode(item.content_base64, validate=True)
+        except ValueError:  # binascii.Error, or non-ASCII characters
+            raise InvalidRequest(f"attachment {item.filename!r} is not valid base64") from None
+        if not data:
+            raise InvalidRequest(f"attachment {item.filename!r} is empty")
+        if len(data) > max_bytes:
+            raise PayloadTooLarge(f"attachment {item.filename!r} is over {max_bytes} bytes")
+        files.append(ReplyFile(_safe_filename(item.filename), item.content_type.lower(), data))
+    return files
+
+
+def _safe_filename(name: str) -> str:
+    """No paths and no control characters: the name travels into mail headers and UIs."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
+    return cleaned[:255] or "attachment"
+
+
 async def reply(
     session: AsyncSession,
     ctx: AgentContext,
@@ -87,8 +134,10 @@ async def reply(
     *,
     max_chars: int,
     notifier: Notifier,
+    files: Sequence[ReplyFile] = (),
+    blobs: BlobStore | None = None,
 ) -> Message:
-    """Store the reply and its outbox row in the caller's transaction."""
+    """Store the reply, its files and its outbox row in the caller's transaction."""
     text = _clean_text(text, max_chars)
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
@@ -109,6 +158,19 @@ async def reply(
     )
     session.add(message)
     await session.flush()
+    for file in files:
+        assert blobs is not None, "files need the blob store"
+        key = await blobs.put(file.data)
+        session.add(
+            Attachment(
+                message_id=message.id,  # type: ignore[arg-type]
+                filename=file.filename,
+                content_type=file.content_type,
+                size=len(file.data),
+                sha256=key,
+                blob_key=key,
+            )
+        )
     outbox = Outbox(message_id=message.id, ticket_id=ticket.id, channel=ticket.channel)  # type: ignore[arg-type]
     session.add(outbox)
     if ticket.first_responded_at is None:
@@ -417,6 +479,21 @@ async def public(session: AsyncSession, ticket: Ticket) -> TicketPublic:
             ],
         }
     )
+
+
+async def attachment_for(session: AsyncSession, ticket: Ticket, attachment_id: int) -> Attachment:
+    """An attachment of one of this ticket's messages (404 for any other id)."""
+    row = await session.execute(
+        sa.select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Attachment.id == attachment_id, Message.ticket_id == ticket.id)
+    )
+    attachment = row.scalar_one_or_none()
+    if attachment is None:
+        raise NotFound(f"no attachment {attachment_id} on ticket {ticket.ref}")
+    if attachment.blob_key is None:
+        raise Conflict(f"attachment {attachment_id} is {attachment.state}, not stored yet")
+    return attachment
 
 
 async def events(session: AsyncSession, ticket: Ticket) -> list[EventPublic]:

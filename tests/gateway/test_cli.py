@@ -29,8 +29,8 @@ def test_serve_on_the_embedded_default_answers_health_and_metrics(tmp_path: Path
 
 
 def test_agents_create_prints_a_token_once_and_refuses_a_duplicate(tmp_path: Path) -> None:
+    """On a fresh install, before any `serve` or `migrate`: the command makes the schema."""
     env = gateway_env(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", tmp_path)
-    assert run_cli(["migrate"], env, tmp_path).returncode == 0
     created = run_cli(
         ["agents", "create", "--name", "mei", "--languages", "zh,en", "--queues", "general,zh"],
         env,

@@ -9,15 +9,18 @@ from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from gateway import migrate
+from gateway.agents.models import Role
 from gateway.runtime import Runtime
 from gateway.tickets.models import Message, Ticket
-from tests.channels.webchat.processes import GatewayProcess, agent_reply, origins
+from tests.channels.webchat.processes import GatewayProcess, origins
 from tests.channels.webchat.test_multiprocess import free_port
 from tests.conftest import _pg_available, create_pg_database, drop_pg_database, make_settings
+from tests.desk import make_agent
 
 pytestmark = pytest.mark.slow
 
@@ -72,6 +75,17 @@ async def database() -> AsyncIterator[str]:
     await drop_pg_database(url)
 
 
+async def reply_over_api(base_url: str, token: str, ref: str, text: str) -> None:
+    """The agent answers as agents do: over the API; the gateway's worker delivers."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        response = await http.post(
+            f"/api/v1/tickets/{ref}/replies",
+            json={"text": text},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 201, response.text
+
+
 async def test_customer_and_agent_chat_through_the_widget(
     page_server: tuple[str, list[str]], database: str, tmp_path: Path
 ) -> None:
@@ -124,7 +138,8 @@ async def test_customer_and_agent_chat_through_the_widget(
                         sa.select(Ticket).where(Ticket.channel == "webchat").order_by(Ticket.id)
                     )
                 assert ticket is not None
-                await agent_reply(runtime, ticket.ref, XSS_OUT)
+                agent = await make_agent(runtime, ["general"], role=Role.supervisor)
+                await reply_over_api(gw.url, agent, ticket.ref, XSS_OUT)
                 theirs = page.locator("[data-parley-widget] .msg.agent")
                 await theirs.first.wait_for(timeout=15000)
                 assert XSS_OUT in (await theirs.first.text_content() or "")
@@ -139,7 +154,7 @@ async def test_customer_and_agent_chat_through_the_widget(
                 await page.wait_for_timeout(500)
                 await gw.start()
                 await mine.nth(1).wait_for(timeout=30000)
-                await agent_reply(runtime, ticket.ref, "back after the restart")
+                await reply_over_api(gw.url, agent, ticket.ref, "back after the restart")
                 await theirs.nth(1).wait_for(timeout=30000)
 
                 # A reload continues the same conversation from localStorage.

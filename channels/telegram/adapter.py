@@ -1,0 +1,194 @@
+"""Agent replies out to Telegram: split, paced, uploaded, and never sent twice.
+
+A reply becomes one or more Bot API calls (text parts, then each attachment). Which
+parts went out is recorded under the reply's idempotency key, so a retry after a
+failure (or a crash) continues with the first part not yet sent.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, InputFile
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+
+from channels.telegram import metrics
+from channels.telegram.ratelimit import SendLimiter
+from channels.telegram.service import CHANNEL, set_reachability
+from gateway.blobs import BlobStore
+from gateway.db import utcnow
+from gateway.ports import (
+    Channel,
+    DeliveryError,
+    DeliveryReceipt,
+    OutboundAttachment,
+    OutboundMessage,
+)
+from gateway.system.models import SystemState
+from gateway.tickets import repository as repo
+
+log = structlog.get_logger()
+
+MAX_TEXT = 4096  # Telegram counts UTF-16 code units
+PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+PROGRESS_KEY = "telegram.sent:"
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut a text into parts of at most `limit` UTF-16 units: on paragraph boundaries,
+    else on line breaks, else on spaces, else anywhere (never inside a character)."""
+    if utf16_len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for paragraph in text.split("\n\n"):
+        candidate = f"{current}\n\n{paragraph}" if current else paragraph
+        if utf16_len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        if utf16_len(paragraph) <= limit:
+            current = paragraph
+        else:
+            *whole, current = _split_long(paragraph, limit)
+            parts.extend(whole)
+    if current:
+        parts.append(current)
+    return [part for part in parts if part.strip()]
+
+
+def _split_long(text: str, limit: int) -> list[str]:
+    for separator in ("\n", " "):
+        pieces = text.split(separator)
+        if len(pieces) > 1 and all(utf16_len(p) <= limit for p in pieces):
+            out: list[str] = []
+            current = ""
+            for piece in pieces:
+                candidate = f"{current}{separator}{piece}" if current else piece
+                if utf16_len(candidate) <= limit:
+                    current = candidate
+                else:
+                    out.append(current)
+                    current = piece
+            out.append(current)
+            return out
+    out, current, units = [], "", 0
+    for char in text:
+        width = utf16_len(char)
+        if units + width > limit:
+            out.append(current)
+            current, units = "", 0
+        current += char
+        units += width
+    out.append(current)
+    return out
+
+
+class TelegramAdapter:
+    """Delivers OutboundMessages to a private chat (recipient = the Telegram user id)."""
+
+    channel = Channel.telegram
+
+    def __init__(
+        self,
+        bot: Bot,
+        limiter: SendLimiter,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        blobs: BlobStore,
+    ):
+        self.bot = bot
+        self.limiter = limiter
+        self.sessionmaker = sessionmaker
+        self.blobs = blobs
+
+    async def deliver(self, message: OutboundMessage) -> DeliveryReceipt:
+        chat_id = message.recipient
+        if await self._unreachable(chat_id):
+            raise DeliveryError("the customer blocked the Telegram bot", retryable=False)
+        items: list[str | OutboundAttachment] = [*split_text(message.text), *message.attachments]
+        sent = await self._progress(message.idempotency_key)
+        for item in items[len(sent) :]:
+            await self.limiter.acquire(chat_id)
+            sent.append(await self._send(chat_id, item))
+            await self._save_progress(message.idempotency_key, sent)
+        log.info("telegram.delivered", chat=chat_id, outbox_id=message.outbox_id, parts=len(sent))
+        return DeliveryReceipt(provider_id=f"{chat_id}:{sent[0]}" if sent else None)
+
+    async def _send(self, chat_id: str, item: str | OutboundAttachment) -> int:
+        try:
+            if isinstance(item, str):
+                sent = await self.bot.send_message(chat_id, item)
+            else:
+                data = await self.blobs.get(item.blob_key)
+                upload = InputFile(data, filename=item.filename)
+                if item.content_type in PHOTO_TYPES and item.size <= MAX_PHOTO_BYTES:
+                    sent = await self.bot.send_photo(chat_id, upload)
+                else:
+                    sent = await self.bot.send_document(chat_id, upload)
+        except RetryAfter as exc:
+            seconds = _retry_after_seconds(exc)
+            metrics.sends.labels("retry_after").inc()
+            await self.limiter.hold_chat(chat_id, seconds)
+            raise DeliveryError(str(exc), retryable=True, retry_after=seconds) from exc
+        except Forbidden as exc:
+            metrics.sends.labels("forbidden").inc()
+            async with self.sessionmaker.begin() as session:
+                await set_reachability(session, chat_id, blocked=True)
+            raise DeliveryError(f"Telegram refused: {exc.message}", retryable=False) from exc
+        except InvalidToken as exc:
+            # A configuration fault: the reply waits in the outbox until it is fixed.
+            metrics.sends.labels("error").inc()
+            raise DeliveryError(f"Telegram rejected the bot token: {exc}", retryable=True) from exc
+        except BadRequest as exc:
+            metrics.sends.labels("rejected").inc()
+            raise DeliveryError(
+                f"Telegram rejected the message: {exc.message}", retryable=False
+            ) from exc
+        except (TelegramError, OSError) as exc:
+            metrics.sends.labels("error").inc()
+            raise DeliveryError(f"Telegram unavailable: {exc}", retryable=True) from exc
+        metrics.sends.labels("sent").inc()
+        return sent.message_id
+
+    async def _unreachable(self, chat_id: str) -> bool:
+        async with self.sessionmaker() as session:
+            identity = await repo.identity(session, CHANNEL, chat_id)
+        return identity is not None and identity.unreachable
+
+    async def _progress(self, idempotency_key: str) -> list[int]:
+        async with self.sessionmaker() as session:
+            value = await session.scalar(
+                sa.select(SystemState.value).where(
+                    SystemState.key == PROGRESS_KEY + idempotency_key
+                )
+            )
+        return [int(i) for i in json.loads(value)] if value else []
+
+    async def _save_progress(self, idempotency_key: str, sent: list[int]) -> None:
+        async with self.sessionmaker.begin() as session:
+            await session.merge(
+                SystemState(
+                    key=PROGRESS_KEY + idempotency_key, value=json.dumps(sent), updated_at=utcnow()
+                )
+            )
+
+    async def close(self) -> None:
+        await self.bot.shutdown()
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB warns that the int form of retry_after will become a timedelta.
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

@@ -1,0 +1,185 @@
+"""Telegram Update -> what the desk does with it. Pure: no I/O, no clock of its own.
+
+A private message (or an edit of one) becomes an `InboundMessage`; a private chat's
+my_chat_member change becomes a `MemberStatus`; everything else is `Ignored` with the
+reason, so the webhook can acknowledge it and log why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import Message, Update
+
+from channels.telegram.tokens import verify_start_token
+from gateway.ports import Channel, InboundAttachment, InboundMessage
+
+PRIVATE = "private"
+START = "/start"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberStatus:
+    """The user blocked (`blocked=True`) or unblocked the bot in their private chat."""
+
+    address: str
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    reason: str
+
+
+Parsed = InboundMessage | MemberStatus | Ignored
+
+
+def update_kind(update: Update) -> str:
+    """The update's payload field (`message`, `callback_query`, a kind newer than us...)."""
+    return next((key for key in update.to_dict() if key != "update_id"), "empty")
+
+
+def normalise(update: Update, *, start_secret: bytes | None = None, now: datetime) -> Parsed:
+    """Decide what one Update means for the desk (`now` checks /start token expiry)."""
+    if update.message is not None:
+        return _message(update.message, edited=False, start_secret=start_secret, now=now)
+    if update.edited_message is not None:
+        return _message(update.edited_message, edited=True, start_secret=start_secret, now=now)
+    if update.my_chat_member is not None:
+        change = update.my_chat_member
+        if change.chat.type != PRIVATE:
+            return Ignored(f"my_chat_member in a {change.chat.type} chat")
+        status = change.new_chat_member.status
+        if status in ("kicked", "left"):
+            return MemberStatus(str(change.chat.id), blocked=True)
+        if status == "member":
+            return MemberStatus(str(change.chat.id), blocked=False)
+        return Ignored(f"my_chat_member status {status}")
+    return Ignored(f"update kind {update_kind(update)} is not handled")
+
+
+def _message(
+    message: Message, *, edited: bool, start_secret: bytes | None, now: datetime
+) -> Parsed:
+    if message.chat.type != PRIVATE:
+        return Ignored(f"message in a {message.chat.type} chat: private chats only")
+    user = message.from_user
+    if user is None:
+        return Ignored("private message without a sender")
+    if user.is_bot:
+        return Ignored("message from a bot")
+
+    text = message.text or message.caption or ""
+    attachments = _attachments(message)
+    placeholder = _placeholder(message)
+    if not text and placeholder:
+        text = placeholder
+    if not text.strip() and not attachments:
+        return Ignored(f"no customer content in message kinds {_kinds(message)}")
+
+    metadata: dict[str, str] = {}
+    verified_user_id: str | None = None
+    command, _, argument = text.strip().partition(" ")
+    if command.split("@", 1)[0] == START and message.text:
+        metadata["command"] = "start"
+        # The token is a credential: it proves the link, it is not kept as message text.
+        text = START
+        token = argument.strip()
+        if token:
+            verified_user_id = (
+                verify_start_token(start_secret, token, now) if start_secret else None
+            )
+            metadata["start_token"] = "valid" if verified_user_id else "invalid"
+    if edited:
+        metadata["edited"] = "true"
+
+    language = (user.language_code or "").split("-", 1)[0].lower() or None
+    when = (message.edit_date if edited else None) or message.date
+    return InboundMessage(
+        channel=Channel.telegram,
+        external_id=f"{message.chat.id}:{message.message_id}",
+        sender=str(user.id),
+        sender_name=user.full_name or None,
+        text=text,
+        received_at=when,
+        thread_key=str(message.chat.id),
+        language_hint=language,
+        verified_user_id=verified_user_id,
+        attachments=attachments,
+        metadata=metadata,
+    )
+
+
+def _attachments(message: Message) -> tuple[InboundAttachment, ...]:
+    """The files worth keeping, to fetch later by file_id (largest photo size only)."""
+    found: list[InboundAttachment] = []
+    seen: set[str] = set()
+
+    def add(file_id: str, unique: str, name: str, mime: str, size: int | None) -> None:
+        if unique in seen:
+            return
+        seen.add(unique)
+        found.append(
+            InboundAttachment(filename=name, content_type=mime, size=size, source_ref=file_id)
+        )
+
+    if message.photo:
+        best = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        add(
+            best.file_id,
+            best.file_unique_id,
+            f"photo_{best.file_unique_id}.jpg",
+            "image/jpeg",
+            best.file_size,
+        )
+    for media, default_name, default_mime in (
+        (message.animation, "animation.mp4", "video/mp4"),
+        (message.document, "document", "application/octet-stream"),
+        (message.video, "video.mp4", "video/mp4"),
+        (message.audio, "audio.mp3", "audio/mpeg"),
+        (message.voice, "voice.ogg", "audio/ogg"),
+    ):
+        if media is not None:
+            name = getattr(media, "file_name", None) or f"{media.file_unique_id}_{default_name}"
+            add(
+                media.file_id,
+                media.file_unique_id,
+                name,
+                media.mime_type or default_mime,
+                media.file_size,
+            )
+    if message.video_note is not None:
+        note = message.video_note
+        add(
+            note.file_id,
+            note.file_unique_id,
+            f"{note.file_unique_id}_video_note.mp4",
+            "video/mp4",
+            note.file_size,
+        )
+    return tuple(found)
+
+
+def _placeholder(message: Message) -> str | None:
+    """Readable text for content that is not text or a file, so the agent sees it."""
+    if message.sticker is not None:
+        return f"[sticker {message.sticker.emoji or ''}]".replace(" ]", "]")
+    if message.venue is not None:
+        return f"[venue: {message.venue.title}, {message.venue.address}]"
+    if message.location is not None:
+        return f"[location: {message.location.latitude}, {message.location.longitude}]"
+    if message.contact is not None:
+        c = message.contact
+        name = " ".join(part for part in (c.first_name, c.last_name) if part)
+        return f"[contact: {name} {c.phone_number}]"
+    if message.poll is not None:
+        return f"[poll: {message.poll.question}]"
+    if message.dice is not None:
+        return f"[dice {message.dice.emoji} {message.dice.value}]"
+    return None
+
+
+def _kinds(message: Message) -> list[str]:
+    skip = {"message_id", "from", "chat", "date", "edit_date", "entities", "sender_chat"}
+    return [key for key, value in message.to_dict().items() if value and key not in skip]

@@ -1,0 +1,96 @@
+"""Polling mode for local development: getUpdates in a loop, the offset in the database.
+
+Each update is handled and its offset saved in one transaction, so a crash re-reads at
+most the update that was in flight (and ingest stores that once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+import structlog
+from telegram import Bot, Update
+from telegram.error import TelegramError
+
+from channels.telegram.bot import ALLOWED_UPDATES
+from channels.telegram.files import AttachmentFetcher
+from channels.telegram.service import handle_update, set_aside
+from gateway.db import utcnow
+from gateway.errors import InvalidInbound
+from gateway.runtime import Runtime
+from gateway.system.models import SystemState
+
+log = structlog.get_logger()
+
+OFFSET_KEY = "telegram.polling.offset"
+
+
+class TelegramPoller:
+    name = "telegram-polling"
+
+    def __init__(self, bot: Bot, runtime: Runtime, fetcher: AttachmentFetcher):
+        self.bot = bot
+        self.runtime = runtime
+        self.fetcher = fetcher
+        self.timeout = runtime.settings.telegram.polling_timeout_seconds
+
+    async def run(self, stop: asyncio.Event) -> None:
+        # getUpdates is refused while a webhook is set.
+        await self.bot.delete_webhook()
+        log.info("telegram.polling_started")
+        while not stop.is_set():
+            try:
+                updates = await self._get_updates(await self.offset(), stop)
+            except TelegramError as exc:
+                log.warning("telegram.polling_failed", error=str(exc))
+                await _pause(stop, 2.0)
+                continue
+            for update in updates:
+                await self._handle(update)
+
+    async def offset(self) -> int | None:
+        """The first update_id not yet stored (None before the first update)."""
+        async with self.runtime.sessionmaker() as session:
+            value = await session.scalar(
+                sa.select(SystemState.value).where(SystemState.key == OFFSET_KEY)
+            )
+        return int(value) if value else None
+
+    async def _get_updates(self, offset: int | None, stop: asyncio.Event) -> tuple[Update, ...]:
+        fetch = asyncio.ensure_future(
+            self.bot.get_updates(
+                offset=offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES
+            )
+        )
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            await asyncio.gather(fetch, return_exceptions=True)
+            return ()
+        return fetch.result()
+
+    async def _handle(self, update: Update) -> None:
+        next_offset = SystemState(key=OFFSET_KEY, value=str(update.update_id + 1))
+        try:
+            async with self.runtime.sessionmaker.begin() as session:
+                handled = await handle_update(session, update, self.runtime)
+                next_offset.updated_at = utcnow()
+                await session.merge(next_offset)
+        except InvalidInbound as exc:
+            await set_aside(
+                self.runtime, update.to_json().encode(), reason="invalid", error=exc.detail
+            )
+            async with self.runtime.sessionmaker.begin() as session:
+                await session.merge(next_offset)
+            return
+        await self.fetcher.fetch_many(handled.pending_attachments)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

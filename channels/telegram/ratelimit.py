@@ -1,0 +1,142 @@
+"""Telegram's send limits, held by every gateway process together through the database.
+
+Each send reserves a time slot before it goes out: in one short transaction it locks two
+`system_state` rows (this chat's and the global one, always in key order, so two
+reservations can never deadlock), takes the later of "now", the chat's next free time
+and the global next free time, and pushes both forward by their interval. The sender
+then sleeps until its slot. Times are the database's clock, so processes on hosts with
+skewed clocks still agree. Just before the call, the sender claims the chat once more
+(the last send time per chat and in total, again under row locks), so a sender that woke
+late never lands closer than the interval to the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from channels.telegram import metrics
+from gateway.db import utcnow
+from gateway.system.models import SystemState
+
+log = structlog.get_logger()
+
+GLOBAL_KEY = "telegram.rate.global"
+CHAT_KEY = "telegram.rate.chat:"
+SENT_GLOBAL_KEY = "telegram.sent.global"
+SENT_CHAT_KEY = "telegram.sent.chat:"
+# Added to the per-chat interval: room for HTTP latency differences between two sends.
+GUARD_SECONDS = 0.1
+
+
+class SendLimiter:
+    """Paces sends: at most `global_per_second` in total and `per_chat_per_second` a chat."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        global_per_second: float,
+        per_chat_per_second: float,
+    ):
+        self.sessionmaker = sessionmaker
+        self.global_interval = 1.0 / global_per_second * 1.1
+        self.chat_interval = 1.0 / per_chat_per_second + GUARD_SECONDS
+
+    async def acquire(self, chat_id: str) -> None:
+        """Return when a message to `chat_id` may be sent now."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        slot, now, local_now = await self.reserve(chat_id)
+        await asyncio.sleep(max(0.0, slot - now - (loop.time() - local_now)))
+        # The reservation orders senders; the claim makes the spacing exact even when a
+        # sender woke late (a busy process), at the cost of waiting a little longer.
+        while (wait := await self.claim(chat_id)) > 0:
+            metrics.slots_missed.inc()
+            await asyncio.sleep(wait)
+        metrics.send_wait_seconds.observe(loop.time() - started)
+
+    async def claim(self, chat_id: str) -> float:
+        """Take the right to send to `chat_id` now (returns 0), or say how long to wait."""
+        chat_key, global_key = SENT_CHAT_KEY + chat_id, SENT_GLOBAL_KEY
+        async with self.sessionmaker.begin() as session:
+            await _ensure_rows(session, [chat_key, global_key])
+            rows = await session.execute(
+                sa.select(SystemState.key, SystemState.value)
+                .where(SystemState.key.in_([chat_key, global_key]))
+                .order_by(SystemState.key)
+                .with_for_update()
+            )
+            last = {key: float(value) for key, value in rows.all()}
+            now = await _db_now(session)
+            wait = max(
+                last[chat_key] + self.chat_interval - now,
+                last[global_key] + self.global_interval - now,
+            )
+            if wait > 0:
+                return wait
+            await _set(session, chat_key, now)
+            await _set(session, global_key, now)
+        return 0.0
+
+    async def reserve(self, chat_id: str) -> tuple[float, float, float]:
+        """Book the next free slot for `chat_id`: (slot, now) in database epoch seconds,
+        and this loop's clock at `now`."""
+        chat_key = CHAT_KEY + chat_id
+        async with self.sessionmaker.begin() as session:
+            await _ensure_rows(session, [chat_key, GLOBAL_KEY])
+            rows = await session.execute(
+                sa.select(SystemState.key, SystemState.value)
+                .where(SystemState.key.in_([chat_key, GLOBAL_KEY]))
+                .order_by(SystemState.key)
+                .with_for_update()
+            )
+            free = {key: float(value) for key, value in rows.all()}
+            # Read the clock only once the locks are ours: waiting for them is not lateness.
+            now = await _db_now(session)
+            local_now = asyncio.get_running_loop().time()
+            slot = max(now, free[chat_key], free[GLOBAL_KEY])
+            await _set(session, chat_key, slot + self.chat_interval)
+            await _set(session, GLOBAL_KEY, slot + self.global_interval)
+        return slot, now, local_now
+
+    async def hold_chat(self, chat_id: str, seconds: float) -> None:
+        """Keep every process off this chat for `seconds` (Telegram's retry_after)."""
+        chat_key = CHAT_KEY + chat_id
+        async with self.sessionmaker.begin() as session:
+            now = await _db_now(session)
+            await _ensure_rows(session, [chat_key])
+            current = await session.scalar(
+                sa.select(SystemState.value).where(SystemState.key == chat_key).with_for_update()
+            )
+            await _set(session, chat_key, max(float(current or 0.0), now + seconds))
+
+
+async def _db_now(session: AsyncSession) -> float:
+    if session.bind.dialect.name == "postgresql":
+        value = await session.scalar(sa.select(sa.extract("epoch", sa.func.clock_timestamp())))
+        return float(value)
+    # SQLite lives on this host: its clock is ours.
+    return time.time()
+
+
+async def _ensure_rows(session: AsyncSession, keys: list[str]) -> None:
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(SystemState).values(
+        [{"key": key, "value": "0", "updated_at": utcnow()} for key in keys]
+    )
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+
+
+async def _set(session: AsyncSession, key: str, value: float) -> None:
+    await session.execute(
+        sa.update(SystemState)
+        .where(SystemState.key == key)
+        .values(value=repr(value), updated_at=utcnow())
+    )

@@ -1,0 +1,188 @@
+"""What the desk does with one Telegram update. Flushes; the edge (webhook, poller) commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+
+from channels.telegram import metrics
+from channels.telegram.greetings import GREETINGS, greeting
+from channels.telegram.normalise import Ignored, MemberStatus, normalise
+from gateway.blobs import BlobStore
+from gateway.db import utcnow
+from gateway.outbox.models import Outbox
+from gateway.ports import Channel, InboundMessage
+from gateway.runtime import Runtime
+from gateway.tickets import repository as repo
+from gateway.tickets.models import (
+    ActorType,
+    Attachment,
+    DeadLetter,
+    DeliveryState,
+    Direction,
+    Message,
+    Ticket,
+)
+
+log = structlog.get_logger()
+
+CHANNEL = str(Channel.telegram)
+BLOCKED_REASON = "customer blocked the Telegram bot: replies cannot be delivered"
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What became of an update: stored, duplicate, edited, member, ignored."""
+
+    outcome: str
+    ticket_ref: str | None = None
+    message_id: int | None = None
+    pending_attachments: tuple[int, ...] = ()
+
+
+async def handle_update(session: AsyncSession, update: Update, runtime: Runtime) -> Handled:
+    """Store what the update means for the desk. Idempotent per update; flushes only."""
+    settings = runtime.settings.telegram
+    secret = settings.start_secret.get_secret_value().encode() if settings.start_secret else None
+    parsed = normalise(update, start_secret=secret, now=utcnow())
+    if isinstance(parsed, Ignored):
+        log.info("telegram.update_ignored", update_id=update.update_id, reason=parsed.reason)
+        handled = Handled("ignored")
+    elif isinstance(parsed, MemberStatus):
+        await set_reachability(session, parsed.address, blocked=parsed.blocked)
+        handled = Handled("member")
+    else:
+        handled = await _store_message(session, parsed, runtime)
+    metrics.updates.labels(handled.outcome).inc()
+    return handled
+
+
+async def _store_message(
+    session: AsyncSession, inbound: InboundMessage, runtime: Runtime
+) -> Handled:
+    if inbound.metadata.get("edited"):
+        edited = await _apply_edit(session, inbound)
+        if edited is not None:
+            return edited
+        # An edit of a message we never got: the edited text is all there is, keep it.
+    if inbound.metadata.get("start_token") == "invalid":
+        log.warning("telegram.start_token_invalid", sender=inbound.sender)
+    result = await runtime.ingest(session, inbound)
+    if result.duplicate:
+        return Handled("duplicate", result.ticket_ref, result.message_id)
+    pending = await session.scalars(
+        sa.select(Attachment.id).where(
+            Attachment.message_id == result.message_id, Attachment.state == "pending"
+        )
+    )
+    if inbound.metadata.get("command") == "start":
+        await _queue_greeting(session, result.ticket_id, inbound.language_hint)
+    return Handled(
+        "stored", result.ticket_ref, result.message_id, tuple(i for i in pending if i is not None)
+    )
+
+
+async def _apply_edit(session: AsyncSession, inbound: InboundMessage) -> Handled | None:
+    """Update a stored message's text, keeping the previous text in the audit trail."""
+    await repo.lock_key(session, "msg", CHANNEL, inbound.external_id)
+    message = await repo.message_by_external_id(session, CHANNEL, inbound.external_id)
+    if message is None:
+        return None
+    stale = (
+        message.edited_at is not None
+        and inbound.received_at is not None
+        and inbound.received_at <= message.edited_at
+    )
+    if message.text != inbound.text and not stale:
+        repo.audit(
+            session,
+            "message.edited",
+            ticket_id=message.ticket_id,
+            actor_type=ActorType.customer,
+            message_id=message.id,
+            original_text=message.text,
+        )
+        message.text = inbound.text
+        message.edited_at = inbound.received_at or utcnow()
+        await session.flush()
+        log.info("telegram.message_edited", message_id=message.id)
+    ticket = await repo.get_ticket(session, message.ticket_id)
+    return Handled("edited", ticket.ref if ticket else None, message.id)
+
+
+async def _queue_greeting(session: AsyncSession, ticket_id: int, language: str | None) -> None:
+    """The greeting goes out like any reply: through the outbox, in this transaction."""
+    text = greeting(language)
+    message = Message(
+        ticket_id=ticket_id,
+        channel=CHANNEL,
+        direction=Direction.outbound,
+        author_type=ActorType.system,
+        text=text,
+        language=language if language in GREETINGS else "en",
+        delivery_state=DeliveryState.pending,
+    )
+    session.add(message)
+    await session.flush()
+    session.add(Outbox(message_id=message.id, ticket_id=ticket_id, channel=CHANNEL))  # type: ignore[arg-type]
+    repo.audit(session, "telegram.greeting_queued", ticket_id=ticket_id, message_id=message.id)
+    await session.flush()
+
+
+async def set_reachability(session: AsyncSession, address: str, *, blocked: bool) -> None:
+    """Mark a Telegram user (un)reachable; a block flags their open tickets. Flushes."""
+    await repo.lock_key(session, "sender", CHANNEL, address)
+    identity = await repo.identity(session, CHANNEL, address)
+    if identity is None:
+        log.info("telegram.member_status_unknown_user", address=address, blocked=blocked)
+        return
+    if identity.unreachable == blocked:
+        return
+    identity.unreachable = blocked
+    repo.audit(
+        session,
+        "customer.unreachable" if blocked else "customer.reachable",
+        ticket_id=None,
+        identity_id=identity.id,
+        channel=CHANNEL,
+    )
+    log.info("telegram.reachability_changed", address=address, blocked=blocked)
+    if blocked:
+        tickets = await session.scalars(
+            sa.select(Ticket)
+            .where(
+                Ticket.customer_id == identity.customer_id,
+                Ticket.channel == CHANNEL,
+                Ticket.status.in_(repo.OPEN_STATUSES),
+            )
+            .with_for_update()
+        )
+        for ticket in tickets:
+            ticket.needs_attention = True
+            ticket.attention_reason = BLOCKED_REASON
+            repo.audit(session, "ticket.flagged", ticket_id=ticket.id, reason=BLOCKED_REASON)
+    await session.flush()
+
+
+async def set_aside(
+    runtime: Runtime, raw: bytes, *, reason: str, error: str, external_id: str | None = None
+) -> None:
+    """Keep an update we cannot store as a message (raw bytes + why), in its own transaction."""
+    blobs: BlobStore = runtime.blobs
+    key = await blobs.put(raw)
+    async with runtime.sessionmaker.begin() as session:
+        session.add(
+            DeadLetter(
+                channel=CHANNEL,
+                reason=reason,
+                error=error,
+                raw_blob_key=key,
+                external_id=external_id,
+            )
+        )
+    metrics.updates.labels("set_aside").inc()
+    log.warning("telegram.update_set_aside", reason=reason, error=error)

@@ -1,0 +1,167 @@
+"""deliver() with the real python-telegram-bot client against the Bot API double."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import channels.telegram
+from channels.telegram.adapter import TelegramAdapter
+from gateway.ports import Channel, DeliveryError, OutboundAttachment, OutboundMessage
+from gateway.runtime import Runtime
+from gateway.tickets.models import ChannelIdentity
+from tests.channels.telegram.conftest import Telegram, new_chat, private_message, telegram_settings
+from tests.conftest import make_settings
+
+_ids = itertools.count(1)
+
+
+def reply(chat: int, text: str, *attachments: OutboundAttachment, key: str = "") -> OutboundMessage:
+    n = next(_ids)
+    return OutboundMessage(
+        outbox_id=n,
+        message_id=n,
+        ticket_ref="D-1",
+        channel=Channel.telegram,
+        recipient=str(chat),
+        text=text,
+        idempotency_key=key or f"reply-{chat}-{n}",
+        attachments=attachments,
+    )
+
+
+def to_chat(tg: Telegram, chat: int, method: str | None = None) -> list[str]:
+    return [
+        c.params.get("text") or c.method
+        for c in tg.api.sent(method)
+        if c.chat_id == str(chat) and c.method.startswith("send")
+    ]
+
+
+async def test_a_reply_arrives_as_text(tg: Telegram) -> None:
+    chat = new_chat()
+    receipt = await tg.adapter.deliver(reply(chat, "Your order 9912 is released."))
+    assert to_chat(tg, chat) == ["Your order 9912 is released."]
+    assert receipt.provider_id is not None and receipt.provider_id.startswith(f"{chat}:")
+
+
+async def test_long_replies_are_split_on_paragraphs_in_order(tg: Telegram) -> None:
+    chat = new_chat()
+    paragraphs = [f"Step {i}. " + "Check the payment details. " * 60 for i in range(8)]
+    await tg.adapter.deliver(reply(chat, "\n\n".join(paragraphs)))
+    parts = to_chat(tg, chat)
+    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert "\n\n".join(parts) == "\n\n".join(paragraphs)
+
+
+async def test_attachments_are_uploaded(tg: Telegram) -> None:
+    chat = new_chat()
+    png = b"\x89PNG\r\n\x1a\n screenshot"
+    pdf = b"%PDF-1.7 refund confirmation"
+    png_key, pdf_key = await tg.runtime.blobs.put(png), await tg.runtime.blobs.put(pdf)
+    await tg.adapter.deliver(
+        reply(
+            chat,
+            "See attached.",
+            OutboundAttachment("shot.png", "image/png", png_key, len(png)),
+            OutboundAttachment("refund.pdf", "application/pdf", pdf_key, len(pdf)),
+        )
+    )
+    calls = [c for c in tg.api.calls if c.chat_id == str(chat)]
+    assert [c.method for c in calls] == ["sendMessage", "sendPhoto", "sendDocument"]
+    assert calls[1].files["photo"] == png
+    assert calls[2].files["document"] == pdf
+
+
+async def test_retry_after_is_retryable_with_telegrams_delay(tg: Telegram) -> None:
+    chat = new_chat()
+    tg.api.fail("sendMessage", 429, retry_after=3, chat_id=str(chat))
+    with pytest.raises(DeliveryError) as caught:
+        await tg.adapter.deliver(reply(chat, "hello"))
+    assert caught.value.retryable and caught.value.retry_after == 3
+    # Every process now keeps off this chat for those seconds.
+    slot, now, _ = await tg.adapter.limiter.reserve(str(chat))
+    assert slot >= now + 2.5
+
+
+async def test_forbidden_stops_retrying_and_marks_the_user_unreachable(tg: Telegram) -> None:
+    chat = new_chat()
+    await tg.post(private_message(chat, 1))
+    tg.api.fail("sendMessage", 403, chat_id=str(chat))
+    with pytest.raises(DeliveryError) as caught:
+        await tg.adapter.deliver(reply(chat, "hello"))
+    assert not caught.value.retryable
+    async with tg.runtime.sessionmaker() as session:
+        identity = await session.scalar(
+            sa.select(ChannelIdentity).where(ChannelIdentity.address == str(chat))
+        )
+    assert identity is not None and identity.unreachable
+
+
+async def test_a_server_error_is_retried_without_resending_parts_already_delivered(
+    tg: Telegram,
+) -> None:
+    chat = new_chat()
+    text = "First part. " + "a" * 4000 + "\n\nSecond part. " + "b" * 4000
+    message = reply(chat, text)
+    # The first part goes out, the second meets a 502.
+    tg.api.fail("sendMessage", 502, chat_id=str(chat), skip=1)
+    with pytest.raises(DeliveryError) as caught:
+        await tg.adapter.deliver(message)
+    assert caught.value.retryable
+    await tg.adapter.deliver(message)  # the worker's retry
+    await tg.adapter.deliver(message)  # and a duplicate retry after a crash
+    delivered = [
+        c.params["text"][:6]
+        for c in tg.api.calls
+        if c.chat_id == str(chat) and c.method == "sendMessage"
+    ]
+    # First part once; second part: the failed attempt, then the retry; nothing more.
+    assert delivered == ["First ", "Second", "Second"]
+
+
+async def test_300_replies_to_10_chats_respect_telegrams_limits_across_processes(
+    database_url: str, tmp_root: Path, tg: Telegram
+) -> None:
+    """Three gateway 'processes' (own engine, pool and bot each) share one database."""
+    runtimes = [
+        Runtime.from_settings(
+            make_settings(database_url, tmp_root, telegram=telegram_settings(tg.api))
+        )
+        for _ in range(3)
+    ]
+    adapters = [channels.telegram.install(r).adapter for r in runtimes]
+    assert all(isinstance(a, TelegramAdapter) for a in adapters)
+    chats = [new_chat() for _ in range(10)]
+    replies = [reply(chats[i % 10], f"reply {i}") for i in range(300)]
+    started = time.time()
+    try:
+        await asyncio.gather(
+            *(adapters[i % 3].deliver(r) for i, r in enumerate(replies))  # type: ignore[union-attr]
+        )
+    finally:
+        for adapter, runtime in zip(adapters, runtimes, strict=True):
+            await adapter.close()  # type: ignore[union-attr]
+            await runtime.close()
+    arrivals = sorted(
+        (c.at, c.chat_id)
+        for c in tg.api.calls
+        if c.method == "sendMessage" and c.at >= started and c.chat_id in {str(x) for x in chats}
+    )
+    assert len(arrivals) == 300
+    per_chat: dict[str | None, list[float]] = defaultdict(list)
+    for at, chat in arrivals:
+        per_chat[chat].append(at)
+    for times in per_chat.values():
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert min(gaps) >= 1.0, f"two messages to one chat {min(gaps):.3f}s apart"
+    times = [at for at, _ in arrivals]
+    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert busiest <= 30
+    print(f"300 replies to 10 chats in {times[-1] - times[0]:.1f}s; busiest second: {busiest}")
