@@ -20,13 +20,21 @@ log = structlog.get_logger()
 
 
 async def run(settings: Settings, *, http: bool = True) -> None:
-    """Migrate, then run HTTP (when `http`) and every background service until a signal."""
+    """Migrate, then run until a signal: HTTP with every channel's services (`serve`), or
+    only the delivery and claim-lease workers (`gateway worker`)."""
     log.info("gateway.migrating", database=_safe_url(settings.database.url))
     await asyncio.to_thread(migrate.upgrade, settings.database.url)
     runtime = Runtime.from_settings(settings)
     plugins = install_channels(runtime)
-    services: list[BackgroundService] = [s for p in plugins for s in p.services]
-    services += background_services(runtime)
+    services = background_services(runtime)
+    if http:
+        # Channels' listeners and pollers run beside HTTP; `gateway worker` only delivers
+        # (it still needs every channel's adapter, which install_channels registered).
+        services += [s for p in plugins for s in p.services]
+    if http:
+        # Before any listener starts: no customer's first message waits for the models.
+        log.info("gateway.warming_up")
+        await runtime.router.warm_up()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -93,6 +93,9 @@ class WebchatSettings(BaseModel):
     messages_per_minute: int = 30
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_attachments_per_message: int = 5
+    # A reply the visitor has not received this long after it was sent also goes to the
+    # email address they left, when the email channel is configured (0 = never).
+    email_copy_after_seconds: int = 120
 
 
 class BlobSettings(BaseModel):

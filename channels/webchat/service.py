@@ -30,6 +30,7 @@ from channels.webchat.schemas import (
     SessionPublic,
 )
 from gateway import notify
+from gateway.db import utcnow
 from gateway.errors import GatewayError, InvalidInbound, Unauthorized
 from gateway.ports import Channel, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
@@ -40,6 +41,12 @@ from gateway.tickets.models import Attachment, ChannelIdentity, Direction, Messa
 log = structlog.get_logger()
 
 SECRET_STATE_KEY = "webchat.secret"
+
+
+def seen_key(identity_id: int) -> str:
+    return f"webchat.seen.{identity_id}"
+
+
 CHANNEL = str(Channel.webchat)
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -364,6 +371,8 @@ class WebchatService:
                     .where(
                         Ticket.identity_id == identity_id,
                         Ticket.channel == CHANNEL,
+                        # Email copies of replies live on the ticket too; not in the chat.
+                        Message.channel == CHANNEL,
                         Message.id > after,
                         Message.direction.in_([Direction.inbound, Direction.outbound]),
                     )
@@ -386,7 +395,26 @@ class WebchatService:
                             filename=item.filename, content_type=item.content_type, size=item.size
                         )
                     )
+        replies = [m.id for m in messages if m.direction == Direction.outbound and m.id]
+        if replies:
+            await self.mark_seen(identity_id, max(replies))
         return [_frame(m, files.get(m.id or 0, [])) for m in messages]
+
+    async def mark_seen(self, identity_id: int, message_id: int) -> None:
+        """Remember the newest reply that reached this visitor (socket push or HTTP
+        read), so the email fallback knows which replies they never got."""
+        key = seen_key(identity_id)
+        async with self.runtime.sessionmaker.begin() as session:
+            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+            stmt = insert(SystemState).values(key=key, value=str(message_id), updated_at=utcnow())
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["key"],
+                    set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+                    where=sa.cast(SystemState.value, sa.BigInteger)
+                    < sa.cast(stmt.excluded.value, sa.BigInteger),
+                )
+            )
 
 
 def _frame(message: Message, files: list[AttachmentMeta]) -> MessageFrame:

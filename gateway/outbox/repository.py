@@ -107,27 +107,19 @@ async def lock_rows(session: AsyncSession, outbox_ids: Iterable[int]) -> dict[in
     return {row.id: row for row in result.scalars()}  # type: ignore[misc]
 
 
-async def outbound_attachments_of(
+async def outbound_attachments(
     session: AsyncSession, message_ids: Iterable[int]
 ) -> dict[int, list[OutboundAttachment]]:
-    """Per message, the stored files it carries out, in the order they were attached."""
-    wanted = list(message_ids)
-    if not wanted:
-        return {}
+    """The stored files of these replies, by message id, in upload order."""
     result = await session.execute(
         sa.select(Attachment)
-        .where(Attachment.message_id.in_(wanted), Attachment.blob_key.is_not(None))
+        .where(Attachment.message_id.in_(list(message_ids)), Attachment.blob_key.is_not(None))
         .order_by(Attachment.id)
     )
     files: dict[int, list[OutboundAttachment]] = {}
     for a in result.scalars():
         files.setdefault(a.message_id, []).append(
-            OutboundAttachment(
-                filename=a.filename,
-                content_type=a.content_type,
-                blob_key=a.blob_key,  # type: ignore[arg-type]
-                size=a.size or 0,
-            )
+            OutboundAttachment(a.filename, a.content_type, a.blob_key, a.size or 0)  # type: ignore[arg-type]
         )
     return files
 

@@ -49,6 +49,21 @@ class Outcome:
     error: DeliveryError | None = None
 
 
+def _recipient(
+    channel: str, identity: ChannelIdentity, customer: Customer
+) -> tuple[str | None, str | None]:
+    """Where a reply on `channel` goes: the ticket's own identity, or, for a copy on
+    another channel (a webchat reply mailed to a visitor who left), the customer's
+    address there. (None, why) when there is nowhere to send it."""
+    if channel == identity.channel:
+        if identity.unreachable:
+            return None, "the customer blocked this channel"
+        return identity.address, None
+    if channel == Channel.email and customer.email:
+        return customer.email, None
+    return None, f"the customer has no {channel} address"
+
+
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     """Capped exponential backoff with jitter (half fixed, half random), so retries of
     many rows after one outage spread out instead of arriving together."""
@@ -93,8 +108,27 @@ class DeliveryWorker:
         jobs = await self._lease(channels)
         if not jobs:
             return 0
-        outcomes = await asyncio.gather(*(self._deliver(job) for job in jobs))
-        await self._record(outcomes)
+        # Record outcomes as sends finish, each write taking whatever finished during the
+        # last one: fast sends share a transaction, and a slow one is on record at once,
+        # so a crash re-sends only what was really in flight, not the whole batch.
+        finished: asyncio.Queue[Outcome] = asyncio.Queue()
+
+        async def send(job: Job) -> None:
+            finished.put_nowait(await self._deliver(job))
+
+        senders = [asyncio.create_task(send(job)) for job in jobs]
+        try:
+            recorded = 0
+            while recorded < len(jobs):
+                outcomes = [await finished.get()]
+                while not finished.empty():
+                    outcomes.append(finished.get_nowait())
+                await self._record(outcomes)
+                recorded += len(outcomes)
+        finally:
+            for task in senders:
+                task.cancel()
+            await asyncio.gather(*senders, return_exceptions=True)
         return len(jobs)
 
     async def _lease(self, channels: list[str]) -> list[Job]:
@@ -121,23 +155,22 @@ class DeliveryWorker:
         )
         customers = await repo.by_ids(session, Customer, {t.customer_id for t in tickets.values()})
         threads = await repo.thread_messages(session, tickets.keys())
-        files = await repo.outbound_attachments_of(session, messages.keys())
+        files = await repo.outbound_attachments(session, messages.keys())
         jobs = []
         for row in rows:
             assert row.id is not None
             message, ticket = messages[row.message_id], tickets[row.ticket_id]
             identity, customer = identities[ticket.identity_id], customers[ticket.customer_id]
-            if identity.unreachable:
-                jobs.append(
-                    Job(row.id, row.attempts, None, refused="the customer blocked this channel")
-                )
+            recipient, refused = _recipient(row.channel, identity, customer)
+            if recipient is None:
+                jobs.append(Job(row.id, row.attempts, None, refused=refused))
                 continue
             outbound = OutboundMessage(
                 outbox_id=row.id,
                 message_id=message.id,  # type: ignore[arg-type]
                 ticket_ref=ticket.ref,
                 channel=Channel(row.channel),
-                recipient=identity.address,
+                recipient=recipient,
                 recipient_name=identity.display_name or customer.display_name,
                 text=message.text,
                 html=message.html,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import structlog
@@ -76,6 +77,11 @@ class Router:
                 low_accuracy=self.settings.low_accuracy,
             )
         return self._detector
+
+    async def warm_up(self) -> None:
+        """Build the detector in a worker thread: building it lazily inside a request
+        would stall the event loop, and every connection on it, for seconds."""
+        await asyncio.to_thread(lambda: self.detector)
 
     def evaluate(
         self,

@@ -66,9 +66,16 @@ class TicketRouter(Protocol):
         `new_customer`: the customer was created by this message (has no history)."""
         ...
 
+    async def warm_up(self) -> None:
+        """Load whatever the first message would otherwise wait for (language models)."""
+        ...
+
 
 class DefaultQueueRouter:
     """No rules: every new ticket goes to the default queue."""
+
+    async def warm_up(self) -> None:
+        return None
 
     async def route(
         self,

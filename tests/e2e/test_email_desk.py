@@ -65,8 +65,9 @@ async def wait_until(predicate: object, seconds: float, what: str) -> None:
 
 
 async def test_customer_mail_agent_reply_and_threaded_answer(
-    database_url: str, tmp_path: Path, unique: str
+    fresh_database_url: str, tmp_path: Path, unique: str
 ) -> None:
+    database_url = fresh_database_url
     relay = Relay()
     server, relay_port = await start_relay(relay)
     http_port, smtp_port = free_port(), free_port()

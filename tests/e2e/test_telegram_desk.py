@@ -33,8 +33,9 @@ async def poll(fetch: object, ok: object, seconds: float, what: str) -> object:
 
 
 async def test_photo_in_document_out_same_ticket(
-    database_url: str, tmp_path: Path, unique: str
+    fresh_database_url: str, tmp_path: Path, unique: str
 ) -> None:
+    database_url = fresh_database_url
     async with BotApiServer(TOKEN) as api:
         api.add_file(f"photo-{unique}", PNG)
         port = free_port()

@@ -15,6 +15,12 @@ from tests.processes import free_port, gateway_env, gateway_process, run_cli
 EXAMPLES_PER_OPERATION = 15
 
 
+@schemathesis.serializer("application/toml")
+def toml_body(_ctx: object, value: object) -> bytes:
+    """The rules route takes a TOML file; whatever the fuzzer made, sent as its text."""
+    return value.encode() if isinstance(value, str) else str(value).encode()
+
+
 @pytest.fixture(scope="module")
 def running_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A gateway process on its own SQLite file, with one admin; (base URL, token)."""

@@ -1,0 +1,124 @@
+"""Replies a visitor never received go out by email too.
+
+A visitor who closed the tab cannot see an agent's answer until they come back. When
+they left an email address and the email channel is configured, a reply that has not
+reached any of their sockets or history reads (the "seen" marker) within
+`GATEWAY_WEBCHAT_EMAIL_COPY_AFTER_SECONDS` is copied into an email reply on the same
+ticket: its own message and outbox row, so delivery, retries and the audit trail are the
+outbox's. The copy's id is the reply's id plus ".mail", which makes the copy exactly-once
+across processes (unique per channel) and lets the customer's email answer thread back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from channels.webchat.service import seen_key
+from gateway import notify
+from gateway.db import utcnow
+from gateway.outbox.models import Outbox
+from gateway.ports import Channel
+from gateway.runtime import Runtime
+from gateway.system.models import SystemState
+from gateway.tickets import repository as tickets_repo
+from gateway.tickets.models import ActorType, Customer, DeliveryState, Direction, Message, Ticket
+
+log = structlog.get_logger()
+
+COPY_SUFFIX = ".mail"
+# Replies older than this are history, not news: never mailed, whatever the marker says.
+HORIZON = timedelta(days=1)
+
+
+class UnseenRepliesByEmail:
+    name = "webchat-email-copies"
+
+    def __init__(self, runtime: Runtime, interval: float = 15.0):
+        self.runtime = runtime
+        self.after = timedelta(seconds=runtime.settings.webchat.email_copy_after_seconds)
+        self.interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if Channel.email in self.runtime.adapters:
+                await self.sweep()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+
+    async def sweep(self) -> int:
+        """Copy every reply that is due; how many copies were made."""
+        now = utcnow()
+        copy = aliased(Message)
+        made = 0
+        async with self.runtime.sessionmaker.begin() as session:
+            rows = await session.execute(
+                sa.select(Message, Ticket.identity_id)
+                .join(Ticket, Ticket.id == Message.ticket_id)
+                .join(Customer, Customer.id == Ticket.customer_id)
+                .where(
+                    Message.channel == str(Channel.webchat),
+                    Message.direction == Direction.outbound,
+                    Message.author_type == ActorType.agent,
+                    # Delivered to the chat (sockets signalled): only then can it go unseen.
+                    Message.delivery_state == DeliveryState.sent,
+                    Message.created_at <= now - self.after,
+                    Message.created_at > now - HORIZON,
+                    Customer.email.is_not(None),
+                    ~sa.exists().where(
+                        copy.channel == str(Channel.email),
+                        copy.external_id == Message.external_id + COPY_SUFFIX,
+                    ),
+                )
+                .order_by(Message.id)
+                .limit(200)
+            )
+            for reply, identity_id in rows.all():
+                seen = await session.scalar(
+                    sa.select(SystemState.value).where(SystemState.key == seen_key(identity_id))
+                )
+                if seen is not None and int(seen) >= (reply.id or 0):
+                    continue
+                if await self._copy(session, reply):
+                    made += 1
+        if made:
+            log.info("webchat.replies_copied_by_email", count=made)
+        return made
+
+    async def _copy(self, session: AsyncSession, reply: Message) -> bool:
+        assert reply.external_id
+        external_id = reply.external_id + COPY_SUFFIX
+        # Another process may copy the same reply right now: whoever locks first copies.
+        await tickets_repo.lock_key(session, "msg", str(Channel.email), external_id)
+        if await tickets_repo.message_by_external_id(session, str(Channel.email), external_id):
+            return False
+        mail = Message(
+            ticket_id=reply.ticket_id,
+            channel=str(Channel.email),
+            external_id=external_id,
+            direction=Direction.outbound,
+            author_type=ActorType.agent,
+            author_agent_id=reply.author_agent_id,
+            text=reply.text,
+            delivery_state=DeliveryState.pending,
+        )
+        session.add(mail)
+        await session.flush()
+        outbox = Outbox(message_id=mail.id, ticket_id=reply.ticket_id, channel=str(Channel.email))  # type: ignore[arg-type]
+        session.add(outbox)
+        tickets_repo.audit(
+            session,
+            "message.copied_by_email",
+            ticket_id=reply.ticket_id,
+            message_id=reply.id,
+            copy_id=mail.id,
+        )
+        await session.flush()
+        await self.runtime.notifier.publish(session, notify.OUTBOX, str(outbox.id))
+        return True
