@@ -51,6 +51,7 @@ class Row:
     peak_rss_mb: float | None = None
     target: str = ""
     notes: str = ""
+    measured: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -350,9 +351,10 @@ def markdown(rows: Sequence[Row]) -> str:
     lines = []
     for r in rows:
         base = f"{_fmt(r.baseline)} {r.baseline_label}".strip() if r.baseline else "-"
+        result = f"{_fmt(r.value)} {r.unit}" if r.measured else "not measured"
         ratio = "-" if r.ratio is None else f"{r.ratio:.{2 if r.ratio >= 0.1 else 3}f}x"
         lines.append(
-            f"| {r.bench} | {r.case} | {_fmt(r.value)} {r.unit} | {base} | {ratio} "
+            f"| {r.bench} | {r.case} | {result} | {base} | {ratio} "
             f"| {_fmt(r.p50_ms)} | {_fmt(r.p95_ms)} | {_fmt(r.p99_ms)} | {r.errors} "
             f"| {_fmt(r.peak_rss_mb, 0)} | {r.target} |"
         )

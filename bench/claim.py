@@ -40,6 +40,8 @@ from _common import (
 
 QUEUE = "general"
 CUSTOMERS = 1000
+# Claims made by one agent alone at each size: the claim's own cost, without queueing.
+ALONE = 150
 
 CLAIM_SQL = """
 UPDATE ticket SET assignee_id = $2, assigned_at = now(), agent_touched_at = now(),
@@ -286,7 +288,7 @@ async def run(
         p50_first: float | None = None
         for size in sizes:
             # Both phases take tickets: top up so at least `size` stay open throughout.
-            want = size + 2 * claims
+            want = size + 2 * claims + 2 * ALONE + 20
             have = await open_count(db.dsn)
             if want > have:
                 seconds = await seed(db.dsn, seeded + 1, seeded + want - have)
@@ -302,18 +304,30 @@ async def run(
                 # Warm every process's pools and caches with a few claims first.
                 await http_claims(gateways, tokens[: 2 * processes], 4 * processes)
                 seconds, latencies, errors, refs = await http_claims(gateways, tokens, claims)
+                # One agent alone: the claim's own cost, without queueing behind 49 others,
+                # which is what shows growth with the table's size.
+                _s, alone, alone_errors, alone_refs = await http_claims(gateways, tokens[:1], ALONE)
+                errors += alone_errors
+                refs += alone_refs
                 rss = max((g.peak_rss_mb() or 0) for g in gateways)
             finally:
                 for g in gateways:
                     await g.stop()
             b_seconds, b_lat, b_ids = await sql_claims(db.dsn, agent_ids, claims)
+            _s, sql_alone, alone_ids = await sql_claims(db.dsn, agent_ids[:1], ALONE)
+            b_ids += alone_ids
             doubles = await double_claims(db.dsn)
             client_doubles = sum(1 for c in Counter(refs).values() if c > 1)
             doubles_sql = len(b_ids) - len(set(b_ids))
-            p50 = pct(latencies, 50)
+            p50, p50_alone = pct(latencies, 50), pct(alone, 50)
             if p50_first is None:
-                p50_first = p50
-            growth = f"; p50 {p50 / p50_first:.2f}x the first size's" if p50 and p50_first else ""
+                p50_first = p50_alone
+            growth = (
+                f"; one agent alone: p50 {p50_alone:.1f} ms = {p50_alone / p50_first:.2f}x "
+                f"the first size's (bare SQL claim alone: p50 {pct(sql_alone, 50):.2f} ms)"
+                if p50_alone and p50_first
+                else ""
+            )
             rows.append(
                 Row(
                     "claim",
@@ -334,7 +348,10 @@ async def run(
                         f"{doubles} (audit), {client_doubles} (clients), {doubles_sql} (SQL); "
                         f"SQL claim p50 {pct(b_lat, 50):.2f} ms{growth}"
                     ),
-                    extra={"double_claims": doubles + client_doubles + doubles_sql},
+                    extra={
+                        "double_claims": doubles + client_doubles + doubles_sql,
+                        "p50_ms_one_agent": p50_alone,
+                    },
                 )
             )
             print(f"claim at {size:,}: {len(latencies) / seconds:.0f}/s", file=sys.stderr)

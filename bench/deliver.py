@@ -7,9 +7,10 @@ the sink has received all R and every row is marked sent. Baseline in the same r
 same R mails sent straight to the sink with aiosmtplib (one connection per mail, as the
 adapter does, 50 at a time): the most any sender could drain into this sink here.
 
-Telegram: its loopback Bot API server (tests/channels/telegram/botapi.py) is not on
-this branch yet; `telegram_rows()` is the one place to add it (limits on: 30 messages/s
-overall and 1 per chat per second, so R replies to R chats can drain at 30/s at most).
+Telegram: R replies drained into the loopback Bot API double from the tests
+(tests/channels/telegram/botapi.py) with Telegram's limits off, then a smaller batch
+with them on (30 messages/s overall, 1 per chat per second: replies to distinct chats
+can drain at 30/s at most), set beside that allowed rate.
 
     python bench/deliver.py [--replies 1000] [--batch-size 50]
 """
@@ -29,7 +30,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, Database, Gateway, Row, free_port, load_line, print_rows, workdir
+from _common import Database, Gateway, Row, free_port, load_line, print_rows, workdir
 
 
 class Sink:
@@ -60,9 +61,10 @@ async def start_sink(sink: Sink) -> tuple[asyncio.Server, int]:
     return server, port
 
 
-async def enqueue(dsn: str, replies: int) -> float:
-    """R email tickets each with one pending agent reply, committed at once with the
-    outbox signal; returns the commit time (perf_counter)."""
+async def enqueue(dsn: str, replies: int, channel: str = "email") -> float:
+    """R tickets on `channel` each with one pending agent reply (one customer, one chat or
+    address each), committed at once with the outbox signal; returns the commit time."""
+    address = "'c' || g || '@customer.example'" if channel == "email" else "(8000000000 + g)::text"
     conn = await asyncpg.connect(dsn)
     try:
         queue_id = await conn.fetchval(
@@ -84,47 +86,50 @@ async def enqueue(dsn: str, replies: int) -> float:
                 """
                 INSERT INTO channel_identity (id, customer_id, channel, address, display_name,
                     verified, unreachable, created_at)
-                SELECT g, g, 'email', 'c' || g || '@customer.example', 'Customer ' || g,
-                    false, false, now()
+                SELECT g, g, $3, ADDRESS, 'Customer ' || g, false, false, now()
                 FROM generate_series($1::int, $2::int) g
-                """,
+                """.replace("ADDRESS", address),
                 base + 1,
                 base + replies,
+                channel,
             )
             await conn.execute(
                 """
                 INSERT INTO ticket (id, customer_id, identity_id, channel, subject, status,
                     severity, severity_rank, category, queue_id, escalation_level,
                     routing_reasons, needs_attention, created_at, updated_at)
-                SELECT g, g, g, 'email', 'Order ' || g || ' not released', 'open', 'normal', 2,
+                SELECT g, g, g, $4, 'Order ' || g || ' not released', 'open', 'normal', 2,
                     'crypto_not_released', $3, 0, '[]'::jsonb, false, now(), now()
                 FROM generate_series($1::int, $2::int) g
                 """,
                 base + 1,
                 base + replies,
                 queue_id,
+                channel,
             )
             await conn.execute(
                 """
                 INSERT INTO message (id, ticket_id, channel, external_id, direction, author_type,
                     text, delivery_state, created_at)
-                SELECT g, g, 'email', md5('reply' || g), 'outbound', 'agent',
+                SELECT g, g, $3, md5('reply' || g), 'outbound', 'agent',
                     'Hello, we are checking order ' || g || ' with the seller and will write '
                     'again within the hour.', 'pending', now()
                 FROM generate_series($1::int, $2::int) g
                 """,
                 base + 1,
                 base + replies,
+                channel,
             )
             await conn.execute(
                 """
                 INSERT INTO outbox (message_id, ticket_id, channel, state, attempts,
                     next_attempt_at, created_at)
-                SELECT g, g, 'email', 'pending', 0, now(), now()
+                SELECT g, g, $3, 'pending', 0, now(), now()
                 FROM generate_series($1::int, $2::int) g
                 """,
                 base + 1,
                 base + replies,
+                channel,
             )
             for table in ("customer", "channel_identity", "ticket", "message"):
                 await conn.execute(f"SELECT setval('{table}_id_seq', {base + replies})")
@@ -216,25 +221,65 @@ async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
     ]
 
 
-def telegram_rows(replies: int) -> list[Row]:
-    """TODO(telegram branch): drain R replies into tests/channels/telegram/botapi.py with
-    the limits on and off; the theoretical rate with them on is min(30/s, chats x 1/s)."""
-    if (REPO / "tests" / "channels" / "telegram" / "botapi.py").exists():
-        print("telegram Bot API double found: wire it into telegram_rows()", file=sys.stderr)
-    return [
-        Row(
-            "deliver",
-            "telegram -> loopback Bot API (not on this branch)",
-            0.0,
-            "replies/s",
-            target="limits on: within 10 % of 30/s",
-            notes="not measured: the Telegram channel is being built on another branch",
+async def telegram_rows(replies: int, limited_replies: int) -> list[Row]:
+    """Drain replies into the loopback Bot API double (tests/channels/telegram/botapi.py)
+    with Telegram's limits off, then on: 30 messages/s overall and 1 per chat per second,
+    so replies to distinct chats can drain at 30/s at most."""
+    from tests.channels.telegram.botapi import BotApiServer
+    from tests.channels.telegram.conftest import SECRET, TOKEN
+
+    rows = []
+    for limited in (False, True):
+        count = limited_replies if limited else replies
+        state = "on" if limited else "off"
+        print(f"deliver telegram (limits {state}): {load_line()}", file=sys.stderr)
+        work = workdir()
+        async with BotApiServer(TOKEN) as api, Database() as db:
+            env = {
+                "GATEWAY_SMTP_PORT": "0",
+                "GATEWAY_TELEGRAM_TOKEN": TOKEN,
+                "GATEWAY_TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "GATEWAY_TELEGRAM_API_BASE": api.base_url,
+                "GATEWAY_TELEGRAM_API_FILE_BASE": api.file_base_url,
+            }
+            if not limited:
+                env |= {
+                    "GATEWAY_TELEGRAM_GLOBAL_PER_SECOND": "1000000",
+                    "GATEWAY_TELEGRAM_PER_CHAT_PER_SECOND": "1000000",
+                }
+            gateway = await Gateway(db.url, work, **env).start()
+            try:
+                await asyncio.sleep(1.5)
+                committed = await enqueue(db.dsn, count, "telegram")
+                while await pending(db.dsn) and time.perf_counter() - committed < 300:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+                seconds = time.perf_counter() - committed
+                left = await pending(db.dsn)
+                rss = gateway.peak_rss_mb()
+            finally:
+                await gateway.stop()
+            sent = sum(1 for c in api.calls if c.method == "sendMessage")
+        rows.append(
+            Row(
+                "deliver",
+                f"telegram -> loopback Bot API, limits {state}",
+                (count - left) / seconds,
+                "replies/s",
+                baseline=30.0 if limited else None,
+                baseline_label="allowed by the limits" if limited else "",
+                errors=left + max(0, sent - count),
+                peak_rss_mb=rss,
+                target="within 10 % of 30/s" if limited else ">= 1000/s",
+                notes=f"{count} replies to {count} chats, {sent} sendMessage calls, {left} unsent",
+            )
         )
-    ]
+    return rows
 
 
-async def run(*, replies: int = 1000, batch_size: int | None = None) -> list[Row]:
-    return await email_rows(replies, batch_size) + telegram_rows(replies)
+async def run(
+    *, replies: int = 1000, batch_size: int | None = None, limited_replies: int = 150
+) -> list[Row]:
+    return await email_rows(replies, batch_size) + await telegram_rows(replies, limited_replies)
 
 
 def main() -> None:

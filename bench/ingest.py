@@ -1,27 +1,30 @@
 """Ingest: inbound messages per second through Parley's real surfaces, beside the floor.
 
 Starts `gateway serve` on a fresh PostgreSQL database (or SQLite with --sqlite), sends N
-messages from C concurrent clients through the webchat HTTP fallback and/or the SMTP
-listener (each answer comes only after commit, so latency is send -> stored), then the
+messages from C concurrent clients through the webchat HTTP fallback, the SMTP listener
+and/or the Telegram webhook (each answer comes only after commit, so latency is send ->
+stored), then the
 same count at half the measured rate to see the latency when not saturated. In the same
 run, the baseline: N single-row INSERTs, one transaction each, straight through asyncpg
 (or sqlite3) from C connections. Prints messages/s, p50/p95/p99, errors, the server's
 peak RSS and the ratio to the baseline.
 
-    python bench/ingest.py [--messages 1000] [--clients 16] [--surface webchat,smtp,mixed]
+    python bench/ingest.py [--messages 1000] [--clients 16] [--surface webchat,smtp,telegram,mixed]
                            [--per-visitor 1] [--low-accuracy] [--sqlite]
 
-A new surface (Telegram's webhook) is one more `Surface` class in SURFACES.
+A new surface is one more `Surface` class in SURFACES.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sqlite3
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import ClassVar
@@ -63,7 +66,12 @@ class Surface:
         self.gateway = gateway
         self.per_visitor = per_visitor
 
-    async def prepare(self, numbers: range, slots: int) -> None:
+    @classmethod
+    async def setup(cls, stack: contextlib.AsyncExitStack) -> dict[str, str]:
+        """Start what the gateway needs for this surface; the GATEWAY_* env to add."""
+        return dict(cls.env)
+
+    async def prepare(self, numbers: Sequence[int], slots: int) -> None:
         """Everything a send needs that is not the send (sessions, connections)."""
 
     async def send(self, slot: int, n: int) -> None:
@@ -80,7 +88,7 @@ class WebchatHttp(Surface):
     # The per-visitor limiter guards against one abusive widget, not a wave of visitors.
     env: ClassVar[dict[str, str]] = {"GATEWAY_WEBCHAT_MESSAGES_PER_MINUTE": "1000000"}
 
-    async def prepare(self, numbers: range, slots: int) -> None:
+    async def prepare(self, numbers: Sequence[int], slots: int) -> None:
         self.client = httpx.AsyncClient(
             base_url=self.gateway.url,
             limits=httpx.Limits(max_connections=slots + 4, max_keepalive_connections=slots + 4),
@@ -123,7 +131,7 @@ class Smtp(Surface):
         self.connections: dict[int, aiosmtplib.SMTP] = {}
         self.run_id = uuid.uuid4().hex[:8]
 
-    async def prepare(self, numbers: range, slots: int) -> None:
+    async def prepare(self, numbers: Sequence[int], slots: int) -> None:
         for slot in range(slots):
             if slot not in self.connections:
                 smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=self.port, timeout=60)
@@ -147,6 +155,57 @@ class Smtp(Surface):
                 pass
 
 
+class TelegramWebhook(Surface):
+    """A private-chat Update POSTed to the webhook with the secret token; 200 after commit.
+    The gateway's Bot API base points at the loopback double from the Telegram tests."""
+
+    name = "telegram"
+
+    @classmethod
+    async def setup(cls, stack: contextlib.AsyncExitStack) -> dict[str, str]:
+        from tests.channels.telegram.botapi import BotApiServer
+        from tests.channels.telegram.conftest import SECRET, TOKEN
+
+        api = await stack.enter_async_context(BotApiServer(TOKEN))
+        cls.secret = SECRET
+        return {
+            "GATEWAY_TELEGRAM_TOKEN": TOKEN,
+            "GATEWAY_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "GATEWAY_TELEGRAM_API_BASE": api.base_url,
+            "GATEWAY_TELEGRAM_API_FILE_BASE": api.file_base_url,
+            "GATEWAY_TELEGRAM_MODE": "webhook",
+        }
+
+    async def prepare(self, numbers: Sequence[int], slots: int) -> None:
+        if not hasattr(self, "client"):
+            self.client = httpx.AsyncClient(
+                base_url=self.gateway.url,
+                headers={"X-Telegram-Bot-Api-Secret-Token": self.secret},
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+                timeout=60,
+            )
+
+    async def send(self, slot: int, n: int) -> None:
+        chat = 7_000_000_000 + n // self.per_visitor
+        user = {"id": chat, "is_bot": False, "first_name": f"Customer {n}", "language_code": "en"}
+        update = {
+            "update_id": 10**8 + n,
+            "message": {
+                "message_id": n,
+                "from": user,
+                "chat": {"id": chat, "type": "private", "first_name": user["first_name"]},
+                "date": int(time.time()),
+                "text": TEXTS[n % len(TEXTS)].format(n=n),
+            },
+        }
+        r = await self.client.post("/channels/telegram/webhook", json=update)
+        if r.status_code != 200:
+            raise RuntimeError(f"telegram {r.status_code}: {r.text[:200]}")
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
 class Mixed(Surface):
     """Every surface in turn, message by message."""
 
@@ -156,9 +215,10 @@ class Mixed(Surface):
         super().__init__(gateway, per_visitor)
         self.parts = parts
 
-    async def prepare(self, numbers: range, slots: int) -> None:
+    async def prepare(self, numbers: Sequence[int], slots: int) -> None:
+        # The same rule as send(): message n goes through part n % len(parts).
         for i, part in enumerate(self.parts):
-            await part.prepare(range(numbers.start + i, numbers.stop, len(self.parts)), slots)
+            await part.prepare([n for n in numbers if n % len(self.parts) == i], slots)
 
     async def send(self, slot: int, n: int) -> None:
         await self.parts[n % len(self.parts)].send(slot, n)
@@ -168,13 +228,19 @@ class Mixed(Surface):
             await part.close()
 
 
-SURFACES: dict[str, type[Surface]] = {"webchat": WebchatHttp, "smtp": Smtp}
+SURFACES: dict[str, type[Surface]] = {
+    "webchat": WebchatHttp,
+    "smtp": Smtp,
+    "telegram": TelegramWebhook,
+}
 
 
-def _gateway_env(args: argparse.Namespace) -> dict[str, str]:
+async def _gateway_env(
+    args: argparse.Namespace, surface: str, stack: contextlib.AsyncExitStack
+) -> dict[str, str]:
     env: dict[str, str] = {"GATEWAY_SMTP_PORT": str(_free())}
-    for surface in SURFACES.values():
-        env |= surface.env
+    for cls in SURFACES.values() if surface == "mixed" else [SURFACES[surface]]:
+        env |= await cls.setup(stack)
     if args.low_accuracy:
         env["GATEWAY_ROUTING_LOW_ACCURACY"] = "true"
     if args.pool_size:
@@ -240,17 +306,18 @@ async def run(
 ) -> list[Row]:
     """Run the ingest bench for each surface; one or two rows per surface."""
     args = argparse.Namespace(low_accuracy=low_accuracy, pool_size=pool_size)
-    surfaces = surfaces or ["webchat", "smtp"]
+    surfaces = surfaces or ["webchat", "smtp", "telegram"]
     rows: list[Row] = []
     backend = "SQLite" if sqlite else "PostgreSQL"
     suffix = f"{', low-accuracy lingua' if low_accuracy else ''}"
     for surface_name in surfaces:
         print(f"ingest {surface_name} on {backend}: {load_line()}", file=sys.stderr)
         work = workdir()
-        async with Database() as db:
+        async with Database() as db, contextlib.AsyncExitStack() as stack:
             sqlite_path = work / "parley.db" if sqlite else None
             url = f"sqlite+aiosqlite:///{sqlite_path}" if sqlite_path else db.url
-            gateway = await Gateway(url, work, **_gateway_env(args)).start()
+            env = await _gateway_env(args, surface_name, stack)
+            gateway = await Gateway(url, work, **env).start()
             surface = _surface(surface_name, gateway, per_visitor)
             try:
                 # The first routed message loads the language models: not part of the figure.
@@ -335,7 +402,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument(
-        "--surface", default="webchat,smtp", help="comma list of: webchat, smtp, mixed"
+        "--surface",
+        default="webchat,smtp,telegram",
+        help="comma list of: webchat, smtp, telegram, mixed",
     )
     parser.add_argument("--per-visitor", type=int, default=1, help="messages per customer")
     parser.add_argument("--low-accuracy", action="store_true", help="lingua low accuracy mode")

@@ -32,7 +32,7 @@ async def run_all(args: argparse.Namespace) -> list[Row]:
     rows += await ingest.run(
         messages=300 if quick else args.messages,
         clients=args.clients,
-        surfaces=["webchat", "smtp"],
+        surfaces=["webchat", "smtp", "telegram"],
     )
     # lingua's low accuracy mode: the memory it saves, what it costs per message.
     rows += await ingest.run(
