@@ -22,8 +22,28 @@ class InvalidInbound(InvalidRequest):
     """An inbound message that cannot be stored as it is (no sender, too large, ...)."""
 
 
+class BadRequest(GatewayError):
+    """A body that is not what the route reads at all (not JSON, not an Update)."""
+
+    status_code = 400
+
+
 class PayloadTooLarge(GatewayError):
     status_code = 413
+
+
+class UnsupportedMediaType(GatewayError):
+    status_code = 415
+
+
+class TooManyRequests(GatewayError):
+    status_code = 429
+
+
+class Unavailable(GatewayError):
+    """A part the request needs is switched off or down; the caller should retry."""
+
+    status_code = 503
 
 
 class NotFound(GatewayError):

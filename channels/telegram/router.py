@@ -13,24 +13,18 @@ from telegram import Bot, Update
 
 from channels.telegram.files import AttachmentFetcher
 from channels.telegram.service import handle_update, set_aside
-from gateway.errors import GatewayError, InvalidInbound, Unauthorized
+from gateway.errors import (
+    BadRequest,
+    InvalidInbound,
+    PayloadTooLarge,
+    Unauthorized,
+    Unavailable,
+)
 from gateway.runtime import Runtime
 
 log = structlog.get_logger()
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-class TelegramDisabled(GatewayError):
-    status_code = 503
-
-
-class InvalidUpdate(GatewayError):
-    status_code = 400
-
-
-class UpdateTooLarge(GatewayError):
-    status_code = 413
 
 
 class WebhookAck(BaseModel):
@@ -64,9 +58,9 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
         """Store one Telegram Update; 200 only after it is committed, so Telegram retries
         anything that failed before."""
         if fetcher is None:
-            raise TelegramDisabled("Telegram is off: GATEWAY_TELEGRAM_TOKEN is not set")
+            raise Unavailable("Telegram is off: GATEWAY_TELEGRAM_TOKEN is not set")
         if settings.webhook_secret is None:
-            raise TelegramDisabled(
+            raise Unavailable(
                 "GATEWAY_TELEGRAM_WEBHOOK_SECRET is not set: updates cannot be verified"
             )
         expected = settings.webhook_secret.get_secret_value().encode()
@@ -76,13 +70,13 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
 
         body = await request.body()
         if len(body) > settings.max_update_bytes:
-            raise UpdateTooLarge(f"update larger than {settings.max_update_bytes} bytes")
+            raise PayloadTooLarge(f"update larger than {settings.max_update_bytes} bytes")
         try:
             data = json.loads(body)
         except ValueError as exc:
-            raise InvalidUpdate(f"body is not JSON: {exc}") from exc
+            raise BadRequest(f"body is not JSON: {exc}") from exc
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            raise InvalidUpdate("body is not a Telegram Update (no integer update_id)")
+            raise BadRequest("body is not a Telegram Update (no integer update_id)")
         try:
             update = parse_update(data, fetcher.bot)
         except Exception as exc:  # any parser failure: keep the raw update for an operator

@@ -28,14 +28,13 @@ from channels.webchat.schemas import (
     SessionPublic,
 )
 from channels.webchat.service import (
-    PayloadTooLarge,
     Visitor,
     WebchatService,
     origin_allowed,
 )
 from channels.webchat.socket import VisitorSocket
 from gateway import notify
-from gateway.errors import GatewayError, Unauthorized
+from gateway.errors import GatewayError, PayloadTooLarge, Unauthorized
 
 log = structlog.get_logger()
 

@@ -31,7 +31,13 @@ from channels.webchat.schemas import (
 )
 from gateway import notify
 from gateway.db import utcnow
-from gateway.errors import GatewayError, InvalidInbound, Unauthorized
+from gateway.errors import (
+    InvalidInbound,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from gateway.ports import Channel, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
 from gateway.system.models import SystemState
@@ -61,18 +67,6 @@ _MAGIC: tuple[tuple[bytes, int, str, str], ...] = (
     (b"GIF89a", 0, "image/gif", "gif"),
     (b"%PDF-", 0, "application/pdf", "pdf"),
 )
-
-
-class RateLimited(GatewayError):
-    status_code = 429
-
-
-class PayloadTooLarge(GatewayError):
-    status_code = 413
-
-
-class UnsupportedMedia(GatewayError):
-    status_code = 415
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +225,7 @@ class WebchatService:
 
     def check_rate(self, visitor: Visitor) -> None:
         if not self.limiter.allow(visitor.visitor_id):
-            raise RateLimited(
+            raise TooManyRequests(
                 f"too many messages: at most {self.settings.messages_per_minute} a minute"
             )
 
@@ -328,7 +322,7 @@ class WebchatService:
             raise InvalidInbound("empty file")
         kind = sniff(data)
         if kind is None:
-            raise UnsupportedMedia("only PNG, JPEG, WebP, GIF and PDF files can be attached")
+            raise UnsupportedMediaType("only PNG, JPEG, WebP, GIF and PDF files can be attached")
         content_type, ext = kind
         stem = re.sub(r"[^\w.-]+", "_", (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1])
         stem = stem.strip("._")[:100].rsplit(".", 1)[0] or "screenshot"
