@@ -29,7 +29,6 @@ log = structlog.get_logger()
 
 UNPARSEABLE = "unparseable"
 INVALID = "invalid"
-TOO_LARGE = "too_large"
 
 Parser = Callable[..., ParsedMail]
 
@@ -49,10 +48,6 @@ class Outcome:
     dead_letter_id: int | None = None
     reason: str | None = None
     bounced_message_ids: tuple[int, ...] = ()
-
-    @property
-    def stored_as_message(self) -> bool:
-        return self.message_id is not None
 
 
 class EmailIntake:
