@@ -21,7 +21,7 @@ from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
-from gateway.limits import BodySizeLimit
+from gateway.limits import BodySizeLimit, StorableParams
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
 from gateway.routing.router import router as rules_router
@@ -70,6 +70,7 @@ def create_app(
     )
     app.state.runtime = own_runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
+    app.add_middleware(StorableParams)
     for api in (agents_router, queues_router, tickets_router, rules_router):
         app.include_router(api)
     for plugin in plugins:
