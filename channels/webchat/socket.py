@@ -142,9 +142,15 @@ class VisitorSocket:
         client_id = frame.get("client_id")
         try:
             self.service.check_rate(self.visitor)
-            ack = await self.service.post_message(
-                self.visitor, client_id, frame.get("text", ""), frame.get("attachments") or []
-            )
+            # Stored and acked under the send lock: the commit signals this socket's own
+            # pusher, which must find the message among the acked and not send it back
+            # as a `message` frame ahead of its ack.
+            async with self.send_lock:
+                ack = await self.service.post_message(
+                    self.visitor, client_id, frame.get("text", ""), frame.get("attachments") or []
+                )
+                self.acked.add(ack.message_id)
+                await self.ws.send_text(json.dumps(ack.model_dump(), ensure_ascii=False))
         except GatewayError as exc:
             await self.error(exc.detail, client_id)
             return
@@ -155,5 +161,3 @@ class VisitorSocket:
                 f"could not store the message, send it again ({type(exc).__name__})", client_id
             )
             return
-        self.acked.add(ack.message_id)
-        await self.send(ack.model_dump())
