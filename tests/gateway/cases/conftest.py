@@ -120,9 +120,7 @@ class Desk:
         assert code == 250, reply
 
     async def email_message(self, message: EmailMessage) -> None:
-        code, reply = await smtp_send(
-            self.smtp_port, message, str(message["From"]), [DESK_ADDRESS]
-        )
+        code, reply = await smtp_send(self.smtp_port, message, str(message["From"]), [DESK_ADDRESS])
         assert code == 250, reply
 
     async def scalar(self, stmt: sa.Select[Any]) -> Any:
