@@ -45,14 +45,19 @@ async def on_intake(
     ticket: Ticket,
     customer: Customer,
     message: Message,
+    *,
+    new_ticket: bool,
+    has_files: bool,
     blobs: BlobStore | None,
     now: datetime,
 ) -> None:
     """After routing set `order_ref`: put the ticket in its order's case (once; never
     back into a case an agent took it out of) and turn the message's files into
-    evidence."""
+    evidence. A new ticket naming no order costs no query at all."""
     assert ticket.id is not None and message.id is not None
-    link = await repo.link_of_ticket(session, ticket.id)
+    if new_ticket and not ticket.order_ref:
+        return
+    link = None if new_ticket else await repo.link_of_ticket(session, ticket.id)
     if link is None:
         if not ticket.order_ref:
             return
@@ -60,7 +65,9 @@ async def on_intake(
         link = await link_ticket(session, case, ticket, customer, now=now, by=LinkSource.intake)
     elif link.unlinked_at is not None:
         return
-    await evidence_items.record_for_messages(session, link, ticket, [message.id], blobs, now)
+    if has_files:
+        await session.flush()  # the message's attachments, so they can be read back
+        await evidence_items.record_for_messages(session, link, ticket, [message.id], blobs, now)
 
 
 async def link_ticket(

@@ -199,7 +199,16 @@ async def ingest(
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
     apply_sla(ticket, ticket.created_at if new_ticket else now)
-    await cases_linking.on_intake(session, ticket, customer, message, blobs, utcnow())
+    await cases_linking.on_intake(
+        session,
+        ticket,
+        customer,
+        message,
+        new_ticket=new_ticket,
+        has_files=bool(inbound.attachments),
+        blobs=blobs,
+        now=utcnow(),
+    )
     repo.audit(
         session,
         "message.received",

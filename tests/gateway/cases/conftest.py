@@ -18,10 +18,11 @@ import sqlalchemy as sa
 
 from channels.email.service import EmailIntake
 from gateway.app import create_app
-from gateway.clock import ManualClock
+from gateway.clock import SystemClock
 from gateway.integrations.service import create_service_token
 from gateway.runtime import Runtime
 from tests.channels.email.conftest import mail, smtp_send, start_listener
+from tests.channels.telegram.conftest import botapi, tg  # noqa: F401  (Telegram fixtures)
 from tests.conftest import make_settings
 from tests.desk import http_server
 
@@ -62,7 +63,7 @@ class Desk:
     runtime: Runtime
     http: str
     smtp_port: int
-    clock: ManualClock
+    clock: SystemClock
     integration_token: str
 
     def api(self, token: str | None = None) -> httpx.AsyncClient:
@@ -142,7 +143,8 @@ async def desk(database_url: str, tmp_root: Path) -> AsyncIterator[Desk]:
         mail={"from": DESK_ADDRESS},
     )
     runtime = Runtime.from_settings(settings)
-    clock = ManualClock()
+    # The real clock, as intake's; a test that needs the future swaps in a ManualClock.
+    clock = SystemClock()
     runtime.clock = clock
     await runtime.router.warm_up()  # the language models, before the first message
     app = create_app(settings, runtime)
