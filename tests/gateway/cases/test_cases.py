@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from gateway.cases.models import CaseTicket
 from tests.desk import make_agent
-from tests.gateway.cases.conftest import Desk, new_order_ref
+from tests.gateway.cases.conftest import Desk, new_order_ref, order_facts
 from tests.gateway.cases.helpers import (
     case_json,
     events,
@@ -124,8 +124,6 @@ async def test_facts_arriving_later_identify_the_parties(desk: Desk) -> None:
     async with desk.api(token) as api:
         [case] = (await api.get("/api/v1/cases", params={"order_ref": ref})).json()["items"]
     assert side(await case_json(desk, token, case["id"]), "unknown") == [ack["ticket"]]
-    from tests.gateway.cases.conftest import order_facts
-
     pushed = await desk.push_order(ref, order_facts(f"late-buyer-{ref}", "someone"))
     assert pushed.status_code == 201
     after = await case_json(desk, token, case["id"])
