@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 import gateway.audit_chain  # noqa: F401  chains audit events at every flush
 from gateway.agents.models import Agent
+from gateway.canned.models import CannedReply
 from gateway.cases.models import (
     CaseDecision,
     CaseNote,
@@ -12,6 +13,7 @@ from gateway.cases.models import (
     Evidence,
     EvidenceRequest,
 )
+from gateway.console.models import ConsoleLink, ConsoleSession
 from gateway.integrations.models import ServiceToken
 from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
@@ -34,10 +36,13 @@ __all__ = [
     "Agent",
     "Attachment",
     "AuditEvent",
+    "CannedReply",
     "CaseDecision",
     "CaseNote",
     "CaseTicket",
     "ChannelIdentity",
+    "ConsoleLink",
+    "ConsoleSession",
     "Customer",
     "DeadLetter",
     "DeliveryAttempt",

@@ -167,6 +167,16 @@ class CasesSettings(BaseModel):
     pdf_font: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
+class ConsoleSettings(BaseModel):
+    """The agent console at /console."""
+
+    # A signed-in browser lasts one long shift, then signs in again.
+    session_seconds: int = 12 * 3600
+    link_seconds: int = 15 * 60
+    # How long "claim next" waits for a ticket before saying none came.
+    claim_wait_seconds: float = 25.0
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     json_format: bool = Field(True, alias="json")
@@ -196,4 +206,5 @@ class Settings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     exchange: ExchangeSettings = ExchangeSettings()
     cases: CasesSettings = CasesSettings()
+    console: ConsoleSettings = ConsoleSettings()
     log: LogSettings = LogSettings()

@@ -1,7 +1,7 @@
 """dispute cases, order facts, service tokens, audit chain
 
-Revision ID: 0002_cases
-Revises: 0001
+Revision ID: 0003_cases
+Revises: 0002
 Create Date: 2026-12-01 08:46:51.139109
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 import gateway.db
 from gateway.audit_chain import GENESIS, chain_of, event_hash
 
-revision: str = "0002_cases"
-down_revision: str | None = "0001"
+revision: str = "0003_cases"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
