@@ -49,6 +49,10 @@ async def test_buyer_by_chat_and_seller_by_email_make_one_case(desk: Desk) -> No
             await api.get("/api/v1/cases", params={"status": "decided", "order_ref": other_ref})
         ).json()
         assert by_status["items"] == []
+        queue = await api.get(
+            "/api/v1/queues/general/tickets", params={"order_ref": dispute.order_ref}
+        )
+        assert sorted(t["ref"] for t in queue.json()["items"]) == sorted(case["tickets"])
 
     # The seller mails again, not as a reply: a new ticket, which joins the same case.
     await desk.email(dispute.seller_email, "still waiting", f"{dispute.order_ref}: nothing yet")
