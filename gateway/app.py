@@ -19,6 +19,7 @@ from channels import email as email_channel
 from channels import telegram as telegram_channel
 from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
+from gateway.canned.router import router as canned_router
 from gateway.cases.router import router as cases_router
 from gateway.console.mount import install as install_console
 from gateway.dependencies import RuntimeDep
@@ -78,6 +79,7 @@ def create_app(
         queues_router,
         tickets_router,
         rules_router,
+        canned_router,
         orders_router,
         cases_router,
     ):
