@@ -13,6 +13,7 @@ from channels.telegram import cli as telegram_cli
 from gateway import migrate, server
 from gateway.agents.models import Role
 from gateway.agents.service import create_agent
+from gateway.canned import starter as canned_starter
 from gateway.errors import GatewayError
 from gateway.logging import configure_logging
 from gateway.routing import rules as routing_rules
@@ -93,6 +94,24 @@ async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"loaded {len(rule_set.queues)} queues and {len(rule_set.rules)} rules (version {version})"
     )
+    return 0
+
+
+async def cmd_canned_load(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.file) if args.file else canned_starter.SAMPLE
+    try:
+        source = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        replies = canned_starter.parse(source)
+    except (OSError, canned_starter.StarterError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return 2
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            created, updated = await canned_starter.load(session, replies)
+    finally:
+        await runtime.close()
+    print(f"canned replies: {created} created, {updated} updated")
     return 0
 
 
@@ -207,6 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rules_load)
     p = rules.add_parser("show", help="print the stored queues and rules as TOML")
     p.set_defaults(func=cmd_rules_show)
+
+    canned = sub.add_parser("canned", help="canned replies for the console").add_subparsers(
+        dest="canned_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = canned.add_parser(
+        "load", help="create or refresh canned replies from a TOML file (default: starter set)"
+    )
+    p.add_argument("file", nargs="?", help="canned replies file (default: the shipped sample)")
+    p.set_defaults(func=cmd_canned_load)
 
     p = sub.add_parser("route", help="show what routing decides for a message, and why")
     p.add_argument("text", help="the message text")
