@@ -7,7 +7,7 @@ from gateway.canned.models import CannedReply
 from gateway.console.models import ConsoleLink, ConsoleSession
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
-from gateway.routing.models import RoutingRule
+from gateway.routing.models import RoutingCorrection, RoutingRule
 from gateway.system.models import SystemState
 from gateway.tickets.models import (
     Attachment,
@@ -36,6 +36,7 @@ __all__ = [
     "Outbox",
     "Queue",
     "QueueMembership",
+    "RoutingCorrection",
     "RoutingRule",
     "SystemState",
     "Ticket",

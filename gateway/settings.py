@@ -140,6 +140,11 @@ class RoutingSettings(BaseModel):
     high_amount_usd: Decimal = Decimal("1000")
     critical_amount_usd: Decimal = Decimal("10000")
     rules_file: Path | None = None
+    # "model": the shipped triage model; "phrases": the phrase lists alone (the baseline).
+    classifier: Literal["model", "phrases"] = "model"
+    # Below this confidence a decision is weak: the ticket goes to the rules' triage
+    # queue (when they name one) and the next message routes it again.
+    triage_confidence: float = 0.4
 
 
 class ConsoleSettings(BaseModel):

@@ -60,13 +60,21 @@ class LinearModel:
         scores, known = self.scores(feats)
         probs = _softmax(scores)
         best = max(range(len(probs)), key=probs.__getitem__)
-        ranked = sorted(known, key=lambda f: self.weights[f][best], reverse=True)
-        top = tuple(_readable(f) for f in ranked[:cues] if self.weights[f][best] > 0)
+        # Words, phrase-list hits and longer n-grams explain; single letters do not.
+        telling = [f for f in known if f.startswith(("w:", "p:")) or len(f.strip()) >= 3]
+        ranked = sorted(telling, key=lambda f: self.weights[f][best], reverse=True)
+        top: list[str] = []
+        for f in ranked:
+            if self.weights[f][best] <= 0 or len(top) == cues:
+                break
+            readable = _readable(f)
+            if readable not in top:
+                top.append(readable)
         return Prediction(
             self.classes[best],
             probs[best],
             {c: round(p, 4) for c, p in zip(self.classes, probs, strict=True)},
-            top,
+            tuple(top),
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -86,6 +94,8 @@ class LinearModel:
 
 
 def _readable(feature: str) -> str:
+    if feature.startswith("p:"):
+        return f"phrase list {feature[2:].split('#')[0]}"
     if feature.startswith(("w:", "b:")):
         return repr(feature[2:])
     return repr(feature.strip() or feature)

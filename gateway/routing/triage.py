@@ -14,8 +14,9 @@ Pure (no I/O once the model is loaded). The severity policy (README, "Severity")
 - low: how-to questions, thanks, feedback.
 
 The model rates severity from the text; the policy then raises it to its category's
-floor, raises it for amounts, and calls critical whenever the model gives critical at
-least `CRITICAL_FLOOR` probability: a missed theft costs far more than a false alarm.
+floor, raises it for amounts, keeps critical for theft and scams (other categories are
+critical only for their amount), and calls a theft or scam critical whenever the model
+gives critical at least `CRITICAL_FLOOR`: a missed theft costs more than a false alarm.
 """
 
 from __future__ import annotations
@@ -27,14 +28,12 @@ from importlib import resources
 from pathlib import Path
 
 from gateway.routing.classify import (
+    USD_VALUE,
     Classification,
     extract_amount,
     extract_order_ref,
     raise_to,
     step_up,
-)
-from gateway.routing.classify import (
-    USD_VALUE as USD_VALUE,
 )
 from gateway.routing.features import MAX_FEATURE_CHARS, features
 from gateway.routing.model import TriageModel
@@ -56,7 +55,9 @@ CATEGORY_FLOOR: dict[str, Severity] = {
     Category.account_frozen: Severity.normal,
     Category.other: Severity.low,
 }
-# Chosen on the training split (cross-validated), never on the held-out one.
+# Only these categories are critical by their text alone (theft, a scam that took money);
+# any other is critical only for its amount, which the amount rule reads.
+CRITICAL_BY_TEXT = frozenset({Category.account_takeover, Category.fraud_or_scam})
 CRITICAL_FLOOR = 0.25
 
 
@@ -92,7 +93,14 @@ class TriageClassifier:
         # A severity a rule set is as sure as the rule; the model's own is as sure as it is.
         sev_confidence = sev.probability
         p_critical = sev.probabilities.get(Severity.critical, 0.0)
-        if severity != Severity.critical and p_critical >= CRITICAL_FLOOR:
+        if severity == Severity.critical and category not in CRITICAL_BY_TEXT:
+            severity = Severity.high
+            reasons.append(f"severity high: {category} is critical only for a large amount")
+        elif (
+            severity != Severity.critical
+            and category in CRITICAL_BY_TEXT
+            and p_critical >= CRITICAL_FLOOR
+        ):
             severity, sev_confidence = Severity.critical, 1.0
             reasons.append(
                 f"severity critical: the model gives critical {p_critical:.2f} "
