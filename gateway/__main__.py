@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from channels.telegram import cli as telegram_cli
-from gateway import migrate, server
+from gateway import audit_chain, migrate, server
 from gateway.agents.models import Role
 from gateway.agents.service import create_agent
 from gateway.canned import starter as canned_starter
 from gateway.errors import GatewayError
+from gateway.integrations.service import create_service_token
 from gateway.logging import configure_logging
 from gateway.routing import cli as routing_cli
 from gateway.routing import rules as routing_rules
@@ -67,6 +68,33 @@ async def cmd_agents_create(settings: Settings, args: argparse.Namespace) -> int
     print("API token (shown once, store it now):")
     print(token)
     return 0
+
+
+async def cmd_integrations_create(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            row, token = await create_service_token(session, name=args.name)
+    finally:
+        await runtime.close()
+    print(f"service token {row.name} (id {row.id}, role {row.role}) created.")
+    print("token (shown once, store it now):")
+    print(token)
+    return 0
+
+
+async def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker() as session:
+            report = await audit_chain.verify(session)
+    finally:
+        await runtime.close()
+    for problem in report.problems:
+        print(f"event {problem.event_id} ({problem.chain}): {problem.what}")
+    verdict = "intact" if report.ok else f"BROKEN ({len(report.problems)} problems)"
+    print(f"{report.events} events in {report.chains} chains: {verdict}")
+    return 0 if report.ok else 1
 
 
 async def cmd_telegram_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
@@ -198,6 +226,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--capacity", type=int, help="most tickets held at once (GATEWAY_QUEUE_DEFAULT_CAPACITY)"
     )
     p.set_defaults(func=cmd_agents_create)
+
+    integrations = sub.add_parser(
+        "integrations", help="service tokens for the exchange backend (role integration)"
+    ).add_subparsers(dest="integrations_command", required=True, metavar="SUBCOMMAND")
+    p = integrations.add_parser("create", help="create a service token and print it once")
+    p.add_argument("--name", required=True, help="unique caller name, e.g. exchange-backend")
+    p.set_defaults(func=cmd_integrations_create)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = audit.add_parser("verify", help="check every audit hash chain; exit 1 if one is broken")
+    p.set_defaults(func=cmd_audit_verify)
 
     telegram = sub.add_parser("telegram", help="Telegram bot setup").add_subparsers(
         dest="telegram_command", required=True, metavar="SUBCOMMAND"
