@@ -1,7 +1,7 @@
 """routing confidence on tickets and agents' triage corrections
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003_cases
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import gateway.db
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003_cases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
