@@ -32,6 +32,9 @@ def gateway_env(database_url: str, workdir: Path, **extra: str) -> dict[str, str
         GATEWAY_BLOB_DIR=str(workdir / "blobs"),
         GATEWAY_SMTP_PORT="0",
         GATEWAY_LOG_LEVEL="INFO",
+        # The suite's connection budget (tests/conftest.py: TEST_POOL).
+        GATEWAY_DATABASE_POOL_SIZE="1",
+        GATEWAY_DATABASE_MAX_OVERFLOW="3",
     )
     env.update(extra)
     return env
