@@ -19,6 +19,7 @@ from channels import email as email_channel
 from channels import telegram as telegram_channel
 from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
+from gateway.deadletters.router import router as dead_letters_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
 from gateway.limits import BodySizeLimit
@@ -70,7 +71,7 @@ def create_app(
     )
     app.state.runtime = own_runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
-    for api in (agents_router, queues_router, tickets_router, rules_router):
+    for api in (agents_router, queues_router, tickets_router, rules_router, dead_letters_router):
         app.include_router(api)
     for plugin in plugins:
         if plugin.router is not None:
