@@ -93,24 +93,26 @@ class ImapSettings(BaseModel):
 
 
 class TelegramSettings(BaseModel):
-    # Bot token from @BotFather (Telegram is off until set).
+    # Bot token from @BotFather; until set the webhook answers 503 (Telegram retries)
+    # and replies wait in the outbox.
     token: SecretStr | None = None
-    # Expected X-Telegram-Bot-Api-Secret-Token on webhook posts.
+    # Expected X-Telegram-Bot-Api-Secret-Token, checked in constant time before parsing.
     webhook_secret: SecretStr | None = None
     # Bot API base URL, as python-telegram-bot's `base_url` (tests point it at loopback).
     api_base: str = "https://api.telegram.org/bot"
     # Bot API file download base URL (unset = Telegram's, derived from `api_base`).
     api_file_base: str | None = None
-    # `webhook` (Telegram posts to /channels/telegram/webhook) or `polling` (development).
+    # `webhook` (Telegram posts to /channels/telegram/webhook), or `polling` for
+    # development (its offset kept in the database).
     mode: Literal["webhook", "polling"] = "webhook"
-    # Largest attachment fetched from Telegram.
+    # Larger files are recorded as `too_large` instead of fetched.
     max_file_bytes: int = 20 * 1024 * 1024
     # Key the exchange signs `/start <token>` account links with (links off until set).
     start_secret: SecretStr | None = None
-    # Telegram's documented limits, held across every gateway process together:
-    # messages a second in total.
+    # Messages a second in total (Telegram allows 30), held by every gateway process
+    # together through the database.
     global_per_second: float = 30.0
-    # Messages a second to one chat.
+    # Messages a second to one chat (Telegram allows 1), across every process.
     per_chat_per_second: float = 1.0
     # Lifetime of a signed `/start` token the exchange hands out (seconds).
     start_token_ttl_seconds: int = 7 * 24 * 3600
