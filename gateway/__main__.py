@@ -13,15 +13,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from channels.telegram import cli as telegram_cli
-from gateway import migrate, server
+from gateway import audit_chain, migrate, server
 from gateway.agents.models import Role
 from gateway.agents.service import agent_by_name, create_agent, list_agents, rotate_token
+from gateway.canned import starter as canned_starter
 from gateway.cli.database import open_runtime, read_only_session
 from gateway.cli.errors import explain
 from gateway.cli.listings import agent_lines, dead_letter_lines
 from gateway.cli.settings_table import current_values, markdown_table
 from gateway.deadletters import repository as dead_letters
 from gateway.errors import GatewayError
+from gateway.integrations.service import create_service_token
 from gateway.logging import configure_logging
 from gateway.routing import rules as routing_rules
 from gateway.routing.language import LanguageHints
@@ -92,6 +94,33 @@ async def cmd_agents_rotate_token(settings: Settings, args: argparse.Namespace) 
     return 0
 
 
+async def cmd_integrations_create(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            row, token = await create_service_token(session, name=args.name)
+    finally:
+        await runtime.close()
+    print(f"service token {row.name} (id {row.id}, role {row.role}) created.")
+    print("token (shown once, store it now):")
+    print(token)
+    return 0
+
+
+async def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker() as session:
+            report = await audit_chain.verify(session)
+    finally:
+        await runtime.close()
+    for problem in report.problems:
+        print(f"event {problem.event_id} ({problem.chain}): {problem.what}")
+    verdict = "intact" if report.ok else f"BROKEN ({len(report.problems)} problems)"
+    print(f"{report.events} events in {report.chains} chains: {verdict}")
+    return 0 if report.ok else 1
+
+
 async def cmd_telegram_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
     await telegram_cli.set_webhook(settings.telegram, args.url)
     print(f"Telegram webhook set to {args.url} (with the secret token)")
@@ -122,6 +151,24 @@ async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"loaded {len(rule_set.queues)} queues and {len(rule_set.rules)} rules (version {version})"
     )
+    return 0
+
+
+async def cmd_canned_load(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.file) if args.file else canned_starter.SAMPLE
+    try:
+        source = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        replies = canned_starter.parse(source)
+    except (OSError, canned_starter.StarterError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return 2
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            created, updated = await canned_starter.load(session, replies)
+    finally:
+        await runtime.close()
+    print(f"canned replies: {created} created, {updated} updated")
     return 0
 
 
@@ -260,6 +307,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="the agent's name")
     p.set_defaults(func=cmd_agents_rotate_token)
 
+    integrations = sub.add_parser(
+        "integrations", help="service tokens for the exchange backend (role integration)"
+    ).add_subparsers(dest="integrations_command", required=True, metavar="SUBCOMMAND")
+    p = integrations.add_parser("create", help="create a service token and print it once")
+    p.add_argument("--name", required=True, help="unique caller name, e.g. exchange-backend")
+    p.set_defaults(func=cmd_integrations_create)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = audit.add_parser("verify", help="check every audit hash chain; exit 1 if one is broken")
+    p.set_defaults(func=cmd_audit_verify)
+
     telegram = sub.add_parser("telegram", help="Telegram bot setup").add_subparsers(
         dest="telegram_command", required=True, metavar="SUBCOMMAND"
     )
@@ -281,6 +341,15 @@ def build_parser() -> argparse.ArgumentParser:
         "sample", help="print the sample rules file (`gateway rules sample > rules.toml`)"
     )
     p.set_defaults(func=cmd_rules_sample)
+
+    canned = sub.add_parser("canned", help="canned replies for the console").add_subparsers(
+        dest="canned_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = canned.add_parser(
+        "load", help="create or refresh canned replies from a TOML file (default: starter set)"
+    )
+    p.add_argument("file", nargs="?", help="canned replies file (default: the shipped sample)")
+    p.set_defaults(func=cmd_canned_load)
 
     p = sub.add_parser(
         "route",

@@ -216,6 +216,49 @@ class RoutingSettings(BaseModel):
     rules_file: Path | None = None
 
 
+class ExchangeSettings(BaseModel):
+    """Pulling order facts from the exchange (off until `order_url` is set).
+
+    `order_url` contains `{order_ref}`; requests are signed with `order_secret`
+    (see gateway/orders/pull.py); answers are reused for `order_cache_seconds`.
+    """
+
+    # URL of the exchange's order endpoint with `{order_ref}` in it (order pulls off
+    # until set).
+    order_url: str | None = None
+    # Key the order requests are signed with (see gateway/orders/pull.py).
+    order_secret: SecretStr | None = None
+    # Seconds before an order request gives up.
+    order_timeout_seconds: float = 5.0
+    # How long an order answer is reused (seconds).
+    order_cache_seconds: float = 60.0
+
+
+class CasesSettings(BaseModel):
+    """Dispute cases: appeal window after a decision, default evidence deadline."""
+
+    # How long after a decision a party may appeal (seconds).
+    appeal_window_seconds: int = 72 * 3600
+    # Default deadline of an evidence request (seconds).
+    evidence_deadline_seconds: int = 24 * 3600
+    # Longest deadline an agent may set on an evidence request.
+    max_evidence_deadline_seconds: int = 30 * 24 * 3600
+    # A Unicode TrueType font for the export pack's PDF transcript (Debian's
+    # fonts-dejavu-core); without it the PDF falls back to Latin-1 text.
+    pdf_font: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+class ConsoleSettings(BaseModel):
+    """The agent console at /console."""
+
+    # A signed-in browser lasts one long shift, then signs in again.
+    session_seconds: int = 12 * 3600
+    # Lifetime of a one-time console sign-in link (seconds).
+    link_seconds: int = 15 * 60
+    # How long "claim next" waits for a ticket before saying none came.
+    claim_wait_seconds: float = 25.0
+
+
 class LogSettings(BaseModel):
     # Log level (DEBUG, INFO, WARNING, ERROR).
     level: str = "INFO"
@@ -245,4 +288,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     ingest: IngestSettings = IngestSettings()
     routing: RoutingSettings = RoutingSettings()
+    exchange: ExchangeSettings = ExchangeSettings()
+    cases: CasesSettings = CasesSettings()
+    console: ConsoleSettings = ConsoleSettings()
     log: LogSettings = LogSettings()
