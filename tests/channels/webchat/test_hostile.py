@@ -3,6 +3,7 @@ dropped socket, and nothing stored that a later read cannot serve."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from gateway.tickets.models import ChannelIdentity
 from tests.channels.webchat.conftest import ORIGIN, Gateway
@@ -58,7 +59,10 @@ async def test_session_fields_that_cannot_be_stored_are_422(gateway: Gateway, ba
 
 async def test_names_are_scrubbed_to_display_text_at_intake(gateway: Gateway) -> None:
     session = await new_session(gateway, name="Bob\r\nAdmin\u202e\u200b")
-    async with httpx.AsyncClient(base_url=gateway.http, headers=bearer(session)) as client:
+    # A run's first message may wait for routing's models to load: a generous timeout.
+    async with httpx.AsyncClient(
+        base_url=gateway.http, headers=bearer(session), timeout=120
+    ) as client:
         ack = await client.post(
             "/channels/webchat/messages", json={"client_id": "n1", "text": "hello"}
         )
@@ -143,3 +147,40 @@ async def test_websocket_query_after_out_of_range_is_refused_with_422(
         async with connect(url, origin=ORIGIN):  # type: ignore[arg-type]
             pass
     assert refused.value.response.status_code == 422
+
+
+async def test_an_upgrade_with_a_long_request_line_is_answered(gateway: Gateway) -> None:
+    session = await new_session(gateway)
+    host, port = gateway.http.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    path = f"/channels/webchat/ws?token={session['token']}&pad={'a' * 12000}"
+    writer.write(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nOrigin: {ORIGIN}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    await writer.drain()
+    try:
+        status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+    finally:
+        writer.close()
+    assert status_line.startswith(b"HTTP/1.1 "), status_line
+
+
+async def test_a_frame_past_the_library_limit_is_refused_before_it_is_read(
+    gateway: Gateway,
+) -> None:
+    session = await new_session(gateway)
+    async with open_socket(gateway, session["token"]) as ws:
+        await ready(ws)
+        limit_chars = gateway.runtime.settings.webchat.max_message_chars * 4 + 64 * 1024
+        # Just over the chat's own limit: an error frame, the socket stays open.
+        await ws.send(json.dumps({"type": "message", "text": "x" * (limit_chars + 10)}))
+        assert (await recv(ws))["type"] == "error"
+        # Far past it (over 4 bytes a character): the library closes with 1009.
+        await ws.send("x" * (limit_chars * 4 + 1024))
+        with pytest.raises(ConnectionClosed) as closed:
+            await recv(ws)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
