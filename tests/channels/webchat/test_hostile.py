@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from gateway.tickets.models import ChannelIdentity
-from tests.channels.webchat.conftest import ORIGIN, Gateway
+from channels.webchat import tokens
+from gateway.tickets.models import ChannelIdentity, Customer
+from tests.channels.webchat.conftest import IDENTITY_SECRET, ORIGIN, Gateway
 from tests.channels.webchat.test_http_fallback import bearer
 from tests.channels.webchat.test_websocket import new_session, open_socket, ready, recv
 
@@ -184,3 +185,48 @@ async def test_a_frame_past_the_library_limit_is_refused_before_it_is_read(
         with pytest.raises(ConnectionClosed) as closed:
             await recv(ws)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+@pytest.mark.parametrize("email", ["@", "a@", "x@y@z", "a b@example.com", "ana@localhost"])
+async def test_a_visitor_email_that_is_no_address_is_422(gateway: Gateway, email: str) -> None:
+    async with httpx.AsyncClient(base_url=gateway.http) as client:
+        response = await client.post(
+            "/channels/webchat/sessions", json={"email": email}, headers={"Origin": ORIGIN}
+        )
+    assert response.status_code == 422, response.text
+
+
+async def _customer_email(gateway: Gateway, visitor_id: str) -> str | None:
+    async with gateway.runtime.sessionmaker() as db:
+        return await db.scalar(
+            sa.select(Customer.email)
+            .join(ChannelIdentity, ChannelIdentity.customer_id == Customer.id)
+            .where(ChannelIdentity.address == visitor_id)
+        )
+
+
+async def test_only_a_vouched_email_becomes_the_customers_contact(gateway: Gateway) -> None:
+    typed = await new_session(gateway, email="victim@example.com")
+    vouched = await new_session(
+        gateway,
+        email="Ana@Example.com",
+        email_hash=tokens.email_hash(IDENTITY_SECRET.encode(), "ana@example.com"),
+    )
+    for session in (typed, vouched):
+        async with httpx.AsyncClient(
+            base_url=gateway.http, headers=bearer(session), timeout=60
+        ) as client:
+            ack = await client.post(
+                "/channels/webchat/messages", json={"client_id": "e1", "text": "where is it"}
+            )
+            assert ack.status_code == 200, ack.text
+    # Reply copies go to Customer.email: never to an address anyone could type in.
+    assert await _customer_email(gateway, typed["visitor_id"]) is None
+    assert (await _customer_email(gateway, vouched["visitor_id"])) == "Ana@example.com"
+    async with httpx.AsyncClient(base_url=gateway.http) as client:
+        forged = await client.post(
+            "/channels/webchat/sessions",
+            json={"email": "ana@example.com", "email_hash": "00" * 32},
+            headers={"Origin": ORIGIN},
+        )
+    assert forged.status_code == 401
