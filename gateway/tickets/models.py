@@ -164,6 +164,9 @@ class Ticket(SQLModel, table=True):
     agent_touched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalation_level: int = 0
     routing_reasons: list[str] = Field(default_factory=list, sa_type=JSONType, nullable=False)
+    # How sure routing was (0..1); below the triage threshold the next customer message
+    # routes the ticket again while nobody holds it. None: not routed yet.
+    routing_confidence: float | None = None
     # Raised for a supervisor: a reply that could not be delivered, a blocked customer.
     needs_attention: bool = False
     attention_reason: str | None = _str(500, default=None)
