@@ -28,6 +28,7 @@ from typing import Any
 
 from gateway.ports import Channel
 from gateway.queues.models import DEFAULT_QUEUE
+from gateway.text import first_problem
 from gateway.tickets.models import Category, Severity
 
 # Sections other features add (the SLA policy, for one) join this set with their parser.
@@ -97,6 +98,10 @@ def parse_toml(source: str) -> RuleSet:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise RulesError("not valid TOML: nested too deeply") from None
+    if problem := first_problem(data):
+        raise RulesError(f"text that cannot be stored: {problem}")
     return parse(data)
 
 

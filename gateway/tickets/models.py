@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from gateway.db import JSONType, UTCDateTime, utcnow
+from gateway.text import parse_id
 
 TICKET_REF_PREFIX = "D-"
 
@@ -79,10 +80,7 @@ def parse_ticket_ref(ref: str) -> int | None:
     ref = ref.strip().upper()
     if not ref.startswith(TICKET_REF_PREFIX):
         return None
-    digits = ref[len(TICKET_REF_PREFIX) :]
-    if not digits.isdigit() or len(digits) > 18:
-        return None
-    return int(digits)
+    return parse_id(ref[len(TICKET_REF_PREFIX) :])
 
 
 def _str(length: int, **kw: Any) -> Any:
