@@ -3,13 +3,13 @@
 from sqlmodel import SQLModel
 
 from gateway.agents.models import Agent
+from gateway.audit import AuditEvent
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
 from gateway.routing.models import RoutingRule
 from gateway.system.models import SystemState
 from gateway.tickets.models import (
     Attachment,
-    AuditEvent,
     ChannelIdentity,
     Customer,
     DeadLetter,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.db import utcnow
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.routing.models import RoutingRule
@@ -101,7 +102,7 @@ async def replace_rule_set(session: AsyncSession, rule_set: RuleSet) -> int:
     version = int(await rules_version(session) or 0) + 1
     await _set_state(session, VERSION_KEY, str(version))
     await _set_state(session, DEFAULT_QUEUE_KEY, rule_set.default_queue)
-    tickets_repo.audit(
+    audit.record(
         session,
         "routing.rules_loaded",
         ticket_id=None,

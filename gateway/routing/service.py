@@ -9,6 +9,7 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.ports import InboundMessage
 from gateway.routing import repository as repo
 from gateway.routing.classify import Classification, classify, raise_to
@@ -190,7 +191,7 @@ class RulesRouter(Router):
             ticket.queue_id = await self._queue_id(session, decision.queue, queue_ids)
             ticket.routing_reasons = reasons[-MAX_REASONS:]
             tickets_routed.labels(decision.rule or "default").inc()
-            tickets_repo.audit(
+            audit.record(
                 session,
                 "ticket.routed",
                 ticket_id=ticket.id,
@@ -208,7 +209,7 @@ class RulesRouter(Router):
         queue_id = await self._queue_id(session, decision.queue, queue_ids)
         moved = movable and queue_id != ticket.queue_id
         if moved:
-            tickets_repo.audit(
+            audit.record(
                 session,
                 "ticket.rerouted",
                 ticket_id=ticket.id,

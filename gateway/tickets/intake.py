@@ -9,7 +9,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import metrics, notify
+from gateway import audit, metrics, notify
 from gateway.blobs import BlobStore
 from gateway.db import utcnow
 from gateway.errors import InvalidInbound
@@ -18,6 +18,7 @@ from gateway.ports import InboundMessage
 from gateway.settings import IngestSettings
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
+    CLAIMABLE_STATUSES,
     SEVERITY_RANK,
     ActorType,
     Attachment,
@@ -34,9 +35,6 @@ from gateway.tickets.models import (
 from gateway.tickets.sla import apply_sla
 
 log = structlog.get_logger()
-
-# Statuses an agent can claim a ticket in (pending_customer waits on the customer).
-CLAIMABLE = (TicketStatus.new, TicketStatus.open, TicketStatus.escalated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +166,7 @@ async def ingest(
     if new_ticket:
         # Added after the message's flush, so the ticket's audit rows go out together in
         # the final flush (one INSERT), still in the order they happened.
-        repo.audit(
+        audit.record(
             session,
             "ticket.created",
             ticket_id=ticket.id,
@@ -190,7 +188,7 @@ async def ingest(
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
     apply_sla(ticket, ticket.created_at if new_ticket else now)
-    repo.audit(
+    audit.record(
         session,
         "message.received",
         ticket_id=ticket.id,
@@ -199,7 +197,7 @@ async def ingest(
         channel=channel,
     )
     await session.flush()
-    if notifier is not None and ticket.assignee_id is None and ticket.status in CLAIMABLE:
+    if notifier is not None and ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
         await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
     metrics.messages_ingested.labels(channel).inc()
@@ -256,7 +254,7 @@ async def _identify(
         elif verified_customer is not None:
             # This channel address proved it belongs to a known exchange user: from now
             # on its messages are that customer's.
-            repo.audit(
+            audit.record(
                 session,
                 "customer.identity_linked",
                 ticket_id=None,
@@ -321,10 +319,10 @@ async def _thread(
         if ticket.status == TicketStatus.resolved:
             ticket.status = TicketStatus.open
             ticket.resolved_at = None
-            repo.audit(session, "ticket.reopened", ticket_id=ticket.id, by="customer_message")
+            audit.record(session, "ticket.reopened", ticket_id=ticket.id, by="customer_message")
         elif ticket.status == TicketStatus.pending_customer:
             ticket.status = TicketStatus.open
-            repo.audit(
+            audit.record(
                 session,
                 "ticket.status_changed",
                 ticket_id=ticket.id,

@@ -24,6 +24,26 @@ class TicketStatus(enum.StrEnum):
     closed = "closed"
 
 
+# The status sets, defined here only. Open: still being worked (not resolved or closed).
+OPEN_STATUSES: tuple[TicketStatus, ...] = (
+    TicketStatus.new,
+    TicketStatus.open,
+    TicketStatus.pending_customer,
+    TicketStatus.escalated,
+)
+# Claimable: an agent can take it now (pending_customer waits on the customer).
+CLAIMABLE_STATUSES: tuple[TicketStatus, ...] = (
+    TicketStatus.new,
+    TicketStatus.open,
+    TicketStatus.escalated,
+)
+# The claim index's predicate, spelled from the set above (it must match the
+# migration's text exactly, which tests/gateway/test_migrations.py checks).
+CLAIMABLE_PREDICATE = "assignee_id IS NULL AND status IN ({})".format(
+    ",".join(f"'{s}'" for s in CLAIMABLE_STATUSES)
+)
+
+
 class Severity(enum.StrEnum):
     critical = "critical"
     high = "high"
@@ -107,6 +127,11 @@ class Customer(SQLModel, table=True):
     flags: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     created_at: datetime = _created()
 
+    def contact_address(self, channel: str) -> str | None:
+        """Where the customer can be reached on a channel they have not written from:
+        the email address they left (the widget asks for one), else nowhere."""
+        return self.email if channel == "email" else None
+
 
 class ChannelIdentity(SQLModel, table=True):
     __tablename__ = "channel_identity"
@@ -134,10 +159,8 @@ class Ticket(SQLModel, table=True):
             "severity_rank",
             "first_response_due",
             "id",
-            postgresql_where=sa.text(
-                "assignee_id IS NULL AND status IN ('new','open','escalated')"
-            ),
-            sqlite_where=sa.text("assignee_id IS NULL AND status IN ('new','open','escalated')"),
+            postgresql_where=sa.text(CLAIMABLE_PREDICATE),
+            sqlite_where=sa.text(CLAIMABLE_PREDICATE),
         ),
         sa.Index("ix_ticket_customer_thread", "customer_id", "channel", "thread_key"),
     )
@@ -221,18 +244,6 @@ class Attachment(SQLModel, table=True):
     # stored, pending (to fetch), too_large, failed
     state: str = _str(16, default="stored")
     inline: bool = False
-    created_at: datetime = _created()
-
-
-class AuditEvent(SQLModel, table=True):
-    __tablename__ = "audit_event"
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
-    actor_type: str = _str(10)
-    actor_agent_id: int | None = Field(default=None, foreign_key="agent.id")
-    action: str = _str(64)
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     created_at: datetime = _created()
 
 
