@@ -19,6 +19,7 @@ from channels import email as email_channel
 from channels import telegram as telegram_channel
 from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
+from gateway.console.mount import install as install_console
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
 from gateway.limits import BodySizeLimit
@@ -75,6 +76,7 @@ def create_app(
     for plugin in plugins:
         if plugin.router is not None:
             app.include_router(plugin.router)
+    install_console(app)
 
     @app.exception_handler(GatewayError)
     async def gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:

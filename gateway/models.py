@@ -4,6 +4,8 @@ from sqlmodel import SQLModel
 
 from gateway.agents.models import Agent
 from gateway.audit import AuditEvent
+from gateway.canned.models import CannedReply
+from gateway.console.models import ConsoleLink, ConsoleSession
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
 from gateway.routing.models import RoutingRule
@@ -23,7 +25,10 @@ __all__ = [
     "Agent",
     "Attachment",
     "AuditEvent",
+    "CannedReply",
     "ChannelIdentity",
+    "ConsoleLink",
+    "ConsoleSession",
     "Customer",
     "DeadLetter",
     "DeliveryAttempt",

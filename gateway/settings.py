@@ -142,6 +142,16 @@ class RoutingSettings(BaseModel):
     rules_file: Path | None = None
 
 
+class ConsoleSettings(BaseModel):
+    """The agent console at /console."""
+
+    # A signed-in browser lasts one long shift, then signs in again.
+    session_seconds: int = 12 * 3600
+    link_seconds: int = 15 * 60
+    # How long "claim next" waits for a ticket before saying none came.
+    claim_wait_seconds: float = 25.0
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     json_format: bool = Field(True, alias="json")
@@ -169,4 +179,5 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = OutboxSettings()
     ingest: IngestSettings = IngestSettings()
     routing: RoutingSettings = RoutingSettings()
+    console: ConsoleSettings = ConsoleSettings()
     log: LogSettings = LogSettings()

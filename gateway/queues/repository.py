@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.agents.models import Agent
 from gateway.queues.models import Queue
-from gateway.tickets.models import CLAIMABLE_STATUSES, Ticket, TicketStatus
+from gateway.tickets.models import CLAIMABLE_STATUSES, OPEN_STATUSES, Ticket, TicketStatus
 
-HELD = (TicketStatus.new, TicketStatus.open, TicketStatus.pending_customer, TicketStatus.escalated)
+# A ticket counts against its holder's capacity for as long as it is open.
+HELD = OPEN_STATUSES
 
 
 async def lock_agent_load(session: AsyncSession, agent_id: int) -> tuple[int, int]:
@@ -69,6 +70,33 @@ async def claim_next(
             ),
         )
         # The whole row back: no second read of the ticket just claimed.
+        .returning(Ticket)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def claim_ticket(
+    session: AsyncSession, agent_id: int, ticket_id: int, now: datetime
+) -> Ticket | None:
+    """Assign this ticket to the agent if nobody holds it and it is claimable; the ticket
+    as it now is, or None. One conditional UPDATE, so two agents never both win."""
+    result = await session.execute(
+        sa.update(Ticket)
+        .where(
+            Ticket.id == ticket_id,
+            Ticket.assignee_id.is_(None),
+            Ticket.status.in_(CLAIMABLE_STATUSES),
+        )
+        .values(
+            assignee_id=agent_id,
+            assigned_at=now,
+            agent_touched_at=now,
+            updated_at=now,
+            status=sa.case(
+                (Ticket.status == TicketStatus.new, TicketStatus.open), else_=Ticket.status
+            ),
+        )
         .returning(Ticket)
         .execution_options(synchronize_session=False, populate_existing=True)
     )

@@ -205,8 +205,11 @@ async def ingest(
         channel=channel,
     )
     await session.flush()
-    if notifier is not None and ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
-        await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
+    if notifier is not None:
+        # Open consoles showing this ticket re-read it (the agent sees the message live).
+        await notifier.publish(session, notify.MESSAGES, str(ticket.id))
+        if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
+            await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
     metrics.messages_ingested.labels(channel).inc()
     metrics.ingest_seconds.labels(channel).observe(time.perf_counter() - started)
