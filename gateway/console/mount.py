@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from gateway.console import actions, api, auth, live, pages, supervisor
+from gateway.console import actions, api, auth, canned_pages, live, pages, supervisor
 from gateway.console.web import HERE, SignInRequired, redirect
 
 
@@ -19,6 +19,7 @@ def install(app: FastAPI) -> None:
         actions.router,
         live.router,
         supervisor.router,
+        canned_pages.router,
     ):
         app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")

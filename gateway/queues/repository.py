@@ -138,6 +138,7 @@ async def list_tickets(
     severities: list[str] | None,
     after_id: int | None,
     limit: int,
+    order_ref: str | None = None,
 ) -> list[Ticket]:
     """A page of a queue's tickets, oldest first (stable under inserts)."""
     stmt = sa.select(Ticket).where(Ticket.queue_id == queue_id)
@@ -145,6 +146,8 @@ async def list_tickets(
         stmt = stmt.where(Ticket.status.in_(statuses))
     if severities:
         stmt = stmt.where(Ticket.severity.in_(severities))
+    if order_ref:
+        stmt = stmt.where(Ticket.order_ref == order_ref)
     if after_id is not None:
         stmt = stmt.where(Ticket.id > after_id)
     stmt = stmt.order_by(Ticket.id).limit(limit)

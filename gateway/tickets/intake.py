@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit, metrics, notify
 from gateway.blobs import BlobStore
+from gateway.cases import linking as cases_linking
 from gateway.db import utcnow
 from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
@@ -196,6 +197,16 @@ async def ingest(
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
     apply_sla(ticket, ticket.created_at if new_ticket else now)
+    await cases_linking.on_intake(
+        session,
+        ticket,
+        customer,
+        message,
+        new_ticket=new_ticket,
+        has_files=bool(inbound.attachments),
+        blobs=blobs,
+        now=utcnow(),
+    )
     audit.record(
         session,
         "message.received",
