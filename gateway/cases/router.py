@@ -243,8 +243,12 @@ async def decide(
         notifier=runtime.notifier,
         now=runtime.clock.now(),
     )
+    current = await view.public(session, case, runtime.clock.now())
+    unknown = next(side for side in current.parties if side.party == "unknown")
     return DecisionResult(
-        decision=view.decision_public(decision, {ctx.id: ctx.agent.name}), told=told
+        decision=view.decision_public(decision, {ctx.id: ctx.agent.name}),
+        told=told,
+        not_told=[t.ref for t in unknown.tickets],
     )
 
 
