@@ -22,6 +22,7 @@ from gateway.agents.router import router as agents_router
 from gateway.canned.router import router as canned_router
 from gateway.cases.router import router as cases_router
 from gateway.console.mount import install as install_console
+from gateway.deadletters.router import router as dead_letters_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
 from gateway.limits import BodySizeLimit
@@ -82,6 +83,7 @@ def create_app(
         canned_router,
         orders_router,
         cases_router,
+        dead_letters_router,
     ):
         app.include_router(api)
     for plugin in plugins:

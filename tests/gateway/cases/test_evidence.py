@@ -67,6 +67,11 @@ async def test_reviews_are_audited_and_a_rejection_needs_a_reason(desk: Desk) ->
             json={"state": "accepted"},
         )
         assert unknown.status_code == 404
+        huge = await api.post(
+            f"/api/v1/cases/{dispute.case_id}/evidence/{10**30}/review",
+            json={"state": "accepted"},
+        )
+        assert huge.status_code == 422  # not an integer overflow in the database
     reviews = [
         e["data"]
         for e in await events(desk, token, dispute.buyer_ticket)
