@@ -18,7 +18,7 @@ from gateway.integrations.models import ServiceToken
 from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
-from gateway.routing.models import RoutingRule
+from gateway.routing.models import RoutingCorrection, RoutingRule
 from gateway.system.models import SystemState
 from gateway.tickets.models import (
     Attachment,
@@ -54,6 +54,7 @@ __all__ = [
     "Outbox",
     "Queue",
     "QueueMembership",
+    "RoutingCorrection",
     "RoutingRule",
     "ServiceToken",
     "SystemState",

@@ -11,7 +11,7 @@ from telegram import Update
 
 from channels.telegram import metrics
 from channels.telegram.greetings import GREETINGS, greeting
-from channels.telegram.normalise import Ignored, MemberStatus, normalise
+from channels.telegram.normalise import SCRUBBED, Ignored, MemberStatus, normalise
 from gateway.blobs import BlobStore
 from gateway.db import utcnow
 from gateway.outbox.models import Outbox
@@ -44,8 +44,11 @@ class Handled:
     pending_attachments: tuple[int, ...] = ()
 
 
-async def handle_update(session: AsyncSession, update: Update, runtime: Runtime) -> Handled:
-    """Store what the update means for the desk. Idempotent per update; flushes only."""
+async def handle_update(
+    session: AsyncSession, update: Update, runtime: Runtime, raw: bytes | None = None
+) -> Handled:
+    """Store what the update means for the desk. Idempotent per update; flushes only.
+    `raw` is the update as received, kept when part of it had to be cleaned to store."""
     settings = runtime.settings.telegram
     secret = settings.start_secret.get_secret_value().encode() if settings.start_secret else None
     parsed = normalise(update, start_secret=secret, now=utcnow())
@@ -57,6 +60,10 @@ async def handle_update(session: AsyncSession, update: Update, runtime: Runtime)
         handled = Handled("member")
     else:
         handled = await _store_message(session, parsed, runtime)
+        if handled.outcome == "stored" and parsed.metadata.get(SCRUBBED):
+            await _keep_scrubbed(
+                session, runtime, parsed, handled, raw or update.to_json().encode()
+            )
     metrics.updates.labels(handled.outcome).inc()
     return handled
 
@@ -186,3 +193,23 @@ async def set_aside(
         )
     metrics.updates.labels("set_aside").inc()
     log.warning("telegram.update_set_aside", reason=reason, error=error)
+
+
+async def _keep_scrubbed(
+    session: AsyncSession, runtime: Runtime, inbound: InboundMessage, handled: Handled, raw: bytes
+) -> None:
+    """The message is stored cleaned; its raw update stays beside it for operators, in
+    the same transaction, as a dead letter already resolved to the stored message."""
+    fields = inbound.metadata[SCRUBBED]
+    session.add(
+        DeadLetter(
+            channel=CHANNEL,
+            reason="scrubbed",
+            error=f"stored with {fields} cut or cleaned (NUL, lone surrogates, controls, "
+            "over-long values); the raw update is kept",
+            raw_blob_key=await runtime.blobs.put(raw),
+            external_id=inbound.external_id,
+            resolved_message_id=handled.message_id,
+        )
+    )
+    log.warning("telegram.update_scrubbed", fields=fields, message_id=handled.message_id)

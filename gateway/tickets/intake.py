@@ -18,6 +18,7 @@ from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
 from gateway.ports import Channel, InboundMessage
 from gateway.settings import IngestSettings
+from gateway.text import problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
     SEVERITY_RANK,
@@ -112,8 +113,25 @@ def validate(inbound: InboundMessage, limits: IngestSettings) -> None:
         )
     if not inbound.text.strip() and not inbound.attachments:
         raise InvalidInbound("message has neither text nor attachments")
-    if "\x00" in inbound.text or "\x00" in inbound.sender or "\x00" in inbound.external_id:
-        raise InvalidInbound("message contains NUL characters")
+    # The shared text rules (gateway.text): channels clean what they can; what is left
+    # here is refused with the reason instead of failing in the database.
+    fields = [
+        ("text", inbound.text),
+        ("sender", inbound.sender),
+        ("external id", inbound.external_id),
+        ("sender name", inbound.sender_name),
+        ("subject", inbound.subject),
+        ("html", inbound.html),
+        ("thread key", inbound.thread_key),
+        ("language hint", inbound.language_hint),
+        ("contact email", inbound.contact_email),
+        ("verified user id", inbound.verified_user_id),
+    ]
+    for item in inbound.attachments:
+        fields += [("attachment name", item.filename), ("attachment type", item.content_type)]
+    for field, value in fields:
+        if value is not None and (problem := problem_in(value)):
+            raise InvalidInbound(f"message {field} {problem}")
 
 
 async def ingest(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from gateway.db import JSONType, UTCDateTime, utcnow
+from gateway.text import parse_id
 
 TICKET_REF_PREFIX = "D-"
 
@@ -79,10 +80,7 @@ def parse_ticket_ref(ref: str) -> int | None:
     ref = ref.strip().upper()
     if not ref.startswith(TICKET_REF_PREFIX):
         return None
-    digits = ref[len(TICKET_REF_PREFIX) :]
-    if not digits.isdigit() or len(digits) > 18:
-        return None
-    return int(digits)
+    return parse_id(ref[len(TICKET_REF_PREFIX) :])
 
 
 def _str(length: int, **kw: Any) -> Any:
@@ -164,6 +162,9 @@ class Ticket(SQLModel, table=True):
     agent_touched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalation_level: int = 0
     routing_reasons: list[str] = Field(default_factory=list, sa_type=JSONType, nullable=False)
+    # How sure routing was (0..1); below the triage threshold the next customer message
+    # routes the ticket again while nobody holds it. None: not routed yet.
+    routing_confidence: float | None = None
     # Raised for a supervisor: a reply that could not be delivered, a blocked customer.
     needs_attention: bool = False
     attention_reason: str | None = _str(500, default=None)
