@@ -15,7 +15,6 @@ from gateway.dependencies import RuntimeDep
 from gateway.errors import Forbidden, GatewayError, NotFound
 from gateway.queues import repository as queues_repo
 from gateway.queues import service as queues_service
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import Category, Severity, TicketStatus
 from gateway.tickets.router import get_attachment
@@ -63,7 +62,7 @@ async def queue_page(
     """A queue's tickets with filters and SLA countdowns."""
     filters = queries.TicketFilters(status, severity, category, language, channel, assignee, order)
     async with runtime.sessionmaker() as session:
-        queue = await tickets_repo.queue_by_name(session, name)
+        queue = await queues_repo.queue_by_name(session, name)
         if queue is None:
             return _error(request, user, NotFound(f"no queue named {name!r}"))
         if not user.ctx.can_work_queue(queue.id):  # type: ignore[arg-type]
@@ -102,7 +101,7 @@ async def claim_next(request: Request, user: ConsoleUser, runtime: RuntimeDep) -
     try:
         if queue_name:
             async with runtime.sessionmaker() as session:
-                queue = await tickets_repo.queue_by_name(session, queue_name)
+                queue = await queues_repo.queue_by_name(session, queue_name)
             if queue is None or not ctx.can_work_queue(queue.id):  # type: ignore[arg-type]
                 raise Forbidden(f"queue {queue_name!r} is not one of yours")
             queue_ids = [queue.id]

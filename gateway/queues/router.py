@@ -15,7 +15,6 @@ from gateway.queues import repository as repo
 from gateway.queues import service
 from gateway.queues.models import Queue
 from gateway.text import parse_id
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import Severity, TicketStatus
 from gateway.tickets.schemas import TicketList, TicketPublic
@@ -126,7 +125,7 @@ async def _claimed(
 
 
 async def _queue_for(session: SessionDep, ctx: AgentContext, name: str) -> Queue:
-    queue = await tickets_repo.queue_by_name(session, name)
+    queue = await repo.queue_by_name(session, name)
     if queue is None:
         raise NotFound(f"no queue named {name!r}")
     if not ctx.can_work_queue(queue.id):  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from gateway.errors import (
 from gateway.notify import Notifier
 from gateway.outbox import service as outbox
 from gateway.outbox.service import OutgoingFile
+from gateway.queues import repository as queues_repo
 from gateway.queues.models import Queue
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
@@ -237,7 +238,7 @@ async def transfer(
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed")
     _ensure_may_act(ctx, ticket)
-    queue = await repo.queue_by_name(session, queue_name)
+    queue = await queues_repo.queue_by_name(session, queue_name)
     if queue is None:
         raise NotFound(f"no queue named {queue_name!r}")
     old_queue = ticket.queue_id
