@@ -244,6 +244,8 @@ async def test_axe_and_a_390px_screen(app: FastAPI, runtime: Runtime, unique: st
             if lang == "ar":
                 assert await page.get_attribute("html", "dir") == "rtl"
                 assert await axe_violations(page) == [], "ticket in Arabic"
+                width = await page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 1280, f"the Arabic ticket page scrolls sideways ({width} px)"
                 await screenshot(page, "ticket-ar")
         async with page.expect_navigation():
             await page.select_option("#lang-select", "en")
@@ -258,6 +260,12 @@ async def test_axe_and_a_390px_screen(app: FastAPI, runtime: Runtime, unique: st
             assert width <= 390, f"{name} scrolls sideways at 390 px ({width} px)"
             await screenshot(page, f"{name}-390")
         await page.goto(base + urls["ticket"])
+        async with page.expect_navigation():
+            await page.select_option("#lang-select", "ar")
+        assert await page.get_attribute("html", "dir") == "rtl"
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the Arabic ticket page scrolls sideways ({width} px)"
+        await screenshot(page, "ticket-ar-390")
         reply = page.locator("#reply-text")
         box = await reply.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
