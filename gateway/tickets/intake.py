@@ -10,17 +10,19 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import metrics, notify
+from gateway import audit, metrics, notify
 from gateway.blobs import BlobStore
 from gateway.cases import linking as cases_linking
-from gateway.db import utcnow
+from gateway.db import lock_key, lock_keys, utcnow
 from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
 from gateway.ports import Channel, InboundMessage
+from gateway.queues import repository as queues_repo
 from gateway.settings import IngestSettings
 from gateway.text import problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
+    CLAIMABLE_STATUSES,
     SEVERITY_RANK,
     ActorType,
     Attachment,
@@ -37,9 +39,6 @@ from gateway.tickets.models import (
 from gateway.tickets.sla import apply_sla
 
 log = structlog.get_logger()
-
-# Statuses an agent can claim a ticket in (pending_customer waits on the customer).
-CLAIMABLE = (TicketStatus.new, TicketStatus.open, TicketStatus.escalated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +91,7 @@ class DefaultQueueRouter:
         new_customer: bool = False,
     ) -> None:
         if new_ticket:
-            ticket.queue_id = await repo.default_queue_id(session)
+            ticket.queue_id = await queues_repo.default_queue_id(session)
             ticket.routing_reasons = ["no routing rules: default queue"]
 
 
@@ -156,7 +155,7 @@ async def ingest(
     # here: the first commits, the rest then see its rows. Always in this order.
     # Both locks in one round trip, the message's first: every ingest takes them in
     # this order, so two ingests never wait on each other crosswise.
-    await repo.lock_keys(
+    await lock_keys(
         session, ("msg", channel, inbound.external_id), ("sender", channel, inbound.sender)
     )
     existing = await repo.message_by_external_id(session, channel, inbound.external_id)
@@ -165,7 +164,7 @@ async def ingest(
         # someone else is their own message, kept under an id scoped to its sender, so a
         # resend of it is still stored once. Locked after the first key, in one order.
         inbound = replace(inbound, external_id=sender_scoped_id(inbound))
-        await repo.lock_key(session, "msg", channel, inbound.external_id)
+        await lock_key(session, "msg", channel, inbound.external_id)
         existing = await repo.message_by_external_id(session, channel, inbound.external_id)
     if existing is not None:
         metrics.duplicates.labels(channel).inc()
@@ -195,7 +194,7 @@ async def ingest(
     if new_ticket:
         # Added after the message's flush, so the ticket's audit rows go out together in
         # the final flush (one INSERT), still in the order they happened.
-        repo.audit(
+        audit.record(
             session,
             "ticket.created",
             ticket_id=ticket.id,
@@ -227,7 +226,7 @@ async def ingest(
         blobs=blobs,
         now=utcnow(),
     )
-    repo.audit(
+    audit.record(
         session,
         "message.received",
         ticket_id=ticket.id,
@@ -239,7 +238,7 @@ async def ingest(
     if notifier is not None:
         # Open consoles showing this ticket re-read it (the agent sees the message live).
         await notifier.publish(session, notify.MESSAGES, str(ticket.id))
-        if ticket.assignee_id is None and ticket.status in CLAIMABLE:
+        if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
             await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
     metrics.messages_ingested.labels(channel).inc()
@@ -302,7 +301,7 @@ async def _identify(
     identity = await repo.identity(session, channel, inbound.sender)
     verified_customer: Customer | None = None
     if inbound.verified_user_id:
-        await repo.lock_key(session, "exchange_user", inbound.verified_user_id)
+        await lock_key(session, "exchange_user", inbound.verified_user_id)
         verified_customer = await repo.customer_by_exchange_user(session, inbound.verified_user_id)
 
     if identity is None:
@@ -334,7 +333,7 @@ async def _identify(
         elif verified_customer is not None:
             # This channel address proved it belongs to a known exchange user: from now
             # on its messages are that customer's.
-            repo.audit(
+            audit.record(
                 session,
                 "customer.identity_linked",
                 ticket_id=None,
@@ -405,10 +404,10 @@ async def _thread(
         if ticket.status == TicketStatus.resolved:
             ticket.status = TicketStatus.open
             ticket.resolved_at = None
-            repo.audit(session, "ticket.reopened", ticket_id=ticket.id, by="customer_message")
+            audit.record(session, "ticket.reopened", ticket_id=ticket.id, by="customer_message")
         elif ticket.status == TicketStatus.pending_customer:
             ticket.status = TicketStatus.open
-            repo.audit(
+            audit.record(
                 session,
                 "ticket.status_changed",
                 ticket_id=ticket.id,
@@ -427,7 +426,7 @@ async def _thread(
         thread_key=inbound.thread_key,
         subject=_subject(inbound),
         status=TicketStatus.new,
-        queue_id=await repo.default_queue_id(session),
+        queue_id=await queues_repo.default_queue_id(session),
         language=customer.language,
         parent_ticket_id=parent.id if parent else None,
         created_at=now,

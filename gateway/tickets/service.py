@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import base64
-import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import notify
-from gateway.agents.dependencies import AgentContext
-from gateway.agents.models import Agent
+from gateway import audit, notify
+from gateway.agents.context import AgentContext
 from gateway.blobs import BlobStore
 from gateway.db import utcnow
 from gateway.errors import (
@@ -24,14 +21,14 @@ from gateway.errors import (
     TicketClosed,
 )
 from gateway.notify import Notifier
-from gateway.outbox.models import Outbox
+from gateway.outbox import service as outbox
+from gateway.outbox.service import OutgoingFile
+from gateway.queues import repository as queues_repo
 from gateway.queues.models import Queue
 from gateway.tickets import repository as repo
-from gateway.tickets.intake import CLAIMABLE
 from gateway.tickets.models import (
+    CLAIMABLE_STATUSES,
     ActorType,
-    Attachment,
-    AuditEvent,
     Customer,
     DeliveryState,
     Direction,
@@ -39,16 +36,9 @@ from gateway.tickets.models import (
     Ticket,
     TicketStatus,
     parse_ticket_ref,
-    ticket_ref,
 )
 from gateway.tickets.schemas import (
-    AttachmentPublic,
-    CustomerPublic,
-    EventPublic,
-    MessagePublic,
     ReplyAttachment,
-    TicketPublic,
-    TicketSummary,
 )
 
 S = TicketStatus
@@ -90,16 +80,9 @@ def _touch(ctx: AgentContext, ticket: Ticket) -> None:
         ticket.agent_touched_at = now
 
 
-@dataclass(frozen=True)
-class ReplyFile:
-    filename: str
-    content_type: str
-    data: bytes
-
-
 def decode_files(
     items: Sequence[ReplyAttachment], *, max_files: int, max_bytes: int
-) -> list[ReplyFile]:
+) -> list[OutgoingFile]:
     """The reply's files from their base64, refused whole if one is bad or too large."""
     if len(items) > max_files:
         raise InvalidRequest(f"{len(items)} attachments; at most {max_files} per reply")
@@ -115,7 +98,7 @@ def decode_files(
             raise InvalidRequest(f"attachment {item.filename!r} is empty")
         if len(data) > max_bytes:
             raise PayloadTooLarge(f"attachment {item.filename!r} is over {max_bytes} bytes")
-        files.append(ReplyFile(_safe_filename(item.filename), item.content_type.lower(), data))
+        files.append(OutgoingFile(_safe_filename(item.filename), item.content_type.lower(), data))
     return files
 
 
@@ -134,7 +117,7 @@ async def reply(
     *,
     max_chars: int,
     notifier: Notifier,
-    files: Sequence[ReplyFile] = (),
+    files: Sequence[OutgoingFile] = (),
     blobs: BlobStore | None = None,
 ) -> Message:
     """Store the reply, its files and its outbox row in the caller's transaction."""
@@ -142,53 +125,33 @@ async def reply(
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
     _ensure_may_act(ctx, ticket)
-    now = utcnow()
-    message = Message(
+    message = await outbox.enqueue(
+        session,
         ticket_id=ticket.id,  # type: ignore[arg-type]
         channel=ticket.channel,
-        # Our own id for the reply; channels derive their ids from it (an email's
-        # Message-ID), so a resend after a crash carries the same one.
-        external_id=uuid.uuid4().hex,
-        direction=Direction.outbound,
+        text=text,
+        notifier=notifier,
+        action="message.replied",
         author_type=ActorType.agent,
         author_agent_id=ctx.id,
-        text=text,
-        delivery_state=DeliveryState.pending,
-        created_at=now,
+        files=files,
+        blobs=blobs,
     )
-    session.add(message)
-    await session.flush()
-    for file in files:
-        assert blobs is not None, "files need the blob store"
-        key = await blobs.put(file.data)
-        session.add(
-            Attachment(
-                message_id=message.id,  # type: ignore[arg-type]
-                filename=file.filename,
-                content_type=file.content_type,
-                size=len(file.data),
-                sha256=key,
-                blob_key=key,
-            )
-        )
-    outbox = Outbox(message_id=message.id, ticket_id=ticket.id, channel=ticket.channel)  # type: ignore[arg-type]
-    session.add(outbox)
     if ticket.first_responded_at is None:
-        ticket.first_responded_at = now
+        ticket.first_responded_at = message.created_at
     if ticket.status == S.new:
         ticket.status = S.open
     _touch(ctx, ticket)
-    repo.audit(
-        session,
-        "message.replied",
-        ticket_id=ticket.id,
-        actor_type=ActorType.agent,
-        actor_agent_id=ctx.id,
-        message_id=message.id,
-    )
     await session.flush()
-    await notifier.publish(session, notify.OUTBOX, str(outbox.id))
     return message
+
+
+def flag(session: AsyncSession, ticket: Ticket, reason: str, **audit_data: Any) -> None:
+    """Ask a supervisor to look at the ticket, saying why: the one place a ticket is
+    flagged (a failed delivery, a blocked bot, an escalation past the last level)."""
+    ticket.needs_attention = True
+    ticket.attention_reason = reason[:500]
+    audit.record(session, "ticket.flagged", ticket_id=ticket.id, reason=reason[:500], **audit_data)
 
 
 async def note(
@@ -208,7 +171,7 @@ async def note(
     session.add(message)
     await session.flush()
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "note.added",
         ticket_id=ticket.id,
@@ -246,7 +209,7 @@ async def change_status(
         # Finished work frees the agent's capacity.
         ticket.assignee_id = None
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "ticket.status_changed",
         ticket_id=ticket.id,
@@ -265,14 +228,14 @@ async def transfer(
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed")
     _ensure_may_act(ctx, ticket)
-    queue = await repo.queue_by_name(session, queue_name)
+    queue = await queues_repo.queue_by_name(session, queue_name)
     if queue is None:
         raise NotFound(f"no queue named {queue_name!r}")
     old_queue = ticket.queue_id
     ticket.queue_id = queue.id  # type: ignore[assignment]
     ticket.assignee_id = None
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "ticket.transferred",
         ticket_id=ticket.id,
@@ -300,10 +263,9 @@ async def escalate(
         ticket.queue_id = queue.escalates_to_id
         ticket.assignee_id = None
     else:
-        ticket.needs_attention = True
-        ticket.attention_reason = f"escalated past the last level: {reason}"[:500]
+        flag(session, ticket, f"escalated past the last level: {reason}")
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "ticket.escalated",
         ticket_id=ticket.id,
@@ -328,7 +290,7 @@ async def release(
     previous = ticket.assignee_id
     ticket.assignee_id = None
     ticket.updated_at = utcnow()
-    repo.audit(
+    audit.record(
         session,
         "ticket.released",
         ticket_id=ticket.id,
@@ -348,7 +310,7 @@ async def set_customer_language(
     customer.language = language
     ticket.language = language
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "customer.language_set",
         ticket_id=ticket.id,
@@ -360,7 +322,7 @@ async def set_customer_language(
 
 
 async def _announce_if_claimable(session: AsyncSession, ticket: Ticket, notifier: Notifier) -> None:
-    if ticket.assignee_id is None and ticket.status in CLAIMABLE:
+    if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
         await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
 
@@ -372,148 +334,3 @@ def clean_text(text: str, max_chars: int) -> str:
     if len(text) > max_chars:
         raise InvalidRequest(f"text is {len(text)} characters; the limit is {max_chars}")
     return text
-
-
-# --- reading -------------------------------------------------------------------------
-
-
-async def _names(session: AsyncSession, agent_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = {i for i in agent_ids if i is not None}
-    if not ids:
-        return {}
-    rows = await session.execute(sa.select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
-    return {row[0]: row[1] for row in rows}
-
-
-async def _queue_names(session: AsyncSession, queue_ids: Iterable[int]) -> dict[int, str]:
-    rows = await session.execute(
-        sa.select(Queue.id, Queue.name).where(Queue.id.in_(set(queue_ids)))
-    )
-    return {row[0]: row[1] for row in rows}
-
-
-def _summary_fields(
-    ticket: Ticket, queues: dict[int, str], agents: dict[int, str]
-) -> dict[str, object]:
-    return {
-        "ref": ticket.ref,
-        "status": ticket.status,
-        "severity": ticket.severity,
-        "category": ticket.category,
-        "language": ticket.language,
-        "channel": ticket.channel,
-        "queue": queues.get(ticket.queue_id, "?"),
-        "assignee": agents.get(ticket.assignee_id) if ticket.assignee_id else None,
-        "subject": ticket.subject,
-        "order_ref": ticket.order_ref,
-        "amount": ticket.amount,
-        "currency": ticket.currency,
-        "escalation_level": ticket.escalation_level,
-        "needs_attention": ticket.needs_attention,
-        "attention_reason": ticket.attention_reason,
-        "created_at": ticket.created_at,
-        "updated_at": ticket.updated_at,
-        "first_response_due": ticket.first_response_due,
-        "resolution_due": ticket.resolution_due,
-    }
-
-
-async def summaries(session: AsyncSession, tickets: list[Ticket]) -> list[TicketSummary]:
-    queues = await _queue_names(session, (t.queue_id for t in tickets))
-    agents = await _names(session, (t.assignee_id for t in tickets))
-    return [TicketSummary.model_validate(_summary_fields(t, queues, agents)) for t in tickets]
-
-
-async def public(session: AsyncSession, ticket: Ticket) -> TicketPublic:
-    """The whole ticket as an agent sees it: messages, notes, attachments' metadata."""
-    messages = list(
-        (
-            await session.execute(
-                sa.select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
-            )
-        ).scalars()
-    )
-    attachments: dict[int, list[AttachmentPublic]] = {}
-    if messages:
-        rows = await session.execute(
-            sa.select(Attachment)
-            .where(Attachment.message_id.in_([m.id for m in messages]))
-            .order_by(Attachment.id)
-        )
-        for att in rows.scalars():
-            attachments.setdefault(att.message_id, []).append(
-                AttachmentPublic.model_validate(att, from_attributes=True)
-            )
-    customer = await session.get_one(Customer, ticket.customer_id)
-    agents = await _names(session, [ticket.assignee_id, *(m.author_agent_id for m in messages)])
-    queues = await _queue_names(session, [ticket.queue_id])
-    return TicketPublic.model_validate(
-        _summary_fields(ticket, queues, agents)
-        | {
-            "customer": CustomerPublic(
-                id=customer.id,  # type: ignore[arg-type]
-                name=customer.display_name,
-                email=customer.email,
-                exchange_user_id=customer.exchange_user_id,
-                language=customer.language,
-            ),
-            "parent": ticket_ref(ticket.parent_ticket_id) if ticket.parent_ticket_id else None,
-            "routing_reasons": ticket.routing_reasons,
-            "messages": [
-                MessagePublic(
-                    id=m.id,  # type: ignore[arg-type]
-                    direction=Direction(m.direction),
-                    author=agents.get(m.author_agent_id, "agent")
-                    if m.author_agent_id
-                    else str(m.author_type),
-                    text=m.text,
-                    html=m.html,
-                    subject=m.subject,
-                    language=m.language,
-                    delivery_state=DeliveryState(m.delivery_state),
-                    created_at=m.created_at,
-                    edited_at=m.edited_at,
-                    attachments=attachments.get(m.id, []),  # type: ignore[arg-type]
-                )
-                for m in messages
-            ],
-        }
-    )
-
-
-async def attachment_for(session: AsyncSession, ticket: Ticket, attachment_id: int) -> Attachment:
-    """An attachment of one of this ticket's messages (404 for any other id)."""
-    row = await session.execute(
-        sa.select(Attachment)
-        .join(Message, Message.id == Attachment.message_id)
-        .where(Attachment.id == attachment_id, Message.ticket_id == ticket.id)
-    )
-    attachment = row.scalar_one_or_none()
-    if attachment is None:
-        raise NotFound(f"no attachment {attachment_id} on ticket {ticket.ref}")
-    if attachment.blob_key is None:
-        raise Conflict(f"attachment {attachment_id} is {attachment.state}, not stored yet")
-    return attachment
-
-
-async def events(session: AsyncSession, ticket: Ticket) -> list[EventPublic]:
-    rows = list(
-        (
-            await session.execute(
-                sa.select(AuditEvent)
-                .where(AuditEvent.ticket_id == ticket.id)
-                .order_by(AuditEvent.id)
-            )
-        ).scalars()
-    )
-    agents = await _names(session, (e.actor_agent_id for e in rows))
-    return [
-        EventPublic(
-            id=e.id,  # type: ignore[arg-type]
-            action=e.action,
-            actor=agents.get(e.actor_agent_id, "agent") if e.actor_agent_id else e.actor_type,
-            data=e.data,
-            created_at=e.created_at,
-        )
-        for e in rows
-    ]

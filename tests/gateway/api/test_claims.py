@@ -14,9 +14,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from gateway.audit import AuditEvent
 from gateway.queues.sweeper import LeaseSweeper
 from gateway.runtime import Runtime
-from gateway.tickets.models import AuditEvent, Ticket
+from gateway.tickets.models import Ticket
 from tests.desk import client, http_server, make_agent, new_ticket
 from tests.processes import REPO_ROOT
 
@@ -93,7 +94,7 @@ INGEST_SCRIPT = textwrap.dedent(
     from gateway.ports import Channel, InboundMessage
     from gateway.runtime import Runtime
     from gateway.settings import Settings
-    from gateway.tickets import repository
+    from gateway.queues import repository
     from gateway.tickets.intake import ingest
     from gateway.tickets.models import Ticket
 
