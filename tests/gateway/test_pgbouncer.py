@@ -146,7 +146,7 @@ from gateway.ports import Channel, InboundMessage
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.settings import Settings
-from gateway.tickets import repository
+from gateway.queues import repository
 from gateway.tickets.models import Ticket
 
 async def main(database, queue):
