@@ -19,6 +19,7 @@ from channels import email as email_channel
 from channels import telegram as telegram_channel
 from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
+from gateway.csat.router import router as csat_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
 from gateway.limits import BodySizeLimit
@@ -28,6 +29,7 @@ from gateway.routing.router import router as rules_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.tickets.router import router as tickets_router
+from gateway.webhooks.router import router as webhooks_router
 
 log = structlog.get_logger()
 
@@ -70,7 +72,14 @@ def create_app(
     )
     app.state.runtime = own_runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
-    for api in (agents_router, queues_router, tickets_router, rules_router):
+    for api in (
+        agents_router,
+        queues_router,
+        tickets_router,
+        rules_router,
+        webhooks_router,
+        csat_router,
+    ):
         app.include_router(api)
     for plugin in plugins:
         if plugin.router is not None:

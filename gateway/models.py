@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from gateway.agents.models import Agent
+from gateway.csat.models import CsatSurvey
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
 from gateway.routing.models import RoutingRule
@@ -16,6 +17,7 @@ from gateway.tickets.models import (
     Message,
     Ticket,
 )
+from gateway.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = SQLModel.metadata
 
@@ -24,6 +26,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "ChannelIdentity",
+    "CsatSurvey",
     "Customer",
     "DeadLetter",
     "DeliveryAttempt",
@@ -34,5 +37,8 @@ __all__ = [
     "RoutingRule",
     "SystemState",
     "Ticket",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

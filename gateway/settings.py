@@ -28,6 +28,12 @@ class HttpSettings(BaseModel):
     port: int = 8000
     # Any request body past this is refused with 413 before it is read into memory.
     max_body_bytes: int = 16 * 1024 * 1024
+    # Where others reach this gateway (links in surveys, attachment URLs in webhooks);
+    # defaults to http://host:port.
+    public_url: str | None = None
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 class SmtpSettings(BaseModel):
@@ -122,6 +128,36 @@ class OutboxSettings(BaseModel):
     batch_size: int = 50
 
 
+class WebhooksSettings(BaseModel):
+    """Signed outbound webhooks. `allow_private` lets a receiver's URL resolve to
+    loopback, link-local or private addresses (tests, a desk on one private network)."""
+
+    allow_private: bool = False
+    timeout_seconds: float = 10.0
+    max_attempts: int = 10
+    backoff_base_seconds: float = 5.0
+    backoff_cap_seconds: float = 3600.0
+    # A receiver's Retry-After is honoured up to this long.
+    max_retry_after_seconds: float = 6 * 3600.0
+    # After a rotation the old secret still signs (a second v1) this long.
+    rotation_grace_seconds: int = 24 * 3600
+    lease_seconds: int = 60
+    batch_size: int = 20
+
+
+class CsatSettings(BaseModel):
+    """Customer satisfaction surveys sent when a ticket is resolved."""
+
+    enabled: bool = True
+    # No second survey to the same customer within this long of the last one.
+    quiet_seconds: int = 7 * 24 * 3600
+    # A survey link (and a Telegram button or widget card) is answerable this long.
+    link_ttl_seconds: int = 14 * 24 * 3600
+    # Signs the one-click links; generated and stored on first use when unset.
+    secret: SecretStr | None = None
+    max_comment_chars: int = 2000
+
+
 class IngestSettings(BaseModel):
     max_text_chars: int = 100_000
     max_sender_chars: int = 320
@@ -168,5 +204,7 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     outbox: OutboxSettings = OutboxSettings()
     ingest: IngestSettings = IngestSettings()
+    webhooks: WebhooksSettings = WebhooksSettings()
+    csat: CsatSettings = CsatSettings()
     routing: RoutingSettings = RoutingSettings()
     log: LogSettings = LogSettings()

@@ -19,6 +19,7 @@ from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import ActorType
 from gateway.tickets.schemas import TicketPublic
+from gateway.webhooks import events as webhook_events
 
 log = structlog.get_logger()
 
@@ -66,6 +67,9 @@ async def claim_now(
     ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow())
     if ticket is None:
         return None
+    # A claim only ever takes an unassigned ticket.
+    before = webhook_events.snapshot(ticket) | {"assignee_id": None}
+    await webhook_events.emit_ticket_updated(session, ticket, before, by="claim")
     tickets_repo.audit(
         session,
         "ticket.claimed",

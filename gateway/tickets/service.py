@@ -50,6 +50,8 @@ from gateway.tickets.schemas import (
     TicketPublic,
     TicketSummary,
 )
+from gateway.webhooks import events as webhook_events
+from gateway.webhooks.models import EventType
 
 S = TicketStatus
 # The one table of status changes an agent may make: from -> allowed targets.
@@ -142,6 +144,7 @@ async def reply(
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
     _ensure_may_act(ctx, ticket)
+    before = webhook_events.snapshot(ticket)
     now = utcnow()
     message = Message(
         ticket_id=ticket.id,  # type: ignore[arg-type]
@@ -188,6 +191,10 @@ async def reply(
     )
     await session.flush()
     await notifier.publish(session, notify.OUTBOX, str(outbox.id))
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
+    await webhook_events.emit(
+        session, EventType.message_created, ticket=ticket, message_id=message.id, notifier=notifier
+    )
     return message
 
 
@@ -216,6 +223,9 @@ async def note(
         actor_agent_id=ctx.id,
         message_id=message.id,
     )
+    await webhook_events.emit(
+        session, EventType.message_created, ticket=ticket, message_id=message.id, note=True
+    )
     return message
 
 
@@ -234,6 +244,7 @@ async def change_status(
     if (current, target) in SUPERVISOR_ONLY and not ctx.sees_all:
         raise Forbidden(f"only a supervisor can move a {current} ticket to {target}")
     _ensure_may_act(ctx, ticket)
+    before = webhook_events.snapshot(ticket)
     now = utcnow()
     ticket.status = target
     if target == S.resolved:
@@ -256,6 +267,7 @@ async def change_status(
         new=target,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def transfer(
@@ -268,6 +280,7 @@ async def transfer(
     queue = await repo.queue_by_name(session, queue_name)
     if queue is None:
         raise NotFound(f"no queue named {queue_name!r}")
+    before = webhook_events.snapshot(ticket)
     old_queue = ticket.queue_id
     ticket.queue_id = queue.id  # type: ignore[assignment]
     ticket.assignee_id = None
@@ -282,6 +295,7 @@ async def transfer(
         to_queue=queue.id,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def escalate(
@@ -293,6 +307,7 @@ async def escalate(
         raise Conflict(f"ticket {ticket.ref} is {ticket.status}; reopen it first")
     _ensure_may_act(ctx, ticket)
     queue = await session.get_one(Queue, ticket.queue_id)
+    before = webhook_events.snapshot(ticket)
     old_status = ticket.status
     ticket.status = S.escalated
     ticket.escalation_level += 1
@@ -316,6 +331,21 @@ async def escalate(
         old=old_status,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    next_queue = await session.get_one(Queue, ticket.queue_id)
+    await webhook_events.emit(
+        session,
+        EventType.ticket_escalated,
+        ticket=ticket,
+        data={
+            "reason": reason,
+            "level": ticket.escalation_level,
+            "from_queue": queue.name,
+            "to_queue": next_queue.name,
+            "past_last_level": queue.escalates_to_id is None,
+        },
+        notifier=notifier,
+    )
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def release(
@@ -325,6 +355,7 @@ async def release(
         raise Conflict(f"ticket {ticket.ref} is not assigned")
     if ticket.assignee_id != ctx.id and not ctx.sees_all:
         raise Conflict(f"ticket {ticket.ref} is held by another agent")
+    before = webhook_events.snapshot(ticket)
     previous = ticket.assignee_id
     ticket.assignee_id = None
     ticket.updated_at = utcnow()
@@ -337,6 +368,7 @@ async def release(
         previous_assignee=previous,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def set_customer_language(
