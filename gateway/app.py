@@ -19,10 +19,15 @@ from channels import email as email_channel
 from channels import telegram as telegram_channel
 from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
+from gateway.canned.router import router as canned_router
+from gateway.cases.router import router as cases_router
+from gateway.console.mount import install as install_console
 from gateway.csat.router import router as csat_router
+from gateway.deadletters.router import router as dead_letters_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
 from gateway.limits import BodySizeLimit
+from gateway.orders.router import router as orders_router
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
 from gateway.routing.router import router as rules_router
@@ -77,6 +82,10 @@ def create_app(
         queues_router,
         tickets_router,
         rules_router,
+        canned_router,
+        orders_router,
+        cases_router,
+        dead_letters_router,
         webhooks_router,
         csat_router,
     ):
@@ -84,6 +93,7 @@ def create_app(
     for plugin in plugins:
         if plugin.router is not None:
             app.include_router(plugin.router)
+    install_console(app)
 
     @app.exception_handler(GatewayError)
     async def gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:

@@ -2,8 +2,21 @@
 
 from sqlmodel import SQLModel
 
+import gateway.audit_chain  # noqa: F401  chains audit events at every flush
 from gateway.agents.models import Agent
+from gateway.canned.models import CannedReply
+from gateway.cases.models import (
+    CaseDecision,
+    CaseNote,
+    CaseTicket,
+    DisputeCase,
+    Evidence,
+    EvidenceRequest,
+)
+from gateway.console.models import ConsoleLink, ConsoleSession
 from gateway.csat.models import CsatSurvey
+from gateway.integrations.models import ServiceToken
+from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
 from gateway.routing.models import RoutingRule
@@ -25,16 +38,27 @@ __all__ = [
     "Agent",
     "Attachment",
     "AuditEvent",
+    "CannedReply",
+    "CaseDecision",
+    "CaseNote",
+    "CaseTicket",
     "ChannelIdentity",
+    "ConsoleLink",
+    "ConsoleSession",
     "CsatSurvey",
     "Customer",
     "DeadLetter",
     "DeliveryAttempt",
+    "DisputeCase",
+    "Evidence",
+    "EvidenceRequest",
     "Message",
+    "OrderFact",
     "Outbox",
     "Queue",
     "QueueMembership",
     "RoutingRule",
+    "ServiceToken",
     "SystemState",
     "Ticket",
     "WebhookAttempt",

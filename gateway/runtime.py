@@ -11,6 +11,7 @@ from gateway.blobs import BlobStore
 from gateway.clock import Clock, SystemClock
 from gateway.db import create_engine, create_sessionmaker
 from gateway.notify import Notifier
+from gateway.orders.pull import ExchangeOrderClient
 from gateway.ports import Channel, ChannelAdapter, InboundMessage
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
@@ -26,24 +27,32 @@ class Runtime:
     notifier: Notifier
     router: TicketRouter = field(default_factory=DefaultQueueRouter)
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
-    # Where "now" comes from for time-dependent work (webhook retries, CSAT expiry).
     clock: Clock = field(default_factory=SystemClock)
+    # Set when GATEWAY_EXCHANGE_ORDER_URL is: order facts are pulled on demand.
+    exchange: ExchangeOrderClient | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
+        database = settings.database
         engine = create_engine(
-            settings.database.url,
-            pool_size=settings.database.pool_size,
-            echo=settings.database.echo,
+            database.url,
+            pool_size=database.pool_size,
+            max_overflow=database.max_overflow,
+            pool_timeout=database.pool_timeout_seconds,
+            echo=database.echo,
         )
+        clock = SystemClock()
+        exchange = ExchangeOrderClient(settings.exchange) if settings.exchange.order_url else None
         return cls(
             settings=settings,
+            clock=clock,
+            exchange=exchange,
             engine=engine,
             sessionmaker=create_sessionmaker(engine, public_url=settings.http.base_url()),
             blobs=BlobStore(settings.blob.dir),
             # The language models load on the first routed message, once per process.
             router=RulesRouter(settings.routing),
-            notifier=Notifier(settings.database.url),
+            notifier=Notifier(database.listen_url or database.url),
         )
 
     async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
@@ -59,5 +68,7 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        if self.exchange is not None:
+            await self.exchange.close()
         await self.notifier.close()
         await self.engine.dispose()
