@@ -14,7 +14,6 @@ Rules a desk expects, written down:
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,24 +21,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import notify
+from gateway import audit
 from gateway.csat import links
 from gateway.csat.models import CsatSurvey
 from gateway.csat.texts import texts_for
 from gateway.errors import Conflict, GatewayError
 from gateway.notify import Notifier
-from gateway.outbox.models import Outbox
+from gateway.outbox.service import enqueue
 from gateway.ports import Channel, Choice
 from gateway.settings import Settings
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import (
-    ActorType,
     Category,
     ChannelIdentity,
     Customer,
-    DeliveryState,
-    Direction,
-    Message,
     Ticket,
     TicketStatus,
 )
@@ -75,7 +69,7 @@ async def ask_after_resolution(
     assert ticket.id is not None and ticket.status == TicketStatus.resolved
     skipped = await _why_not(session, ticket, settings, now)
     if skipped is not None:
-        tickets_repo.audit(session, "csat.skipped", ticket_id=ticket.id, reason=skipped.reason)
+        audit.record(session, "csat.skipped", ticket_id=ticket.id, reason=skipped.reason)
         return skipped
     customer = await session.get_one(Customer, ticket.customer_id)
     language, words = texts_for(ticket.language or customer.language)
@@ -101,7 +95,7 @@ async def ask_after_resolution(
             f"{'★' * r}{'☆' * (5 - r)}  {r}: {links.link(base, key, survey.token, r)}"
             for r in links.RATINGS
         )
-    message = await _enqueue_survey(
+    message = await enqueue(
         session,
         ticket_id=ticket.id,
         channel=ticket.channel,
@@ -212,7 +206,7 @@ async def _received(
     session: AsyncSession, survey: CsatSurvey, *, via: str, notifier: Notifier | None
 ) -> None:
     ticket = await session.get_one(Ticket, survey.ticket_id)
-    tickets_repo.audit(
+    audit.record(
         session,
         "csat.received",
         ticket_id=ticket.id,
@@ -249,45 +243,3 @@ async def survey_json(session: AsyncSession, survey: CsatSurvey) -> dict[str, An
         "asked_at": survey.created_at.isoformat(),
         "answered_at": survey.answered_at.isoformat() if survey.answered_at else None,
     }
-
-
-async def _enqueue_survey(
-    session: AsyncSession,
-    *,
-    ticket_id: int,
-    channel: str,
-    text: str,
-    notifier: Notifier,
-    action: str,
-    author_type: ActorType = ActorType.system,
-    external_id: str | None = None,
-    language: str | None = None,
-    **audit_data: Any,
-) -> Message:
-    """Queue the survey message: message, outbox row, audit event `action`, a wake-up
-    at commit. Stands in for the outbox's own front door until it lands. Flushes."""
-    message = Message(
-        ticket_id=ticket_id,
-        channel=channel,
-        external_id=external_id or uuid.uuid4().hex,
-        direction=Direction.outbound,
-        author_type=author_type,
-        text=text,
-        language=language,
-        delivery_state=DeliveryState.pending,
-    )
-    session.add(message)
-    await session.flush()
-    row = Outbox(message_id=message.id, ticket_id=ticket_id, channel=channel)  # type: ignore[arg-type]
-    session.add(row)
-    tickets_repo.audit(
-        session,
-        action,
-        ticket_id=ticket_id,
-        actor_type=author_type,
-        message_id=message.id,
-        **audit_data,
-    )
-    await session.flush()
-    await notifier.publish(session, notify.OUTBOX, str(row.id))
-    return message

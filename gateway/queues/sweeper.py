@@ -9,11 +9,10 @@ from datetime import timedelta
 
 import structlog
 
-from gateway import notify
+from gateway import audit, notify
 from gateway.db import utcnow
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
-from gateway.tickets import repository as tickets_repo
 from gateway.webhooks import events as webhook_events
 
 log = structlog.get_logger()
@@ -42,7 +41,7 @@ class LeaseSweeper:
             tickets = await repo.stale_assignments(session, utcnow() - self.lease)
             for ticket in tickets:
                 before = webhook_events.snapshot(ticket)
-                tickets_repo.audit(
+                audit.record(
                     session,
                     "ticket.claim_expired",
                     ticket_id=ticket.id,

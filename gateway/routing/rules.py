@@ -28,8 +28,11 @@ from typing import Any
 
 from gateway.ports import Channel
 from gateway.queues.models import DEFAULT_QUEUE
+from gateway.text import first_problem
 from gateway.tickets.models import Category, Severity
 
+# Sections other features add (the SLA policy, for one) join this set with their parser.
+TOP_LEVEL_KEYS = {"default_queue", "triage_queue", "queues", "rules"}
 CONDITION_KEYS = ("language", "severity", "category", "channel", "customer_flags")
 _ALLOWED: dict[str, frozenset[str]] = {
     "severity": frozenset(Severity),
@@ -66,6 +69,9 @@ class RuleSet:
     queues: tuple[QueueSpec, ...]
     rules: tuple[Rule, ...]
     default_queue: str = DEFAULT_QUEUE
+    # Where a ticket goes when routing is not sure enough (None: no triage queue, the
+    # rules' own queue takes it anyway).
+    triage_queue: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +98,16 @@ def parse_toml(source: str) -> RuleSet:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise RulesError("not valid TOML: nested too deeply") from None
+    if problem := first_problem(data):
+        raise RulesError(f"text that cannot be stored: {problem}")
     return parse(data)
 
 
 def parse(data: Mapping[str, Any]) -> RuleSet:
     """Validate an already decoded rules document (TOML or JSON)."""
-    unknown = set(data) - {"default_queue", "queues", "rules"}
+    unknown = set(data) - TOP_LEVEL_KEYS
     if unknown:
         raise RulesError(f"unknown top-level keys: {', '.join(sorted(unknown))}")
     default_queue = _name(data.get("default_queue", DEFAULT_QUEUE), "default_queue")
@@ -116,6 +126,11 @@ def parse(data: Mapping[str, Any]) -> RuleSet:
         )
     if default_queue not in queues:
         queues[default_queue] = QueueSpec(default_queue, "Everything no routing rule claims")
+    triage_queue = data.get("triage_queue")
+    if triage_queue is not None:
+        triage_queue = _name(triage_queue, "triage_queue")
+        if triage_queue not in queues:
+            raise RulesError(f"triage_queue {triage_queue!r} is not a defined queue")
     for spec in queues.values():
         if spec.escalates_to and spec.escalates_to not in queues:
             raise RulesError(
@@ -154,7 +169,7 @@ def parse(data: Mapping[str, Any]) -> RuleSet:
         if not isinstance(enabled, bool):
             raise RulesError(f"rule {name!r}: enabled must be true or false")
         rules.append(Rule(name, queue, conditions, enabled))
-    return RuleSet(tuple(queues.values()), tuple(rules), default_queue)
+    return RuleSet(tuple(queues.values()), tuple(rules), default_queue, triage_queue)
 
 
 def matches(rule: Rule, facts: RoutingFacts) -> bool:
@@ -184,7 +199,10 @@ def decide(rule_set: RuleSet, facts: RoutingFacts) -> Decision:
 
 def to_toml(rule_set: RuleSet) -> str:
     """The rule set written back as a rules file (what `gateway rules show` prints)."""
-    lines = [f"default_queue = {_q(rule_set.default_queue)}", ""]
+    lines = [f"default_queue = {_q(rule_set.default_queue)}"]
+    if rule_set.triage_queue:
+        lines.append(f"triage_queue = {_q(rule_set.triage_queue)}")
+    lines.append("")
     for q in rule_set.queues:
         lines += ["[[queues]]", f"name = {_q(q.name)}"]
         if q.description:

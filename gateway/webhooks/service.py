@@ -6,13 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import notify
+from gateway import audit, notify
 from gateway.agents.dependencies import AgentContext
 from gateway.db import utcnow
 from gateway.errors import InvalidRequest, NotFound
 from gateway.notify import Notifier
 from gateway.settings import WebhooksSettings
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType, ticket_ref
 from gateway.webhooks import repository as repo
 from gateway.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
@@ -35,7 +34,7 @@ async def _checked_url(url: str, settings: WebhooksSettings, resolver: Resolver)
 
 
 def _audit(session: AsyncSession, ctx: AgentContext, action: str, **data: object) -> None:
-    tickets_repo.audit(
+    audit.record(
         session, action, ticket_id=None, actor_type=ActorType.agent, actor_agent_id=ctx.id, **data
     )
 

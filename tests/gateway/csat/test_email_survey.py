@@ -11,11 +11,12 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 
 from gateway.agents.models import Role
+from gateway.audit import AuditEvent
 from gateway.clock import ManualClock
 from gateway.csat.models import CsatSurvey
 from gateway.ports import Channel
 from gateway.runtime import Runtime
-from gateway.tickets.models import AuditEvent, ChannelIdentity, Ticket
+from gateway.tickets.models import ChannelIdentity, Ticket
 from tests.channels.email.conftest import Sink
 from tests.desk import client, make_agent, new_ticket
 from tests.gateway.csat.conftest import deliver_all

@@ -1,7 +1,7 @@
 """webhook subscribers, deliveries and attempts; CSAT surveys
 
 Revision ID: i19_webhooks_csat
-Revises: 0003_cases
+Revises: 0004
 Create Date: 2026-12-01 08:53:40.731702
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import gateway.db
 
 revision: str = "i19_webhooks_csat"
-down_revision: str | None = "0003_cases"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
