@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 import gateway.audit_chain  # noqa: F401  chains audit events at every flush
 from gateway.agents.models import Agent
+from gateway.audit import AuditEvent
 from gateway.canned.models import CannedReply
 from gateway.cases.models import (
     CaseDecision,
@@ -22,7 +23,6 @@ from gateway.routing.models import RoutingCorrection, RoutingRule
 from gateway.system.models import SystemState
 from gateway.tickets.models import (
     Attachment,
-    AuditEvent,
     ChannelIdentity,
     Customer,
     DeadLetter,

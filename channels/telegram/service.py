@@ -12,9 +12,11 @@ from telegram import Update
 from channels.telegram import metrics
 from channels.telegram.greetings import GREETINGS, greeting
 from channels.telegram.normalise import SCRUBBED, Ignored, MemberStatus, normalise
+from gateway import audit
 from gateway.blobs import BlobStore
 from gateway.db import utcnow
-from gateway.outbox.models import Outbox
+from gateway.flows import blocked as blocked_flow
+from gateway.outbox import service as outbox
 from gateway.ports import Channel, InboundMessage
 from gateway.runtime import Runtime
 from gateway.tickets import repository as repo
@@ -22,16 +24,11 @@ from gateway.tickets.models import (
     ActorType,
     Attachment,
     DeadLetter,
-    DeliveryState,
-    Direction,
-    Message,
-    Ticket,
 )
 
 log = structlog.get_logger()
 
 CHANNEL = str(Channel.telegram)
-BLOCKED_REASON = "customer blocked the Telegram bot: replies cannot be delivered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +84,7 @@ async def _store_message(
         )
     )
     if inbound.metadata.get("command") == "start":
-        await _queue_greeting(session, result.ticket_id, inbound.language_hint)
+        await _queue_greeting(session, result.ticket_id, inbound.language_hint, runtime)
     return Handled(
         "stored", result.ticket_ref, result.message_id, tuple(i for i in pending if i is not None)
     )
@@ -105,7 +102,7 @@ async def _apply_edit(session: AsyncSession, inbound: InboundMessage) -> Handled
         and inbound.received_at <= message.edited_at
     )
     if message.text != inbound.text and not stale:
-        repo.audit(
+        audit.record(
             session,
             "message.edited",
             ticket_id=message.ticket_id,
@@ -121,23 +118,19 @@ async def _apply_edit(session: AsyncSession, inbound: InboundMessage) -> Handled
     return Handled("edited", ticket.ref if ticket else None, message.id)
 
 
-async def _queue_greeting(session: AsyncSession, ticket_id: int, language: str | None) -> None:
+async def _queue_greeting(
+    session: AsyncSession, ticket_id: int, language: str | None, runtime: Runtime
+) -> None:
     """The greeting goes out like any reply: through the outbox, in this transaction."""
-    text = greeting(language)
-    message = Message(
+    await outbox.enqueue(
+        session,
         ticket_id=ticket_id,
         channel=CHANNEL,
-        direction=Direction.outbound,
-        author_type=ActorType.system,
-        text=text,
+        text=greeting(language),
+        notifier=runtime.notifier,
+        action="telegram.greeting_queued",
         language=language if language in GREETINGS else "en",
-        delivery_state=DeliveryState.pending,
     )
-    session.add(message)
-    await session.flush()
-    session.add(Outbox(message_id=message.id, ticket_id=ticket_id, channel=CHANNEL))  # type: ignore[arg-type]
-    repo.audit(session, "telegram.greeting_queued", ticket_id=ticket_id, message_id=message.id)
-    await session.flush()
 
 
 async def set_reachability(session: AsyncSession, address: str, *, blocked: bool) -> None:
@@ -147,32 +140,8 @@ async def set_reachability(session: AsyncSession, address: str, *, blocked: bool
     if identity is None:
         log.info("telegram.member_status_unknown_user", address=address, blocked=blocked)
         return
-    if identity.unreachable == blocked:
-        return
-    identity.unreachable = blocked
-    repo.audit(
-        session,
-        "customer.unreachable" if blocked else "customer.reachable",
-        ticket_id=None,
-        identity_id=identity.id,
-        channel=CHANNEL,
-    )
-    log.info("telegram.reachability_changed", address=address, blocked=blocked)
-    if blocked:
-        tickets = await session.scalars(
-            sa.select(Ticket)
-            .where(
-                Ticket.customer_id == identity.customer_id,
-                Ticket.channel == CHANNEL,
-                Ticket.status.in_(repo.OPEN_STATUSES),
-            )
-            .with_for_update()
-        )
-        for ticket in tickets:
-            ticket.needs_attention = True
-            ticket.attention_reason = BLOCKED_REASON
-            repo.audit(session, "ticket.flagged", ticket_id=ticket.id, reason=BLOCKED_REASON)
-    await session.flush()
+    if await blocked_flow.set_reachable(session, identity, reachable=not blocked):
+        log.info("telegram.reachability_changed", address=address, blocked=blocked)
 
 
 async def set_aside(

@@ -38,6 +38,7 @@ from gateway.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from gateway.flows.unseen_webchat_replies import seen_key
 from gateway.ports import Channel, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
 from gateway.sniff import sniff as sniff_mime
@@ -49,10 +50,6 @@ from gateway.tickets.models import Attachment, ChannelIdentity, Direction, Messa
 log = structlog.get_logger()
 
 SECRET_STATE_KEY = "webchat.secret"
-
-
-def seen_key(identity_id: int) -> str:
-    return f"webchat.seen.{identity_id}"
 
 
 CHANNEL = str(Channel.webchat)

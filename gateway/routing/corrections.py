@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import notify
+from gateway import audit, notify
 from gateway.db import utcnow
 from gateway.errors import Conflict, TicketClosed
 from gateway.notify import Notifier
@@ -17,9 +17,8 @@ from gateway.routing.models import RoutingCorrection
 from gateway.routing.rules import RoutingFacts
 from gateway.routing.rules import decide as first_match
 from gateway.routing.service import MAX_REASONS
-from gateway.tickets import repository as tickets_repo
-from gateway.tickets.intake import CLAIMABLE
 from gateway.tickets.models import (
+    CLAIMABLE_STATUSES,
     SEVERITY_RANK,
     ActorType,
     Category,
@@ -106,7 +105,7 @@ async def correct(
         f"severity {old_severity} -> {new_severity}; {decision.reason}"
     )
     ticket.routing_reasons = [*ticket.routing_reasons, reason][-MAX_REASONS:]
-    tickets_repo.audit(
+    audit.record(
         session,
         "ticket.triage_corrected",
         ticket_id=ticket.id,
@@ -139,6 +138,6 @@ async def correct(
     )
     session.add(correction)
     await session.flush()
-    if notifier is not None and ticket.assignee_id is None and ticket.status in CLAIMABLE:
+    if notifier is not None and ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
         await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
     return correction

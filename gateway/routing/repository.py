@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.db import utcnow
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.routing.models import RoutingRule
@@ -106,7 +107,7 @@ async def replace_rule_set(session: AsyncSession, rule_set: RuleSet) -> int:
     await _set_state(session, VERSION_KEY, str(version))
     await _set_state(session, DEFAULT_QUEUE_KEY, rule_set.default_queue)
     await _set_state(session, TRIAGE_QUEUE_KEY, rule_set.triage_queue or "")
-    tickets_repo.audit(
+    audit.record(
         session,
         "routing.rules_loaded",
         ticket_id=None,

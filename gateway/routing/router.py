@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from gateway import audit
 from gateway.agents.dependencies import CurrentAdmin, CurrentAgent
 from gateway.dependencies import RuntimeDep, SessionDep
 from gateway.errors import InvalidRequest
@@ -12,7 +13,6 @@ from gateway.routing import repository as repo
 from gateway.routing import rules as routing_rules
 from gateway.routing.corrections import correct
 from gateway.routing.service import load_rules
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import ActorType, Category, Severity
 from gateway.tickets.schemas import TicketSummary
@@ -53,7 +53,7 @@ async def put_rules(request: Request, session: SessionDep, admin: CurrentAdmin) 
     except (UnicodeDecodeError, routing_rules.RulesError) as exc:
         raise InvalidRequest(f"rules file: {exc}") from None
     version = await load_rules(session, rule_set)
-    tickets_repo.audit(
+    audit.record(
         session,
         "routing.rules_replaced",
         ticket_id=None,

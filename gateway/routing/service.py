@@ -11,6 +11,7 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.ports import InboundMessage
 from gateway.routing import repository as repo
 from gateway.routing.classify import Classification, classify
@@ -250,7 +251,7 @@ async def apply(
         ticket.queue_id = queue_id
         ticket.routing_reasons = list(outcome.reasons)[-MAX_REASONS:]
         tickets_routed.labels(decision.rule or "default").inc()
-        tickets_repo.audit(
+        audit.record(
             session,
             "ticket.routed",
             ticket_id=ticket.id,
@@ -267,7 +268,7 @@ async def apply(
     note = [f"message {message.id}: {reason}" for reason in outcome.reasons]
     moved = outcome.move and queue_id != ticket.queue_id
     if moved:
-        tickets_repo.audit(
+        audit.record(
             session,
             "ticket.rerouted",
             ticket_id=ticket.id,

@@ -10,7 +10,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import metrics, notify
+from gateway import audit, metrics, notify
 from gateway.blobs import BlobStore
 from gateway.cases import linking as cases_linking
 from gateway.db import utcnow
@@ -21,6 +21,7 @@ from gateway.settings import IngestSettings
 from gateway.text import problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
+    CLAIMABLE_STATUSES,
     SEVERITY_RANK,
     ActorType,
     Attachment,
@@ -37,9 +38,6 @@ from gateway.tickets.models import (
 from gateway.tickets.sla import apply_sla
 
 log = structlog.get_logger()
-
-# Statuses an agent can claim a ticket in (pending_customer waits on the customer).
-CLAIMABLE = (TicketStatus.new, TicketStatus.open, TicketStatus.escalated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +193,7 @@ async def ingest(
     if new_ticket:
         # Added after the message's flush, so the ticket's audit rows go out together in
         # the final flush (one INSERT), still in the order they happened.
-        repo.audit(
+        audit.record(
             session,
             "ticket.created",
             ticket_id=ticket.id,
@@ -227,7 +225,7 @@ async def ingest(
         blobs=blobs,
         now=utcnow(),
     )
-    repo.audit(
+    audit.record(
         session,
         "message.received",
         ticket_id=ticket.id,
@@ -239,7 +237,7 @@ async def ingest(
     if notifier is not None:
         # Open consoles showing this ticket re-read it (the agent sees the message live).
         await notifier.publish(session, notify.MESSAGES, str(ticket.id))
-        if ticket.assignee_id is None and ticket.status in CLAIMABLE:
+        if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
             await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
     metrics.messages_ingested.labels(channel).inc()
@@ -334,7 +332,7 @@ async def _identify(
         elif verified_customer is not None:
             # This channel address proved it belongs to a known exchange user: from now
             # on its messages are that customer's.
-            repo.audit(
+            audit.record(
                 session,
                 "customer.identity_linked",
                 ticket_id=None,
@@ -405,10 +403,10 @@ async def _thread(
         if ticket.status == TicketStatus.resolved:
             ticket.status = TicketStatus.open
             ticket.resolved_at = None
-            repo.audit(session, "ticket.reopened", ticket_id=ticket.id, by="customer_message")
+            audit.record(session, "ticket.reopened", ticket_id=ticket.id, by="customer_message")
         elif ticket.status == TicketStatus.pending_customer:
             ticket.status = TicketStatus.open
-            repo.audit(
+            audit.record(
                 session,
                 "ticket.status_changed",
                 ticket_id=ticket.id,

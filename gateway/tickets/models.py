@@ -25,6 +25,26 @@ class TicketStatus(enum.StrEnum):
     closed = "closed"
 
 
+# The status sets, defined here only. Open: still being worked (not resolved or closed).
+OPEN_STATUSES: tuple[TicketStatus, ...] = (
+    TicketStatus.new,
+    TicketStatus.open,
+    TicketStatus.pending_customer,
+    TicketStatus.escalated,
+)
+# Claimable: an agent can take it now (pending_customer waits on the customer).
+CLAIMABLE_STATUSES: tuple[TicketStatus, ...] = (
+    TicketStatus.new,
+    TicketStatus.open,
+    TicketStatus.escalated,
+)
+# The claim index's predicate, spelled from the set above (it must match the
+# migration's text exactly, which tests/gateway/test_migrations.py checks).
+CLAIMABLE_PREDICATE = "assignee_id IS NULL AND status IN ({})".format(
+    ",".join(f"'{s}'" for s in CLAIMABLE_STATUSES)
+)
+
+
 class Severity(enum.StrEnum):
     critical = "critical"
     high = "high"
@@ -105,6 +125,11 @@ class Customer(SQLModel, table=True):
     flags: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     created_at: datetime = _created()
 
+    def contact_address(self, channel: str) -> str | None:
+        """Where the customer can be reached on a channel they have not written from:
+        the email address they left (the widget asks for one), else nowhere."""
+        return self.email if channel == "email" else None
+
 
 class ChannelIdentity(SQLModel, table=True):
     __tablename__ = "channel_identity"
@@ -132,10 +157,8 @@ class Ticket(SQLModel, table=True):
             "severity_rank",
             "first_response_due",
             "id",
-            postgresql_where=sa.text(
-                "assignee_id IS NULL AND status IN ('new','open','escalated')"
-            ),
-            sqlite_where=sa.text("assignee_id IS NULL AND status IN ('new','open','escalated')"),
+            postgresql_where=sa.text(CLAIMABLE_PREDICATE),
+            sqlite_where=sa.text(CLAIMABLE_PREDICATE),
         ),
         sa.Index("ix_ticket_customer_thread", "customer_id", "channel", "thread_key"),
     )
@@ -223,29 +246,6 @@ class Attachment(SQLModel, table=True):
     state: str = _str(16, default="stored")
     inline: bool = False
     created_at: datetime = _created()
-
-
-class AuditEvent(SQLModel, table=True):
-    """Who did what, when. Hash-chained: each event stores the hash of the previous
-    event of its chain (its ticket; else its case; else the desk-wide chain) and its own
-    hash over both, so an edit or a deletion anywhere but the chain's end shows."""
-
-    __tablename__ = "audit_event"
-    __table_args__ = (
-        sa.Index("ix_audit_event_ticket_chain", "ticket_id", "id"),
-        sa.Index("ix_audit_event_case_chain", "case_id", "id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
-    case_id: int | None = Field(default=None, foreign_key="dispute_case.id")
-    actor_type: str = _str(10)
-    actor_agent_id: int | None = Field(default=None, foreign_key="agent.id")
-    action: str = _str(64)
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
-    created_at: datetime = _created()
-    prev_hash: str | None = _str(64, default=None)
-    hash: str | None = _str(64, default=None)
 
 
 class DeadLetter(SQLModel, table=True):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from gateway.audit import AuditEvent
 from gateway.routing.decision import is_command
 from gateway.runtime import Runtime
-from gateway.tickets.models import AuditEvent, Ticket
+from gateway.tickets.models import Ticket
 from tests.gateway.routing.test_service import queue_name, sample_rules, send
 
 __all__ = ["sample_rules"]
