@@ -117,9 +117,9 @@ async def _data(
 async def ticket_json(session: AsyncSession, ticket: Ticket, *, notes: bool) -> dict[str, Any]:
     """The API's ticket JSON, with each attachment's authenticated download URL (an
     agent or integration token reads it); private notes only for those who asked."""
-    from gateway.tickets import service as tickets_service  # tickets emits events too
+    from gateway.tickets import views  # the tickets service emits events too
 
-    public = (await tickets_service.public(session, ticket)).model_dump(mode="json")
+    public = (await views.public(session, ticket)).model_dump(mode="json")
     base = public_url(session)
     messages = []
     for message in public["messages"]:
