@@ -40,6 +40,7 @@ class Runtime:
             max_overflow=database.max_overflow,
             pool_timeout=database.pool_timeout_seconds,
             echo=database.echo,
+            transaction_pooling=database.transaction_pooling,
         )
         clock = SystemClock()
         exchange = ExchangeOrderClient(settings.exchange) if settings.exchange.order_url else None
@@ -48,7 +49,7 @@ class Runtime:
             clock=clock,
             exchange=exchange,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=create_sessionmaker(engine, public_url=settings.http.base_url()),
             blobs=BlobStore(settings.blob.dir),
             # The language models load on the first routed message, once per process.
             router=RulesRouter(settings.routing),
