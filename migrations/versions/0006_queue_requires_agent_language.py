@@ -1,7 +1,7 @@
 """queues that require the agent to read the ticket's language
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: i19_webhooks_csat
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "i19_webhooks_csat"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
