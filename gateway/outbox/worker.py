@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics, notify
+from gateway.csat.choices import choices_by_message
 from gateway.db import utcnow
 from gateway.flows.undelivered import reply_undelivered
 from gateway.outbox import repository as repo
@@ -173,6 +174,7 @@ class DeliveryWorker:
         customers = await repo.by_ids(session, Customer, {t.customer_id for t in tickets.values()})
         threads = await repo.thread_messages(session, tickets.keys())
         files = await repo.outbound_attachments(session, messages.keys())
+        choices = await choices_by_message(session, messages.keys(), now=utcnow())
         jobs = []
         for row in rows:
             assert row.id is not None
@@ -200,6 +202,7 @@ class DeliveryWorker:
                 ),
                 language=ticket.language,
                 attachments=tuple(files.get(row.message_id, ())),
+                choices=choices.get(row.message_id, ()),
             )
             jobs.append(Job(row.id, row.attempts, outbound))
         return jobs
