@@ -105,9 +105,10 @@ def first_problem(value: object, *, depth: int = 0) -> str | None:
         for key, item in value.items():
             found = first_problem(key, depth=depth + 1) or first_problem(item, depth=depth + 1)
             if found:
-                return (
-                    f"{key!s:.40}: {found}" if isinstance(key, str) and "\x00" not in key else found
-                )
+                # The key is named only when it is itself storable text: the reason goes
+                # into a JSON answer, which cannot carry a lone surrogate.
+                named = isinstance(key, str) and problem_in(key) is None
+                return f"{key:.40}: {found}" if named else found
     elif isinstance(value, list | tuple):
         for item in value:
             found = first_problem(item, depth=depth + 1)
