@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway.agents.schemas import QueuePublic
 from gateway.console import queries
 from gateway.console.canned_offer import offers_for
+from gateway.console.cases import case_of_ticket
 from gateway.console.web import ConsoleUser, checked_form, redirect, render
 from gateway.dependencies import RuntimeDep
 from gateway.errors import Forbidden, GatewayError, NotFound
@@ -150,6 +151,7 @@ async def render_ticket(
             channels = await queries.message_channels(session, (m.id for m in public.messages))
             queue_names = await queries.queue_names(session)
             offers = await offers_for(session, public, user.ctx.agent.name)
+            case = await case_of_ticket(session, ticket.id)  # type: ignore[arg-type]
     except GatewayError as exc:
         return _error(request, user, exc)
     return render(
@@ -164,6 +166,8 @@ async def render_ticket(
         queue_names=queue_names,
         last_id=public.messages[-1].id if public.messages else 0,
         offers=offers,
+        case_ref=case,
+        confidence=ticket.routing_confidence,
         can_correct=_has_route(request, "PATCH", "/api/v1/tickets/{ref}"),
     )
 
