@@ -30,6 +30,7 @@ from gateway.orders.router import router as orders_router
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
 from gateway.routing.router import router as rules_router
+from gateway.routing.router import triage_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.tickets.router import router as tickets_router
@@ -81,6 +82,7 @@ def create_app(
         queues_router,
         tickets_router,
         rules_router,
+        triage_router,
         canned_router,
         orders_router,
         cases_router,

@@ -7,10 +7,13 @@ migrations; nothing here creates tables.
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, DateTime, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -147,3 +150,24 @@ def _tune_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def lock_key(session: AsyncSession, *parts: str) -> None:
+    """Serialise transactions on one key until commit (PostgreSQL advisory lock).
+
+    SQLite needs nothing: every write transaction there starts with BEGIN IMMEDIATE,
+    so there is only ever one writer.
+    """
+    await lock_keys(session, parts)
+
+
+async def lock_keys(session: AsyncSession, *keys: Sequence[str]) -> None:
+    """`lock_key` for several keys in one round trip, taken in the order given."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    await session.execute(sa.select(*(sa.func.pg_advisory_xact_lock(_key(k)) for k in keys)))
+
+
+def _key(parts: Sequence[str]) -> int:
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -14,7 +14,7 @@ from channels.telegram.greetings import GREETINGS, greeting
 from channels.telegram.normalise import SCRUBBED, Ignored, MemberStatus, normalise
 from gateway import audit
 from gateway.blobs import BlobStore
-from gateway.db import utcnow
+from gateway.db import lock_key, utcnow
 from gateway.flows import blocked as blocked_flow
 from gateway.outbox import service as outbox
 from gateway.ports import Channel, InboundMessage
@@ -92,7 +92,7 @@ async def _store_message(
 
 async def _apply_edit(session: AsyncSession, inbound: InboundMessage) -> Handled | None:
     """Update a stored message's text, keeping the previous text in the audit trail."""
-    await repo.lock_key(session, "msg", CHANNEL, inbound.external_id)
+    await lock_key(session, "msg", CHANNEL, inbound.external_id)
     message = await repo.message_by_external_id(session, CHANNEL, inbound.external_id)
     if message is None:
         return None
@@ -135,7 +135,7 @@ async def _queue_greeting(
 
 async def set_reachability(session: AsyncSession, address: str, *, blocked: bool) -> None:
     """Mark a Telegram user (un)reachable; a block flags their open tickets. Flushes."""
-    await repo.lock_key(session, "sender", CHANNEL, address)
+    await lock_key(session, "sender", CHANNEL, address)
     identity = await repo.identity(session, CHANNEL, address)
     if identity is None:
         log.info("telegram.member_status_unknown_user", address=address, blocked=blocked)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.agents.models import Agent
-from gateway.queues.models import Queue
+from gateway.db import lock_key
+from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.tickets.models import CLAIMABLE_STATUSES, OPEN_STATUSES, Ticket, TicketStatus
 
 # A ticket counts against its holder's capacity for as long as it is open.
@@ -172,3 +175,49 @@ async def stale_assignments(
         .with_for_update(skip_locked=True)
     )
     return list(result.scalars())
+
+
+async def queue_by_name(session: AsyncSession, name: str) -> Queue | None:
+    result = await session.execute(sa.select(Queue).where(Queue.name == name))
+    return result.scalar_one_or_none()
+
+
+async def ensure_queue(session: AsyncSession, name: str, description: str | None = None) -> Queue:
+    """Get or create a queue by name (safe against a concurrent create)."""
+    queue = await queue_by_name(session, name)
+    if queue is not None:
+        return queue
+    await lock_key(session, "queue", name)
+    queue = await queue_by_name(session, name)
+    if queue is None:
+        queue = Queue(name=name, description=description)
+        session.add(queue)
+        await session.flush()
+    return queue
+
+
+async def default_queue(session: AsyncSession) -> Queue:
+    return await ensure_queue(session, DEFAULT_QUEUE, "Everything no routing rule claims")
+
+
+# Per database (engine): the default queue's id. Queues are never deleted (tickets
+# point at them), so once known the id holds for the life of the process.
+_default_queue_ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+async def default_queue_id(session: AsyncSession) -> int:
+    """The default queue's id, created when missing; read once per engine."""
+    engine = session.bind
+    known = _default_queue_ids.get(engine)
+    if known is not None:
+        return known
+    queue = await queue_by_name(session, DEFAULT_QUEUE)
+    if queue is not None:
+        assert queue.id is not None
+        _default_queue_ids[engine] = queue.id
+        return queue.id
+    # Created by this transaction, which may yet roll back: not remembered until a
+    # later call finds it committed.
+    queue = await default_queue(session)
+    assert queue.id is not None
+    return queue.id

@@ -10,12 +10,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit, metrics, notify
-from gateway.agents.dependencies import AgentContext
+from gateway.agents.context import AgentContext
 from gateway.db import utcnow
 from gateway.errors import AtCapacity, Conflict, Forbidden
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
-from gateway.tickets import service as tickets_service
+from gateway.tickets import views as tickets_views
 from gateway.tickets.models import ActorType, Ticket
 from gateway.tickets.schemas import TicketPublic
 
@@ -73,7 +73,7 @@ async def claim_now(
         actor_agent_id=ctx.id,
     )
     # Read in the same transaction: one connection checkout per claim, not two.
-    public = await tickets_service.public(session, ticket)
+    public = await tickets_views.public(session, ticket)
     metrics.claims.labels(str(ticket.queue_id)).inc()
     log.info("queue.claimed", ticket=ticket.ref, agent=ctx.agent.name)
     return public

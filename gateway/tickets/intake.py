@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import audit, metrics, notify
 from gateway.blobs import BlobStore
 from gateway.cases import linking as cases_linking
-from gateway.db import utcnow
+from gateway.db import lock_key, lock_keys, utcnow
 from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
 from gateway.ports import Channel, InboundMessage
+from gateway.queues import repository as queues_repo
 from gateway.settings import IngestSettings
 from gateway.text import problem_in
 from gateway.tickets import repository as repo
@@ -90,7 +91,7 @@ class DefaultQueueRouter:
         new_customer: bool = False,
     ) -> None:
         if new_ticket:
-            ticket.queue_id = await repo.default_queue_id(session)
+            ticket.queue_id = await queues_repo.default_queue_id(session)
             ticket.routing_reasons = ["no routing rules: default queue"]
 
 
@@ -154,7 +155,7 @@ async def ingest(
     # here: the first commits, the rest then see its rows. Always in this order.
     # Both locks in one round trip, the message's first: every ingest takes them in
     # this order, so two ingests never wait on each other crosswise.
-    await repo.lock_keys(
+    await lock_keys(
         session, ("msg", channel, inbound.external_id), ("sender", channel, inbound.sender)
     )
     existing = await repo.message_by_external_id(session, channel, inbound.external_id)
@@ -163,7 +164,7 @@ async def ingest(
         # someone else is their own message, kept under an id scoped to its sender, so a
         # resend of it is still stored once. Locked after the first key, in one order.
         inbound = replace(inbound, external_id=sender_scoped_id(inbound))
-        await repo.lock_key(session, "msg", channel, inbound.external_id)
+        await lock_key(session, "msg", channel, inbound.external_id)
         existing = await repo.message_by_external_id(session, channel, inbound.external_id)
     if existing is not None:
         metrics.duplicates.labels(channel).inc()
@@ -300,7 +301,7 @@ async def _identify(
     identity = await repo.identity(session, channel, inbound.sender)
     verified_customer: Customer | None = None
     if inbound.verified_user_id:
-        await repo.lock_key(session, "exchange_user", inbound.verified_user_id)
+        await lock_key(session, "exchange_user", inbound.verified_user_id)
         verified_customer = await repo.customer_by_exchange_user(session, inbound.verified_user_id)
 
     if identity is None:
@@ -425,7 +426,7 @@ async def _thread(
         thread_key=inbound.thread_key,
         subject=_subject(inbound),
         status=TicketStatus.new,
-        queue_id=await repo.default_queue_id(session),
+        queue_id=await queues_repo.default_queue_id(session),
         language=customer.language,
         parent_ticket_id=parent.id if parent else None,
         created_at=now,

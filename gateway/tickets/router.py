@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from gateway.agents.dependencies import CurrentAgent
 from gateway.dependencies import RuntimeDep, SessionDep
-from gateway.tickets import service
+from gateway.tickets import service, views
 from gateway.tickets.models import DeliveryState, Direction, Message, TicketStatus
 from gateway.tickets.schemas import (
     EscalateBody,
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=NOT_FOU
 async def get_ticket(ref: str, session: SessionDep, ctx: CurrentAgent) -> TicketPublic:
     """The ticket with its messages, private notes and attachments' metadata."""
     ticket = await service.ticket_for(session, ctx, ref)
-    return await service.public(session, ticket)
+    return await views.public(session, ticket)
 
 
 @router.post("/{ref}/replies", status_code=201, response_model=MessagePublic)
@@ -73,7 +73,7 @@ async def get_attachment(
     """The bytes of a customer's (or agent's) file, always as a download: a file is
     never rendered as a page of ours, whatever its declared type."""
     ticket = await service.ticket_for(session, ctx, ref)
-    attachment = await service.attachment_for(session, ticket, attachment_id)
+    attachment = await views.attachment_for(session, ticket, attachment_id)
     data = await runtime.blobs.get(attachment.blob_key)  # type: ignore[arg-type]
     return Response(
         data,
@@ -108,7 +108,7 @@ async def post_status(
     """Move the ticket along its status table (409 for a change it does not allow)."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.change_status(session, ctx, ticket, TicketStatus(body.status), runtime.notifier)
-    return (await service.summaries(session, [ticket]))[0]
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.post("/{ref}/transfer", response_model=TicketSummary)
@@ -118,7 +118,7 @@ async def post_transfer(
     """Put the ticket in another queue, unassigned."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.transfer(session, ctx, ticket, body.queue, runtime.notifier)
-    return (await service.summaries(session, [ticket]))[0]
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.post("/{ref}/escalate", response_model=TicketSummary)
@@ -128,7 +128,7 @@ async def post_escalate(
     """Send the ticket to the next level of the escalation matrix."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.escalate(session, ctx, ticket, body.reason, runtime.notifier)
-    return (await service.summaries(session, [ticket]))[0]
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.post("/{ref}/release", response_model=TicketSummary)
@@ -138,7 +138,7 @@ async def post_release(
     """Give an assigned ticket back to its queue."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.release(session, ctx, ticket, runtime.notifier)
-    return (await service.summaries(session, [ticket]))[0]
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.post("/{ref}/customer-language", response_model=TicketSummary)
@@ -148,14 +148,14 @@ async def post_customer_language(
     """Set the customer's language; it wins over detection from now on."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.set_customer_language(session, ctx, ticket, body.language)
-    return (await service.summaries(session, [ticket]))[0]
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.get("/{ref}/events", response_model=EventList)
 async def get_events(ref: str, session: SessionDep, ctx: CurrentAgent) -> EventList:
     """The ticket's audit trail, oldest first."""
     ticket = await service.ticket_for(session, ctx, ref)
-    return EventList(items=await service.events(session, ticket))
+    return EventList(items=await views.events(session, ticket))
 
 
 def _message(message: Message, author: str) -> MessagePublic:

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 
 from gateway.agents.models import Role
 from gateway.ports import Channel, InboundAttachment, InboundMessage
+from gateway.queues import repository as queues_repo
 from gateway.runtime import Runtime
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.intake import ingest
 from gateway.tickets.models import Message, Ticket
 from tests.desk import http_server, make_agent, new_ticket
@@ -70,7 +70,7 @@ async def hostile_ticket(runtime: Runtime, queue: str, payload: str, n: int) -> 
             limits=runtime.settings.ingest,
             blobs=runtime.blobs,
         )
-        target = await tickets_repo.ensure_queue(session, queue)
+        target = await queues_repo.ensure_queue(session, queue)
         await session.execute(
             sa.update(Ticket).where(Ticket.id == result.ticket_id).values(queue_id=target.id)
         )
