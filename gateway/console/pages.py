@@ -169,6 +169,8 @@ async def render_ticket(
         case_ref=case,
         confidence=ticket.routing_confidence,
         can_correct=_has_route(request, "PATCH", "/api/v1/tickets/{ref}"),
+        categories=[str(c) for c in Category],
+        severities=[str(s) for s in Severity],
     )
 
 
@@ -201,8 +203,7 @@ def _error(request: Request, user: ConsoleUser, exc: GatewayError) -> HTMLRespon
 
 
 def _has_route(request: Request, method: str, path: str) -> bool:
-    """Whether this gateway has a route (neighbouring features light up when they land)."""
-    for route in request.app.routes:
-        if getattr(route, "path", None) == path and method in getattr(route, "methods", ()):
-            return True
-    return False
+    """Whether this gateway has a route (neighbouring features light up when they land);
+    read from the OpenAPI document, which describes every route and is built once."""
+    paths = request.app.openapi().get("paths", {})
+    return method.lower() in paths.get(path, {})
