@@ -22,6 +22,7 @@ from gateway.agents.router import router as agents_router
 from gateway.canned.router import router as canned_router
 from gateway.cases.router import router as cases_router
 from gateway.console.mount import install as install_console
+from gateway.csat.router import router as csat_router
 from gateway.deadletters.router import router as dead_letters_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
@@ -34,6 +35,7 @@ from gateway.routing.router import triage_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.tickets.router import router as tickets_router
+from gateway.webhooks.router import router as webhooks_router
 
 log = structlog.get_logger()
 
@@ -87,6 +89,8 @@ def create_app(
         orders_router,
         cases_router,
         dead_letters_router,
+        webhooks_router,
+        csat_router,
     ):
         app.include_router(api)
     for plugin in plugins:

@@ -148,8 +148,22 @@ def _tune_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, public_url: str | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of one gateway. `public_url` rides in `session.info`, so code deep in a
+    transaction (a webhook payload's attachment URLs) can name the gateway's address."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, info={PUBLIC_URL: public_url}
+    )
+
+
+PUBLIC_URL = "parley.public_url"
+
+
+def public_url(session: AsyncSession) -> str:
+    """The gateway's address as others reach it, from the session's sessionmaker."""
+    return str(session.info.get(PUBLIC_URL) or "")
 
 
 async def lock_key(session: AsyncSession, *parts: str) -> None:

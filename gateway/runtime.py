@@ -48,7 +48,7 @@ class Runtime:
             clock=clock,
             exchange=exchange,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=create_sessionmaker(engine, public_url=settings.http.base_url()),
             blobs=BlobStore(settings.blob.dir),
             # The language models load on the first routed message, once per process.
             router=RulesRouter(settings.routing),

@@ -18,6 +18,7 @@ from gateway.runtime import Runtime
 from gateway.tickets import views as tickets_views
 from gateway.tickets.models import ActorType, Ticket
 from gateway.tickets.schemas import TicketPublic
+from gateway.webhooks import events as webhook_events
 
 log = structlog.get_logger()
 
@@ -65,6 +66,9 @@ async def claim_now(
     ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow())
     if ticket is None:
         return None
+    # A claim only ever takes an unassigned ticket.
+    before = webhook_events.snapshot(ticket) | {"assignee_id": None}
+    await webhook_events.emit_ticket_updated(session, ticket, before, by="claim")
     audit.record(
         session,
         "ticket.claimed",

@@ -37,6 +37,8 @@ from gateway.tickets.models import (
     parse_ticket_ref,
 )
 from gateway.tickets.sla import apply_sla
+from gateway.webhooks import events as webhook_events
+from gateway.webhooks.models import EventType
 
 log = structlog.get_logger()
 
@@ -174,6 +176,8 @@ async def ingest(
 
     identity, customer, new_customer = await _identify(session, inbound)
     ticket, new_ticket, parent = await _thread(session, inbound, identity, customer, new_customer)
+    # Taken before anything is flushed: a reopen by this message is still seen as a change.
+    before = None if new_ticket else webhook_events.snapshot(ticket)
     now = inbound.received_at or utcnow()
 
     message = Message(
@@ -240,6 +244,17 @@ async def ingest(
         await notifier.publish(session, notify.MESSAGES, str(ticket.id))
         if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
             await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
+    if before is None:
+        await webhook_events.emit(
+            session, EventType.ticket_created, ticket=ticket, notifier=notifier
+        )
+    else:
+        await webhook_events.emit_ticket_updated(
+            session, ticket, before, notifier=notifier, by="customer_message"
+        )
+    await webhook_events.emit(
+        session, EventType.message_created, ticket=ticket, message_id=message.id, notifier=notifier
+    )
 
     metrics.messages_ingested.labels(channel).inc()
     metrics.ingest_seconds.labels(channel).observe(time.perf_counter() - started)
