@@ -40,6 +40,7 @@ class Runtime:
             max_overflow=database.max_overflow,
             pool_timeout=database.pool_timeout_seconds,
             echo=database.echo,
+            transaction_pooling=database.transaction_pooling,
         )
         clock = SystemClock()
         exchange = ExchangeOrderClient(settings.exchange) if settings.exchange.order_url else None

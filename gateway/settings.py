@@ -32,6 +32,10 @@ class DatabaseSettings(BaseModel):
     # A direct (session) PostgreSQL URL for LISTEN/NOTIFY wake-ups, for when `url` goes
     # through a transaction-pooling PgBouncer, which cannot hold a LISTEN; unset = `url`.
     listen_url: str | None = None
+    # `url` goes through a PgBouncer in transaction mode: no prepared-statement cache and
+    # a unique name per statement, since consecutive transactions may run on different
+    # server connections. Set `listen_url` to a direct connection too.
+    transaction_pooling: bool = False
     # Log every SQL statement (debugging only).
     echo: bool = False
 

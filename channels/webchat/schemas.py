@@ -13,6 +13,12 @@ class SessionCreate(InboundModel):
     language: str | None = Field(None, max_length=35)
     user_id: str | None = Field(None, max_length=200)
     user_hash: str | None = Field(None, max_length=200)
+    email_hash: str | None = Field(
+        None,
+        max_length=200,
+        description="hex HMAC-SHA256(identity secret, 'email\\0' + email lowercased): the "
+        "exchange vouches for the address; only a vouched address gets reply copies by mail",
+    )
 
 
 class SessionPublic(BaseModel):

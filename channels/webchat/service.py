@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import structlog
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,6 +79,9 @@ class Visitor:
     visitor_id: str
     user_id: str | None = None
     email: str | None = None
+    # The exchange vouched for the address (email_hash): only then is it the customer's
+    # contact address, mailed reply copies. An unvouched one could be anyone's.
+    email_vouched: bool = False
     language: str | None = None
     name: str | None = None
 
@@ -183,16 +187,31 @@ class WebchatService:
         if self.settings.require_identity and verified is None:
             raise Unauthorized("this desk requires a verified user_id with its user_hash")
         email = (body.email or "").strip() or None
-        if email is not None and (
-            "@" not in email or any(c.isspace() or c in "<>\"'" for c in email)
-        ):
-            raise InvalidInbound("email is not an address")
+        if email is not None:
+            try:
+                email = validate_email(email, check_deliverability=False).normalized
+            except EmailNotValidError as exc:
+                raise InvalidInbound(f"email is not an address: {exc}") from None
+        vouched = False
+        if email is not None and body.email_hash:
+            if identity_secret is None or not tokens.email_hash_valid(
+                identity_secret.get_secret_value().encode(), email, body.email_hash
+            ):
+                raise Unauthorized("email_hash is not the HMAC-SHA256 of the email")
+            vouched = True
         language = (body.language or "").strip() or None
         if language is not None and not LANGUAGE.match(language):
             raise InvalidInbound("language is not a language tag like 'en' or 'pt-BR'")
         name = display_name(body.name, max_chars=200)
         visitor_id = uuid.uuid4().hex
-        payload = {"v": visitor_id, "u": verified, "e": email, "l": language, "n": name}
+        payload = {
+            "v": visitor_id,
+            "u": verified,
+            "e": email,
+            "ev": vouched or None,
+            "l": language,
+            "n": name,
+        }
         ttl = self.settings.session_ttl_seconds
         token = tokens.sign(
             await self.key(),
@@ -221,6 +240,7 @@ class WebchatService:
             visitor_id=visitor_id,
             user_id=payload.get("u"),
             email=payload.get("e"),
+            email_vouched=payload.get("ev") is True,
             language=payload.get("l"),
             name=payload.get("n"),
         )
@@ -265,7 +285,7 @@ class WebchatService:
             if visitor.language
             else None,
             verified_user_id=visitor.user_id,
-            contact_email=visitor.email,
+            contact_email=visitor.email if visitor.email_vouched else None,
             attachments=attachments,
         )
         runtime = self.runtime

@@ -63,7 +63,7 @@ async def claim_now(
         raise AtCapacity(
             f"you hold {capacity} tickets, your capacity; resolve or release one first"
         )
-    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow())
+    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow(), ctx.agent.languages)
     if ticket is None:
         return None
     # A claim only ever takes an unassigned ticket.
@@ -94,7 +94,13 @@ async def claim_chosen(session: AsyncSession, ctx: AgentContext, ticket: Ticket)
         raise AtCapacity(
             f"you hold {capacity} tickets, your capacity; resolve or release one first"
         )
-    claimed = await repo.claim_ticket(session, ctx.id, ticket.id, utcnow())  # type: ignore[arg-type]
+    claimed = await repo.claim_ticket(
+        session,
+        ctx.id,
+        ticket.id,  # type: ignore[arg-type]
+        utcnow(),
+        ctx.agent.languages,
+    )
     if claimed is None:
         raise Conflict(f"ticket {ticket.ref} is held by someone or not open for claiming")
     audit.record(

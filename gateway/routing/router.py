@@ -14,6 +14,7 @@ from gateway.routing import rules as routing_rules
 from gateway.routing.corrections import correct
 from gateway.routing.service import load_rules
 from gateway.tickets import service as tickets_service
+from gateway.tickets import views as tickets_views
 from gateway.tickets.models import ActorType, Category, Severity
 from gateway.tickets.schemas import TicketSummary
 
@@ -99,4 +100,4 @@ async def patch_ticket(
         severity=body.severity,
         notifier=runtime.notifier,
     )
-    return (await tickets_service.summaries(session, [ticket]))[0]
+    return (await tickets_views.summaries(session, [ticket]))[0]

@@ -336,7 +336,12 @@ async def release(
 async def set_customer_language(
     session: AsyncSession, ctx: AgentContext, ticket: Ticket, language: str
 ) -> None:
-    """An agent's word on the customer's language wins over detection from now on."""
+    """An agent's word on the customer's language wins over detection from now on.
+    The same access rule as a reply: the holder (or a supervisor), never on a closed
+    ticket, since it changes what the customer is sent."""
+    if ticket.status == S.closed:
+        raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
+    _ensure_may_act(ctx, ticket)
     customer = await session.get_one(Customer, ticket.customer_id)
     old = customer.language
     customer.language = language
