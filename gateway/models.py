@@ -6,6 +6,7 @@ from gateway.agents.models import Agent
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
 from gateway.routing.models import RoutingRule
+from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
 from gateway.system.models import SystemState
 from gateway.tickets.models import (
     Attachment,
@@ -21,6 +22,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Agent",
+    "AgentShift",
     "Attachment",
     "AuditEvent",
     "ChannelIdentity",
@@ -32,7 +34,9 @@ __all__ = [
     "Queue",
     "QueueMembership",
     "RoutingRule",
+    "SlaEvent",
     "SystemState",
     "Ticket",
+    "TicketWatcher",
     "metadata",
 ]

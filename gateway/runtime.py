@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import gateway.models  # noqa: F401  every table registered, so foreign keys resolve
 from gateway.blobs import BlobStore
+from gateway.clock import Clock, SystemClock
 from gateway.db import create_engine, create_sessionmaker
 from gateway.notify import Notifier
 from gateway.ports import Channel, ChannelAdapter, InboundMessage
@@ -25,6 +26,8 @@ class Runtime:
     notifier: Notifier
     router: TicketRouter = field(default_factory=DefaultQueueRouter)
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
+    # Where SLA clocks and the SLA worker read the time; tests hand in a ManualClock.
+    clock: Clock = field(default_factory=SystemClock)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

@@ -9,6 +9,7 @@ from gateway.db import utcnow
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.routing.models import RoutingRule
 from gateway.routing.rules import QueueSpec, Rule, RuleSet
+from gateway.sla import repository as sla_repo
 from gateway.system.models import SystemState
 from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import Direction, Message, Ticket
@@ -70,6 +71,7 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
             for rule, queue_name in rules
         ),
         default_queue=default,
+        sla=await sla_repo.load_config(session),
     )
     return rule_set, {q.name: q.id for q in queues if q.id is not None}
 
@@ -101,6 +103,7 @@ async def replace_rule_set(session: AsyncSession, rule_set: RuleSet) -> int:
     version = int(await rules_version(session) or 0) + 1
     await _set_state(session, VERSION_KEY, str(version))
     await _set_state(session, DEFAULT_QUEUE_KEY, rule_set.default_queue)
+    await sla_repo.store_config(session, dict(rule_set.sla.document))
     tickets_repo.audit(
         session,
         "routing.rules_loaded",

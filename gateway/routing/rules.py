@@ -17,6 +17,9 @@ A rule's conditions (language, severity, category, channel, customer_flags) are 
 a missing one matches anything; all given ones must match. `customer_flags` needs every
 flag listed to be set on the customer. The first enabled rule that matches names the
 queue; otherwise the default queue.
+
+The same file carries the desk's SLA: `[sla]`, `[[sla.policy]]`, `[calendars.NAME]`,
+`[escalation]` and `[[rota]]`, parsed and validated by `gateway.sla.policy`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.ports import Channel
+from gateway.sla import policy as sla_policy
+from gateway.sla.defaults import DEFAULT_CONFIG as DEFAULT_SLA
 from gateway.queues.models import DEFAULT_QUEUE
 from gateway.tickets.models import Category, Severity
 
@@ -66,6 +71,7 @@ class RuleSet:
     queues: tuple[QueueSpec, ...]
     rules: tuple[Rule, ...]
     default_queue: str = DEFAULT_QUEUE
+    sla: sla_policy.SlaConfig = DEFAULT_SLA
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +103,7 @@ def parse_toml(source: str) -> RuleSet:
 
 def parse(data: Mapping[str, Any]) -> RuleSet:
     """Validate an already decoded rules document (TOML or JSON)."""
-    unknown = set(data) - {"default_queue", "queues", "rules"}
+    unknown = set(data) - {"default_queue", "queues", "rules", *sla_policy.SECTIONS}
     if unknown:
         raise RulesError(f"unknown top-level keys: {', '.join(sorted(unknown))}")
     default_queue = _name(data.get("default_queue", DEFAULT_QUEUE), "default_queue")
@@ -154,7 +160,13 @@ def parse(data: Mapping[str, Any]) -> RuleSet:
         if not isinstance(enabled, bool):
             raise RulesError(f"rule {name!r}: enabled must be true or false")
         rules.append(Rule(name, queue, conditions, enabled))
-    return RuleSet(tuple(queues.values()), tuple(rules), default_queue)
+    sla = DEFAULT_SLA
+    if any(key in data for key in sla_policy.SECTIONS):
+        try:
+            sla = sla_policy.parse(data, queues=frozenset(queues))
+        except sla_policy.SlaConfigError as exc:
+            raise RulesError(str(exc)) from None
+    return RuleSet(tuple(queues.values()), tuple(rules), default_queue, sla)
 
 
 def matches(rule: Rule, facts: RoutingFacts) -> bool:
@@ -198,6 +210,7 @@ def to_toml(rule_set: RuleSet) -> str:
         if not r.enabled:
             lines.append("enabled = false")
         lines.append("")
+    lines.append(sla_policy.to_toml(rule_set.sla))
     return "\n".join(lines)
 
 

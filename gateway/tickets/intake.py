@@ -16,6 +16,7 @@ from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
 from gateway.ports import InboundMessage
 from gateway.settings import IngestSettings
+from gateway.sla import service as sla_service
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
     SEVERITY_RANK,
@@ -31,7 +32,6 @@ from gateway.tickets.models import (
     TicketStatus,
     parse_ticket_ref,
 )
-from gateway.tickets.sla import apply_sla
 
 log = structlog.get_logger()
 
@@ -189,7 +189,8 @@ async def ingest(
         new_customer=new_customer,
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
-    apply_sla(ticket, ticket.created_at if new_ticket else now)
+    # Before the audit row below, so the message counts in the ticket's history.
+    await sla_service.refresh(session, ticket, utcnow(), notifier=notifier)
     repo.audit(
         session,
         "message.received",
