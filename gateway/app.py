@@ -27,6 +27,7 @@ from gateway.queues.router import router as queues_router
 from gateway.routing.router import router as rules_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from gateway.sla.router import router as sla_router
 from gateway.tickets.router import router as tickets_router
 
 log = structlog.get_logger()
@@ -70,7 +71,7 @@ def create_app(
     )
     app.state.runtime = own_runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
-    for api in (agents_router, queues_router, tickets_router, rules_router):
+    for api in (agents_router, queues_router, tickets_router, rules_router, sla_router):
         app.include_router(api)
     for plugin in plugins:
         if plugin.router is not None:

@@ -15,13 +15,14 @@ from gateway.ports import BackgroundService
 from gateway.queues.sweeper import LeaseSweeper
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from gateway.sla.worker import SlaWorker
 
 log = structlog.get_logger()
 
 
 async def run(settings: Settings, *, http: bool = True) -> None:
     """Migrate, then run until a signal: HTTP with every channel's services (`serve`), or
-    only the delivery and claim-lease workers (`gateway worker`)."""
+    only the delivery, claim-lease and SLA workers (`gateway worker`)."""
     log.info("gateway.migrating", database=_safe_url(settings.database.url))
     await asyncio.to_thread(migrate.upgrade, settings.database.url)
     runtime = Runtime.from_settings(settings)
@@ -68,8 +69,8 @@ async def run(settings: Settings, *, http: bool = True) -> None:
 
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:
-    """The core's own workers (delivery, lease expiry), beside the channels' services."""
-    return [DeliveryWorker(runtime), LeaseSweeper(runtime)]
+    """The core's own workers (delivery, lease expiry, SLA), beside the channels' services."""
+    return [DeliveryWorker(runtime), LeaseSweeper(runtime), SlaWorker(runtime)]
 
 
 async def _supervise(service: BackgroundService, stop: asyncio.Event) -> None:

@@ -122,6 +122,15 @@ class OutboxSettings(BaseModel):
     batch_size: int = 50
 
 
+class SlaSettings(BaseModel):
+    """The SLA worker (policies, calendars and the matrix live in the rules file)."""
+
+    # How often the worker looks for tickets whose next SLA moment has come; a breach is
+    # acted on within this much of its due time.
+    poll_seconds: float = 5.0
+    batch_size: int = 100
+
+
 class IngestSettings(BaseModel):
     max_text_chars: int = 100_000
     max_sender_chars: int = 320
@@ -167,6 +176,7 @@ class Settings(BaseSettings):
     blob: BlobSettings = BlobSettings()
     queue: QueueSettings = QueueSettings()
     outbox: OutboxSettings = OutboxSettings()
+    sla: SlaSettings = SlaSettings()
     ingest: IngestSettings = IngestSettings()
     routing: RoutingSettings = RoutingSettings()
     log: LogSettings = LogSettings()

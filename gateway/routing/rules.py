@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.ports import Channel
+from gateway.queues.models import DEFAULT_QUEUE
 from gateway.sla import policy as sla_policy
 from gateway.sla.defaults import DEFAULT_CONFIG as DEFAULT_SLA
-from gateway.queues.models import DEFAULT_QUEUE
 from gateway.tickets.models import Category, Severity
 
 CONDITION_KEYS = ("language", "severity", "category", "channel", "customer_flags")

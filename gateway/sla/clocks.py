@@ -82,11 +82,13 @@ def compute(
 ) -> list[Clock]:
     """Every clock of the ticket at `now`."""
     pauses = frozenset(pause_statuses)
-    statuses = sorted((at, s) for at, s in history.statuses if at <= now)
+    # Everything in the history counts, even a moment "after" now: another process's
+    # clock may run a little ahead, and a stored reply is a reply.
+    statuses = sorted(history.statuses)
     done_at = _terminal_since(statuses)
     clocks: list[Clock] = []
 
-    first_reply = next((t for t in sorted(history.agent_replies) if t <= now), None)
+    first_reply = min(history.agent_replies, default=None)
     if targets.first_response is not None:
         end = _earliest(first_reply, _first_terminal(statuses))
         clocks.append(
@@ -97,7 +99,7 @@ def compute(
         )  # fmt: skip
     gate = _earliest(first_reply, _first_terminal(statuses))
     if targets.next_response is not None and gate is not None:
-        for cycle, (start, end) in enumerate(_reply_cycles(history, statuses, gate, now)):
+        for cycle, (start, end) in enumerate(_reply_cycles(history, statuses, gate)):
             clocks.append(
                 _simple(
                     "next_response", cycle + 1, start, end, targets.next_response,
@@ -205,13 +207,13 @@ def _segments(
 
 
 def _reply_cycles(
-    history: History, statuses: list[tuple[datetime, str]], gate: datetime, now: datetime
+    history: History, statuses: list[tuple[datetime, str]], gate: datetime
 ) -> list[tuple[datetime, datetime | None]]:
     """(start, end) of each next-response cycle after `gate` (the first response)."""
     # At one instant an agent reply or a closing status comes before a customer message.
     events = sorted(
-        [(t, 1, "customer") for t in history.customer_messages if gate < t <= now]
-        + [(t, 0, "agent") for t in history.agent_replies if gate < t <= now]
+        [(t, 1, "customer") for t in history.customer_messages if gate < t]
+        + [(t, 0, "agent") for t in history.agent_replies if gate < t]
         + [(t, 0, "done") for t, s in statuses if s in TERMINAL and t > gate]
     )
     cycles: list[tuple[datetime, datetime | None]] = []

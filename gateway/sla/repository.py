@@ -190,3 +190,9 @@ async def watchers(session: AsyncSession, ticket_id: int) -> list[tuple[str, int
         .order_by(TicketWatcher.level, Agent.name)
     )
     return [(name, level) for name, level in rows]
+
+
+async def postpone(session: AsyncSession, ticket_id: int, until: datetime) -> None:
+    await session.execute(
+        sa.update(Ticket).where(Ticket.id == ticket_id).values(sla_check_at=until)
+    )

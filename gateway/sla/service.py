@@ -236,3 +236,40 @@ async def _next_check(
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaView:
+    policy: str | None
+    calendar: str
+    state: str
+    clocks: list[Clock]
+    events: list[SlaEvent]
+
+
+async def view(session: AsyncSession, ticket: Ticket, now: datetime) -> SlaView:
+    """The ticket's clocks as of `now` and its recorded events, without writing."""
+    assert ticket.id is not None
+    config = await repo.load_config(session)
+    queue = await repo.queue_name(session, ticket.queue_id)
+    policy = config.policy_for(
+        severity=ticket.severity, category=ticket.category, queue=queue, channel=ticket.channel
+    )
+    stored = await repo.events(session, ticket.id)
+    clocks: list[Clock] = []
+    calendar = config.calendar_for(queue)
+    if policy is not None:
+        clocks = compute(
+            await repo.history(session, ticket),
+            policy.targets,
+            calendar,
+            now=now,
+            warn_share=config.warn_at,
+            pause_statuses=config.pause_statuses,
+        )
+        breached = {(e.target, e.cycle): e.at for e in stored if e.kind == State.breached}
+        for clock in clocks:
+            _keep_recorded_breach(clock, breached)
+    return SlaView(
+        policy.name if policy else None, calendar.name, overall_state(clocks, now), clocks, stored
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -51,16 +52,13 @@ def test_first_response_missed_breaches_at_the_due_time_not_when_noticed() -> No
 
 
 def test_pending_customer_pauses_resolution_and_reopening_resumes_it() -> None:
-    history = History(
-        T0,
-        customer_messages=[T0],
-        agent_replies=[T0 + timedelta(minutes=5)],
-        statuses=[
-            (T0 + timedelta(hours=1), "pending_customer"),
-            (T0 + timedelta(hours=3), "open"),
-        ],
+    answered = History(T0, customer_messages=[T0], agent_replies=[T0 + timedelta(minutes=5)])
+    waiting = replace(answered, statuses=[(T0 + timedelta(hours=1), "pending_customer")])
+    history = replace(
+        answered,
+        statuses=[*waiting.statuses, (T0 + timedelta(hours=3), "open")],
     )
-    paused = by_target(compute(history, CRITICAL, H24, now=T0 + timedelta(hours=2)), "resolution")
+    paused = by_target(compute(waiting, CRITICAL, H24, now=T0 + timedelta(hours=2)), "resolution")
     assert paused.state == "paused"
     assert paused.due_at is None
     # 1 h ran before the pause, 3 h more after it: due 2 h (the pause) later than 4 h.
@@ -79,8 +77,9 @@ def test_next_response_clock_starts_at_each_customer_message_after_an_answer() -
         agent_replies=[m(5), m(40)],
     )
     clocks = compute(history, CRITICAL, H24, now=m(70))
-    first_cycle, second_cycle = by_target(clocks, "next_response", 1), by_target(
-        clocks, "next_response", 2
+    first_cycle, second_cycle = (
+        by_target(clocks, "next_response", 1),
+        by_target(clocks, "next_response", 2),
     )
     assert (first_cycle.started_at, first_cycle.fulfilled_at) == (m(20), m(40))
     assert first_cycle.state == "fulfilled"  # 20 minutes, inside 30
@@ -153,7 +152,9 @@ def test_zammad_reminders_fall_in_working_hours_not_at_midnight(created_local_ho
 
 
 def test_resolving_fulfils_every_open_target() -> None:
-    history = History(T0, customer_messages=[T0], statuses=[(T0 + timedelta(minutes=5), "resolved")])
+    history = History(
+        T0, customer_messages=[T0], statuses=[(T0 + timedelta(minutes=5), "resolved")]
+    )
     clocks = compute(history, CRITICAL, H24, now=T0 + timedelta(hours=9))
     assert {c.target: c.state for c in clocks} == {
         "first_response": "fulfilled",
