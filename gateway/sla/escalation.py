@@ -120,7 +120,7 @@ async def record_manual(
     """After an agent's `escalate` (which moved the ticket one level up its queue chain):
     record the step and tell the people at the new level. Flushes."""
     assert ticket.id is not None
-    level = max(ticket.escalation_level, 2)
+    level = ticket.escalation_level
     spec = config.escalation.level(level)
     queue = await repo.queue_name(session, ticket.queue_id)
     people = await _people(session, ticket, level, spec, config, queue)

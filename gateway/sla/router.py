@@ -70,6 +70,7 @@ async def post_deescalate(
     _supervisor(ctx)
     ticket = await tickets_service.ticket_for(session, ctx, ref, for_update=True)
     level = ticket.escalation_level - 1 if body.level is None else body.level
+    level = 0 if level == 1 else level  # level 1 is the queue itself: not escalated
     if ticket.escalation_level == 0 or level >= ticket.escalation_level or level < 0:
         raise Conflict(
             f"ticket {ticket.ref} is at level {ticket.escalation_level}; "
