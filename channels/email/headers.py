@@ -25,13 +25,19 @@ def header_text(msg: Message, name: str) -> str:
     return " ".join(clean_text(text).split())
 
 
-def header_all(msg: Message, name: str) -> list[str]:
-    """Every occurrence of a header as decoded text; never raises."""
-    out: list[str] = []
-    for key, raw in msg.raw_items():
-        if key.lower() == name.lower():
-            out.append(" ".join(clean_text(_decode_raw(str(raw))).split()))
-    return out
+def raw_all(msg: Message, name: str) -> list[str]:
+    """Every occurrence of a header exactly as sent (encoded words left encoded, folding
+    undone, 8-bit bytes repaired); never raises. Addresses are parsed from this form."""
+    return [
+        " ".join(clean_text(str(raw)).split())
+        for key, raw in msg.raw_items()
+        if key.lower() == name.lower()
+    ]
+
+
+def decode_words(value: str) -> str:
+    """RFC 2047 encoded words in one piece of a header (a display name) decoded."""
+    return clean_text(_decode_raw(value))
 
 
 def clean_text(value: str) -> str:

@@ -19,11 +19,12 @@ from email.utils import getaddresses
 import nh3
 from inscriptis import get_text
 
-from channels.email.headers import clean_text, header_all, header_text
+from channels.email.headers import clean_text, decode_words, header_text, raw_all
 from channels.email.ids import message_ids_in, normalise_message_id, synthetic_id
 from channels.email.loops import BOUNCE, LoopVerdict, bounce_info, classify
 from channels.email.quotes import split_reply
 from gateway.ports import Channel, InboundAttachment, InboundMessage
+from gateway.text import display_line, display_name
 
 _PLUS_TOKEN = re.compile(r"^[^@+\s]+\+(d-\d{1,18})@([^@\s]+)$", re.IGNORECASE)
 _SUBJECT_TOKEN = re.compile(r"\[\s*(D-\d{1,18})\s*\]", re.IGNORECASE)
@@ -74,7 +75,7 @@ def parse_mail(
     sender, sender_name = _sender(msg, envelope_from)
     # Cut to the columns' sizes: PostgreSQL refuses longer values, and a refusal would
     # make the sender retry a mail we can never store.
-    subject = header_text(msg, "Subject")[:998] or None
+    subject = display_line(header_text(msg, "Subject"), max_chars=998)
     defects = tuple(type(d).__name__ for d in msg.defects)
 
     verdict = classify(msg, envelope_from) if detect_loops else None
@@ -107,7 +108,7 @@ def parse_mail(
             reply_to.setdefault(mid, None)
     recipients = [*envelope_to]
     for name in ("To", "Cc", "Delivered-To", "X-Original-To"):
-        recipients.extend(_addresses(header_all(msg, name)))
+        recipients.extend(_addresses(raw_all(msg, name)))
     ticket_ref = _plus_token(recipients, our_domains) or _subject_token(subject)
 
     inbound = InboundMessage(
@@ -318,12 +319,17 @@ def _charset_safe_lower(value: str) -> str:
 
 
 def _sender(msg: EmailMessage, envelope_from: str | None) -> tuple[str | None, str | None]:
-    """The From address (lowercased) and display name; the envelope sender as fallback."""
-    for raw in header_all(msg, "From") + header_all(msg, "Sender"):
+    """The From address (lowercased) and display name; the envelope sender as fallback.
+
+    The address is the addr-spec of the raw header, parsed before any encoded word is
+    decoded: a display name like `=?utf-8?b?...?=` decoding to `carol@example.org, ` or
+    `Evil\r\nBcc: x@y` is display text, never an address or a header. The decoded name
+    is scrubbed to one line and dropped when it holds an address."""
+    for raw in raw_all(msg, "From") + raw_all(msg, "Sender"):
         for name, addr in getaddresses([raw]):
             addr = _charset_safe_lower(addr)
             if _ADDRESS.match(addr):
-                return clean_text(addr), (clean_text(name).strip()[:200] or None)
+                return clean_text(addr), display_name(decode_words(name))
     if envelope_from:
         addr = _charset_safe_lower(envelope_from.strip("<> "))
         if _ADDRESS.match(addr):

@@ -17,19 +17,22 @@ HELD = (TicketStatus.new, TicketStatus.open, TicketStatus.pending_customer, Tick
 
 
 async def lock_agent_load(session: AsyncSession, agent_id: int) -> tuple[int, int]:
-    """The agent's capacity and how many tickets it holds, in one statement; the agent
-    row stays locked, so one agent's concurrent claims count capacity one at a time."""
-    held = (
+    """The agent's capacity and how many tickets it holds; the agent row stays locked
+    until commit, so one agent's concurrent claims count capacity one at a time.
+
+    Two statements on purpose: the count must be read after the lock is granted. In one
+    statement a claim that waited for the lock would still count with the snapshot it
+    took before waiting, and see none of the claims committed meanwhile (PostgreSQL's
+    READ COMMITTED re-checks only the locked row)."""
+    capacity = await session.scalar(
+        sa.select(Agent.capacity).where(Agent.id == agent_id).with_for_update()
+    )
+    held = await session.scalar(
         sa.select(sa.func.count())
         .select_from(Ticket)
         .where(Ticket.assignee_id == agent_id, Ticket.status.in_(HELD))
-        .scalar_subquery()
     )
-    result = await session.execute(
-        sa.select(Agent.capacity, held).where(Agent.id == agent_id).with_for_update(of=Agent)
-    )
-    capacity, count = result.one()
-    return int(capacity), int(count)
+    return int(capacity or 0), int(held or 0)
 
 
 async def claim_next(

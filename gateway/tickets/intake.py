@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import structlog
@@ -14,7 +15,7 @@ from gateway.blobs import BlobStore
 from gateway.db import utcnow
 from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
-from gateway.ports import InboundMessage
+from gateway.ports import Channel, InboundMessage
 from gateway.settings import IngestSettings
 from gateway.sla import service as sla_service
 from gateway.tickets import repository as repo
@@ -140,6 +141,13 @@ async def ingest(
         session, ("msg", channel, inbound.external_id), ("sender", channel, inbound.sender)
     )
     existing = await repo.message_by_external_id(session, channel, inbound.external_id)
+    if existing is not None and not await _same_sender(session, existing, inbound):
+        # An id is not a secret (a Message-ID is quoted in every reply): the same id from
+        # someone else is their own message, kept under an id scoped to its sender, so a
+        # resend of it is still stored once. Locked after the first key, in one order.
+        inbound = replace(inbound, external_id=sender_scoped_id(inbound))
+        await repo.lock_key(session, "msg", channel, inbound.external_id)
+        existing = await repo.message_by_external_id(session, channel, inbound.external_id)
     if existing is not None:
         metrics.duplicates.labels(channel).inc()
         ticket = await repo.get_ticket(session, existing.ticket_id)
@@ -216,6 +224,44 @@ async def ingest(
     return IngestResult(ticket.id, ticket.ref, message.id, False, new_ticket)  # type: ignore[arg-type]
 
 
+def sender_scoped_id(inbound: InboundMessage) -> str:
+    """The external id of a message whose source id another sender's message already
+    holds: a digest of both, in the synthetic form that is never written into headers."""
+    digest = hashlib.sha256(f"{inbound.external_id}\0{inbound.sender}".encode()).hexdigest()
+    return f"sha256:{digest}"
+
+
+async def _same_sender(session: AsyncSession, existing: Message, inbound: InboundMessage) -> bool:
+    """A stored message is a repeat of this one only when it came in from the same
+    customer (our own replies never are: their ids are ours)."""
+    if existing.direction != Direction.inbound:
+        return False
+    identity = await repo.identity(session, str(inbound.channel), inbound.sender)
+    if identity is None:
+        return False
+    ticket = await repo.get_ticket(session, existing.ticket_id)
+    return ticket is not None and ticket.customer_id == identity.customer_id
+
+
+async def _belongs_to_sender(
+    session: AsyncSession, ticket: Ticket, customer: Customer, inbound: InboundMessage
+) -> bool:
+    """Whether a threading signal may join this ticket: only its own customer's messages
+    may, since Message-IDs are quoted in mail and references are sequential. A mail from
+    the address the ticket's customer gave (a chat visitor answering a reply mailed to
+    them) is theirs too."""
+    if ticket.customer_id == customer.id:
+        return True
+    if inbound.channel != Channel.email or not inbound.contact_email:
+        return False
+    owner = await session.get(Customer, ticket.customer_id)
+    return (
+        owner is not None
+        and owner.email is not None
+        and owner.email.strip().lower() == inbound.contact_email.strip().lower()
+    )
+
+
 async def _identify(
     session: AsyncSession, inbound: InboundMessage
 ) -> tuple[ChannelIdentity, Customer, bool]:
@@ -290,19 +336,25 @@ async def _thread(
     parent: Ticket | None = None
     how = "new"
     # 1. A reply to a message we sent or received (unguessable ids).
+    #    Every signal joins only a ticket that belongs to the sender (_belongs_to_sender).
     for replied in await repo.messages_by_external_ids(session, inbound.reply_to_ids):
-        if replied.channel == str(inbound.channel):
-            ticket = await repo.get_ticket(session, replied.ticket_id, for_update=True)
-            how = "reply_to"
+        if replied.channel != str(inbound.channel):
+            continue
+        candidate = await repo.get_ticket(session, replied.ticket_id, for_update=True)
+        if candidate is not None and await _belongs_to_sender(
+            session, candidate, customer, inbound
+        ):
+            ticket, how = candidate, "reply_to"
             break
-    # 2. A ticket reference the channel found: only the ticket's own customer may use it,
-    #    since references are sequential and so guessable.
-    if ticket is None and inbound.ticket_ref and not new_customer:
+    # 2. A ticket reference the channel found (sequential, so guessable).
+    if ticket is None and inbound.ticket_ref:
         ticket_id = parse_ticket_ref(inbound.ticket_ref)
         candidate = (
             await repo.get_ticket(session, ticket_id, for_update=True) if ticket_id else None
         )
-        if candidate is not None and candidate.customer_id == customer.id:
+        if candidate is not None and await _belongs_to_sender(
+            session, candidate, customer, inbound
+        ):
             ticket, how = candidate, "ticket_ref"
     # 3. The customer's open conversation on this channel; a closed one is the parent of
     #    the new ticket. A customer created by this very message has no tickets at all.

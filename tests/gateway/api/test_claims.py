@@ -174,3 +174,27 @@ async def test_untouched_claim_returns_to_queue_with_audit(
     await LeaseSweeper(runtime).sweep()
     async with runtime.sessionmaker() as session:
         assert (await session.get_one(Ticket, int(ref[2:]))).assignee_id is not None
+
+
+@pytest.mark.parametrize(("capacity", "parallel"), [(2, 40), (1, 20)])
+async def test_capacity_holds_exactly_under_parallel_claims(
+    app: FastAPI, runtime: Runtime, unique: str, capacity: int, parallel: int
+) -> None:
+    queue = f"cap-{unique}"
+    token = await make_agent(runtime, [queue], capacity=capacity)
+    ids = [(await new_ticket(runtime, queue)).ticket_id for _ in range(parallel)]
+
+    async with http_server(app) as base_url:
+        async with httpx.AsyncClient(
+            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ) as http:
+            responses = await asyncio.gather(*(http.post("/api/v1/claim") for _ in range(parallel)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * capacity + [409] * (parallel - capacity)
+    async with runtime.sessionmaker() as session:
+        held = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Ticket)
+            .where(Ticket.id.in_(ids), Ticket.assignee_id.is_not(None))
+        )
+    assert held == capacity
