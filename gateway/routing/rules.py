@@ -19,7 +19,7 @@ flag listed to be set on the customer. The first enabled rule that matches names
 queue; otherwise the default queue.
 
 The same file carries the desk's SLA: `[sla]`, `[[sla.policy]]`, `[calendars.NAME]`,
-`[escalation]` and `[[rota]]`, parsed and validated by `gateway.sla.policy`.
+`[escalation]` and `[[rota]]`, parsed and validated by `gateway.sla.policy_file`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Any
 from gateway.ports import Channel
 from gateway.queues.models import DEFAULT_QUEUE
 from gateway.sla import policy as sla_policy
+from gateway.sla import policy_file as sla_file
 from gateway.sla.defaults import DEFAULT_CONFIG as DEFAULT_SLA
 from gateway.tickets.models import Category, Severity
 
@@ -163,7 +164,7 @@ def parse(data: Mapping[str, Any]) -> RuleSet:
     sla = DEFAULT_SLA
     if any(key in data for key in sla_policy.SECTIONS):
         try:
-            sla = sla_policy.parse(data, queues=frozenset(queues))
+            sla = sla_file.parse(data, queues=frozenset(queues))
         except sla_policy.SlaConfigError as exc:
             raise RulesError(str(exc)) from None
     return RuleSet(tuple(queues.values()), tuple(rules), default_queue, sla)
@@ -210,7 +211,7 @@ def to_toml(rule_set: RuleSet) -> str:
         if not r.enabled:
             lines.append("enabled = false")
         lines.append("")
-    lines.append(sla_policy.to_toml(rule_set.sla))
+    lines.append(sla_file.to_toml(rule_set.sla))
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@ around the clock, level 2 on any breach."""
 
 from __future__ import annotations
 
-from gateway.sla.policy import parse
+from gateway.sla.policy_file import parse
 
 DEFAULT_DOCUMENT = {
     "sla": {

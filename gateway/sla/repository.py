@@ -15,7 +15,8 @@ from gateway.queues.models import Queue
 from gateway.sla.clocks import History
 from gateway.sla.defaults import DEFAULT_CONFIG
 from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
-from gateway.sla.policy import SlaConfig, parse
+from gateway.sla.policy import SlaConfig
+from gateway.sla.policy_file import parse
 from gateway.system.models import SystemState
 from gateway.tickets.models import ActorType, AuditEvent, Direction, Message, Ticket
 
