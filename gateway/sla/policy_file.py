@@ -52,7 +52,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gateway.sla.calendar import WEEKDAYS, BusinessCalendar, Span
+from gateway.sla.calendar import MAX_DAYS, WEEKDAYS, BusinessCalendar, Span
 from gateway.sla.policy import (
     POLICY_CONDITIONS,
     SEVERITIES,
@@ -141,6 +141,11 @@ def parse(data: Mapping[str, Any], *, queues: frozenset[str] | None = None) -> S
             "queues": sorted(q for q, c in queue_calendars.items() if c == name)
         }
 
+    longest = max(
+        (t for p in policies for t in (p.targets.get(n) for n in TARGETS) if t), default=None
+    )
+    for calendar in calendars.values():
+        _check_capacity(calendar, longest)
     escalation, doc["escalation"] = _escalation(
         _table(data.get("escalation", {}), "escalation"), queues
     )
@@ -378,6 +383,13 @@ def parse_duration(value: Any, where: str = "duration") -> timedelta:
 
 def _duration(value: Any, where: str) -> timedelta:
     """`"15m"`, `"4h"`, `"1h30m"`, `"2d"`, `"90s"`, or whole minutes as a number."""
+    try:
+        return _checked_duration(value, where)
+    except OverflowError:  # "99999999999d": beyond what a timedelta holds
+        raise SlaConfigError(f"{where} must be at most 365 days") from None
+
+
+def _checked_duration(value: Any, where: str) -> timedelta:
     if isinstance(value, int) and not isinstance(value, bool):
         result = timedelta(minutes=value)
     elif (
@@ -394,6 +406,20 @@ def _duration(value: Any, where: str) -> timedelta:
     if not timedelta(0) < result <= MAX_TARGET:
         raise SlaConfigError(f"{where} must be more than 0 and at most 365 days")
     return result
+
+
+def _check_capacity(calendar: BusinessCalendar, longest: timedelta | None) -> None:
+    """A target must end within the calendar's reach (MAX_DAYS of days): a calendar with
+    one hour a week cannot hold a 30-day target, and must say so now, not at a ticket."""
+    if longest is None or calendar.hours is None:
+        return
+    weekly = sum((hi - lo for spans in calendar.hours.values() for lo, hi in spans), 0)
+    days = longest.total_seconds() / 60 / weekly * 7 + len(calendar.holidays) + 14
+    if days > MAX_DAYS:
+        raise SlaConfigError(
+            f"calendars.{calendar.name}: {weekly / 60:g} working hours a week cannot hold a "
+            f"{_format(longest)} target (it would take {days / 365:.1f} years)"
+        )
 
 
 def _format(value: timedelta) -> str:

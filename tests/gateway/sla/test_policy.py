@@ -66,6 +66,12 @@ def test_a_file_without_sla_sections_keeps_the_desk_defaults() -> None:
         ('[[escalation.level]]\nlevel = 3\ntelegram_chat = "not a chat"', "chat id"),
         ('[[escalation.rule]]\nname = "r"\nlevel = 2', "unclaimed_for is required"),
         ('[sla]\nspeed = "fast"', "unknown keys speed"),
+        ('[[sla.policy]]\nname = "x"\nresolution = "99999999999999d"', "at most 365 days"),
+        (
+            '[[sla.policy]]\nname = "x"\nresolution = "300d"\n'
+            '[calendars.x]\nhours = { mon = "09:00-10:00" }',
+            "working hours a week cannot hold",
+        ),
     ],
 )
 def test_bad_sla_sections_say_what_is_wrong(text: str, error: str) -> None:
