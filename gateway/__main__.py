@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from channels.telegram import cli as telegram_cli
-from gateway import migrate, server
+from gateway import audit_chain, migrate, server
 from gateway.agents.models import Role
 from gateway.agents.service import create_agent
+from gateway.canned import starter as canned_starter
 from gateway.errors import GatewayError
+from gateway.integrations.service import create_service_token
 from gateway.logging import configure_logging
 from gateway.routing import rules as routing_rules
 from gateway.routing.language import LanguageHints
@@ -67,6 +69,33 @@ async def cmd_agents_create(settings: Settings, args: argparse.Namespace) -> int
     return 0
 
 
+async def cmd_integrations_create(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            row, token = await create_service_token(session, name=args.name)
+    finally:
+        await runtime.close()
+    print(f"service token {row.name} (id {row.id}, role {row.role}) created.")
+    print("token (shown once, store it now):")
+    print(token)
+    return 0
+
+
+async def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int:
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker() as session:
+            report = await audit_chain.verify(session)
+    finally:
+        await runtime.close()
+    for problem in report.problems:
+        print(f"event {problem.event_id} ({problem.chain}): {problem.what}")
+    verdict = "intact" if report.ok else f"BROKEN ({len(report.problems)} problems)"
+    print(f"{report.events} events in {report.chains} chains: {verdict}")
+    return 0 if report.ok else 1
+
+
 async def cmd_telegram_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
     await telegram_cli.set_webhook(settings.telegram, args.url)
     print(f"Telegram webhook set to {args.url} (with the secret token)")
@@ -93,6 +122,24 @@ async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"loaded {len(rule_set.queues)} queues and {len(rule_set.rules)} rules (version {version})"
     )
+    return 0
+
+
+async def cmd_canned_load(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.file) if args.file else canned_starter.SAMPLE
+    try:
+        source = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        replies = canned_starter.parse(source)
+    except (OSError, canned_starter.StarterError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return 2
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            created, updated = await canned_starter.load(session, replies)
+    finally:
+        await runtime.close()
+    print(f"canned replies: {created} created, {updated} updated")
     return 0
 
 
@@ -190,6 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_agents_create)
 
+    integrations = sub.add_parser(
+        "integrations", help="service tokens for the exchange backend (role integration)"
+    ).add_subparsers(dest="integrations_command", required=True, metavar="SUBCOMMAND")
+    p = integrations.add_parser("create", help="create a service token and print it once")
+    p.add_argument("--name", required=True, help="unique caller name, e.g. exchange-backend")
+    p.set_defaults(func=cmd_integrations_create)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = audit.add_parser("verify", help="check every audit hash chain; exit 1 if one is broken")
+    p.set_defaults(func=cmd_audit_verify)
+
     telegram = sub.add_parser("telegram", help="Telegram bot setup").add_subparsers(
         dest="telegram_command", required=True, metavar="SUBCOMMAND"
     )
@@ -207,6 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rules_load)
     p = rules.add_parser("show", help="print the stored queues and rules as TOML")
     p.set_defaults(func=cmd_rules_show)
+
+    canned = sub.add_parser("canned", help="canned replies for the console").add_subparsers(
+        dest="canned_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = canned.add_parser(
+        "load", help="create or refresh canned replies from a TOML file (default: starter set)"
+    )
+    p.add_argument("file", nargs="?", help="canned replies file (default: the shipped sample)")
+    p.set_defaults(func=cmd_canned_load)
 
     p = sub.add_parser("route", help="show what routing decides for a message, and why")
     p.add_argument("text", help="the message text")

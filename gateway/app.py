@@ -19,9 +19,13 @@ from channels import email as email_channel
 from channels import telegram as telegram_channel
 from channels import webchat as webchat_channel
 from gateway.agents.router import router as agents_router
+from gateway.canned.router import router as canned_router
+from gateway.cases.router import router as cases_router
+from gateway.console.mount import install as install_console
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
 from gateway.limits import BodySizeLimit
+from gateway.orders.router import router as orders_router
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
 from gateway.routing.router import router as rules_router
@@ -71,11 +75,21 @@ def create_app(
     )
     app.state.runtime = own_runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
-    for api in (agents_router, queues_router, tickets_router, rules_router, sla_router):
+    for api in (
+        agents_router,
+        queues_router,
+        tickets_router,
+        rules_router,
+        canned_router,
+        orders_router,
+        cases_router,
+        sla_router,
+    ):
         app.include_router(api)
     for plugin in plugins:
         if plugin.router is not None:
             app.include_router(plugin.router)
+    install_console(app)
 
     @app.exception_handler(GatewayError)
     async def gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:

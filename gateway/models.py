@@ -2,7 +2,20 @@
 
 from sqlmodel import SQLModel
 
+import gateway.audit_chain  # noqa: F401  chains audit events at every flush
 from gateway.agents.models import Agent
+from gateway.canned.models import CannedReply
+from gateway.cases.models import (
+    CaseDecision,
+    CaseNote,
+    CaseTicket,
+    DisputeCase,
+    Evidence,
+    EvidenceRequest,
+)
+from gateway.console.models import ConsoleLink, ConsoleSession
+from gateway.integrations.models import ServiceToken
+from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
 from gateway.routing.models import RoutingRule
@@ -25,15 +38,26 @@ __all__ = [
     "AgentShift",
     "Attachment",
     "AuditEvent",
+    "CannedReply",
+    "CaseDecision",
+    "CaseNote",
+    "CaseTicket",
     "ChannelIdentity",
+    "ConsoleLink",
+    "ConsoleSession",
     "Customer",
     "DeadLetter",
     "DeliveryAttempt",
+    "DisputeCase",
+    "Evidence",
+    "EvidenceRequest",
     "Message",
+    "OrderFact",
     "Outbox",
     "Queue",
     "QueueMembership",
     "RoutingRule",
+    "ServiceToken",
     "SlaEvent",
     "SystemState",
     "Ticket",

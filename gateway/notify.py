@@ -32,7 +32,8 @@ log = structlog.get_logger()
 TICKETS = "parley_tickets"  # payload: queue id of a ticket that became claimable
 WEBCHAT = "parley_webchat"  # payload: channel identity id with a new outbound message
 OUTBOX = "parley_outbox"  # payload: outbox id of a reply ready to deliver
-TOPICS = (TICKETS, WEBCHAT, OUTBOX)
+MESSAGES = "parley_messages"  # payload: ticket id with a new customer message (console)
+TOPICS = (TICKETS, WEBCHAT, OUTBOX, MESSAGES)
 
 _PENDING_KEY = "parley_pending_notifications"
 

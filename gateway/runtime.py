@@ -11,6 +11,7 @@ from gateway.blobs import BlobStore
 from gateway.clock import Clock, SystemClock
 from gateway.db import create_engine, create_sessionmaker
 from gateway.notify import Notifier
+from gateway.orders.pull import ExchangeOrderClient
 from gateway.ports import Channel, ChannelAdapter, InboundMessage
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
@@ -26,8 +27,11 @@ class Runtime:
     notifier: Notifier
     router: TicketRouter = field(default_factory=DefaultQueueRouter)
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
-    # Where SLA clocks and the SLA worker read the time; tests hand in a ManualClock.
+    # Where SLA clocks, the SLA worker and case deadlines read the time; tests hand in a
+    # ManualClock.
     clock: Clock = field(default_factory=SystemClock)
+    # Set when GATEWAY_EXCHANGE_ORDER_URL is: order facts are pulled on demand.
+    exchange: ExchangeOrderClient | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -36,8 +40,12 @@ class Runtime:
             pool_size=settings.database.pool_size,
             echo=settings.database.echo,
         )
+        clock = SystemClock()
+        exchange = ExchangeOrderClient(settings.exchange) if settings.exchange.order_url else None
         return cls(
             settings=settings,
+            clock=clock,
+            exchange=exchange,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             blobs=BlobStore(settings.blob.dir),
@@ -59,5 +67,7 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        if self.exchange is not None:
+            await self.exchange.close()
         await self.notifier.close()
         await self.engine.dispose()

@@ -151,6 +151,41 @@ class RoutingSettings(BaseModel):
     rules_file: Path | None = None
 
 
+class ExchangeSettings(BaseModel):
+    """Pulling order facts from the exchange (off until `order_url` is set).
+
+    `order_url` contains `{order_ref}`; requests are signed with `order_secret`
+    (see gateway/orders/pull.py); answers are reused for `order_cache_seconds`.
+    """
+
+    order_url: str | None = None
+    order_secret: SecretStr | None = None
+    order_timeout_seconds: float = 5.0
+    order_cache_seconds: float = 60.0
+
+
+class CasesSettings(BaseModel):
+    """Dispute cases: appeal window after a decision, default evidence deadline."""
+
+    appeal_window_seconds: int = 72 * 3600
+    evidence_deadline_seconds: int = 24 * 3600
+    # Longest deadline an agent may set on an evidence request.
+    max_evidence_deadline_seconds: int = 30 * 24 * 3600
+    # A Unicode TrueType font for the export pack's PDF transcript (Debian's
+    # fonts-dejavu-core); without it the PDF falls back to Latin-1 text.
+    pdf_font: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+class ConsoleSettings(BaseModel):
+    """The agent console at /console."""
+
+    # A signed-in browser lasts one long shift, then signs in again.
+    session_seconds: int = 12 * 3600
+    link_seconds: int = 15 * 60
+    # How long "claim next" waits for a ticket before saying none came.
+    claim_wait_seconds: float = 25.0
+
+
 class LogSettings(BaseModel):
     level: str = "INFO"
     json_format: bool = Field(True, alias="json")
@@ -179,4 +214,7 @@ class Settings(BaseSettings):
     sla: SlaSettings = SlaSettings()
     ingest: IngestSettings = IngestSettings()
     routing: RoutingSettings = RoutingSettings()
+    exchange: ExchangeSettings = ExchangeSettings()
+    cases: CasesSettings = CasesSettings()
+    console: ConsoleSettings = ConsoleSettings()
     log: LogSettings = LogSettings()

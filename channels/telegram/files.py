@@ -18,6 +18,7 @@ from telegram.error import BadRequest, TelegramError
 
 from channels.telegram import metrics
 from gateway.blobs import BlobStore
+from gateway.cases import evidence
 from gateway.tickets.models import Attachment, Message
 
 log = structlog.get_logger()
@@ -72,10 +73,16 @@ class AttachmentFetcher:
         if len(data) > self.max_bytes:
             return await self._finish(attachment_id, "too_large", size=len(data))
         key = await self.blobs.put(data)
-        return await self._finish(attachment_id, "stored", size=len(data), key=key)
+        return await self._finish(attachment_id, "stored", size=len(data), key=key, data=data)
 
     async def _finish(
-        self, attachment_id: int, state: str, *, size: int | None = None, key: str | None = None
+        self,
+        attachment_id: int,
+        state: str,
+        *,
+        size: int | None = None,
+        key: str | None = None,
+        data: bytes | None = None,
     ) -> str:
         values: dict[str, object] = {"state": state}
         if size is not None:
@@ -84,11 +91,14 @@ class AttachmentFetcher:
             values.update(blob_key=key, sha256=key)
         async with self.sessionmaker.begin() as session:
             # Only a pending row moves: a concurrent fetch of the same row changes nothing.
-            await session.execute(
+            result = await session.execute(
                 sa.update(Attachment)
                 .where(Attachment.id == attachment_id, Attachment.state == PENDING)
                 .values(**values)
             )
+            if data is not None and result.rowcount:  # type: ignore[attr-defined]
+                # A file on a dispute case is evidence: it gets its hash and type now.
+                await evidence.attachment_stored(session, attachment_id, data)
         metrics.attachments.labels(state).inc()
         log.info("telegram.attachment_fetched", attachment_id=attachment_id, state=state)
         return state

@@ -154,8 +154,8 @@ def build_router(service: WebchatService) -> APIRouter:
         filename: Annotated[str | None, Query(max_length=255)] = None,
         authorization: Annotated[str | None, Header()] = None,
     ) -> AttachmentUploaded:
-        """Upload a screenshot (raw bytes: PNG, JPEG, WebP, GIF or PDF); the id it returns
-        goes into the next message's `attachments`."""
+        """Upload a screenshot or screen recording (raw bytes: PNG, JPEG, WebP, GIF, PDF,
+        MP4, MOV or WebM); the id it returns goes into the next message's `attachments`."""
         visitor = await visitor_of(authorization)
         limit = service.settings.max_attachment_bytes
         declared = request.headers.get("content-length")

@@ -40,6 +40,7 @@ from gateway.errors import (
 )
 from gateway.ports import Channel, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
+from gateway.sniff import sniff as sniff_mime
 from gateway.system.models import SystemState
 from gateway.tickets import repository as repo
 from gateway.tickets.models import Attachment, ChannelIdentity, Direction, Message, Ticket
@@ -58,15 +59,18 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 HISTORY_PAGE = 200
 
-# The types a screenshot may come in, recognised by their first bytes, never by the
-# name or the declared type.
-_MAGIC: tuple[tuple[bytes, int, str, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png", "png"),
-    (b"\xff\xd8\xff", 0, "image/jpeg", "jpg"),
-    (b"GIF87a", 0, "image/gif", "gif"),
-    (b"GIF89a", 0, "image/gif", "gif"),
-    (b"%PDF-", 0, "application/pdf", "pdf"),
-)
+# What a visitor may attach, recognised by its first bytes (gateway.sniff), never by the
+# name or the declared type: screenshots, PDFs, and screen recordings of a payment.
+_ALLOWED: dict[str, str] = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "application/pdf": "pdf",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +86,10 @@ class Visitor:
 
 def sniff(data: bytes) -> tuple[str, str] | None:
     """(content type, extension) of an allowed file type by its magic bytes, else None."""
-    for magic, offset, content_type, ext in _MAGIC:
-        if data[offset : offset + len(magic)] == magic:
-            return content_type, ext
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp", "webp"
-    return None
+    content_type = sniff_mime(data)
+    if content_type is None or content_type not in _ALLOWED:
+        return None
+    return content_type, _ALLOWED[content_type]
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
@@ -322,7 +324,9 @@ class WebchatService:
             raise InvalidInbound("empty file")
         kind = sniff(data)
         if kind is None:
-            raise UnsupportedMediaType("only PNG, JPEG, WebP, GIF and PDF files can be attached")
+            raise UnsupportedMediaType(
+                "only PNG, JPEG, WebP, GIF, PDF and MP4, MOV or WebM videos can be attached"
+            )
         content_type, ext = kind
         stem = re.sub(r"[^\w.-]+", "_", (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1])
         stem = stem.strip("._")[:100].rsplit(".", 1)[0] or "screenshot"

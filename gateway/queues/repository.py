@@ -76,6 +76,33 @@ async def claim_next(
     return result.scalar_one_or_none()
 
 
+async def claim_ticket(
+    session: AsyncSession, agent_id: int, ticket_id: int, now: datetime
+) -> Ticket | None:
+    """Assign this ticket to the agent if nobody holds it and it is claimable; the ticket
+    as it now is, or None. One conditional UPDATE, so two agents never both win."""
+    result = await session.execute(
+        sa.update(Ticket)
+        .where(
+            Ticket.id == ticket_id,
+            Ticket.assignee_id.is_(None),
+            Ticket.status.in_(CLAIMABLE),
+        )
+        .values(
+            assignee_id=agent_id,
+            assigned_at=now,
+            agent_touched_at=now,
+            updated_at=now,
+            status=sa.case(
+                (Ticket.status == TicketStatus.new, TicketStatus.open), else_=Ticket.status
+            ),
+        )
+        .returning(Ticket)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
 async def queues_by_ids(session: AsyncSession, queue_ids: Iterable[int] | None) -> list[Queue]:
     stmt = sa.select(Queue).order_by(Queue.name)
     if queue_ids is not None:
@@ -111,6 +138,7 @@ async def list_tickets(
     severities: list[str] | None,
     after_id: int | None,
     limit: int,
+    order_ref: str | None = None,
 ) -> list[Ticket]:
     """A page of a queue's tickets, oldest first (stable under inserts)."""
     stmt = sa.select(Ticket).where(Ticket.queue_id == queue_id)
@@ -118,6 +146,8 @@ async def list_tickets(
         stmt = stmt.where(Ticket.status.in_(statuses))
     if severities:
         stmt = stmt.where(Ticket.severity.in_(severities))
+    if order_ref:
+        stmt = stmt.where(Ticket.order_ref == order_ref)
     if after_id is not None:
         stmt = stmt.where(Ticket.id > after_id)
     stmt = stmt.order_by(Ticket.id).limit(limit)

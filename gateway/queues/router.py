@@ -64,6 +64,7 @@ async def list_queue_tickets(
     ctx: CurrentAgent,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     severity: Annotated[list[Severity] | None, Query()] = None,
+    order_ref: Annotated[str | None, Query(max_length=100, description="Tickets naming it")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=20)] = None,
 ) -> TicketList:
@@ -76,6 +77,7 @@ async def list_queue_tickets(
         queue.id,  # type: ignore[arg-type]
         statuses=[str(s) for s in status] if status else None,
         severities=[str(s) for s in severity] if severity else None,
+        order_ref=order_ref,
         after_id=int(cursor) if cursor else None,
         limit=limit,
     )

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import metrics, notify
 from gateway.agents.dependencies import AgentContext
 from gateway.db import utcnow
-from gateway.errors import AtCapacity
+from gateway.errors import AtCapacity, Conflict, Forbidden
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
 from gateway.sla import shifts
 from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
-from gateway.tickets.models import ActorType
+from gateway.tickets.models import ActorType, Ticket
 from gateway.tickets.schemas import TicketPublic
 
 log = structlog.get_logger()
@@ -81,6 +81,33 @@ async def claim_now(
     metrics.claims.labels(str(ticket.queue_id)).inc()
     log.info("queue.claimed", ticket=ticket.ref, agent=ctx.agent.name)
     return public
+
+
+async def claim_chosen(session: AsyncSession, ctx: AgentContext, ticket: Ticket) -> Ticket:
+    """Assign one chosen ticket to the caller (an agent picking from the list rather than
+    taking the next). Conflict when someone holds it or it is not claimable; AtCapacity
+    when the agent holds enough; Forbidden outside the agent's queues. Flushes."""
+    if not ctx.can_work_queue(ticket.queue_id):
+        raise Forbidden(f"ticket {ticket.ref} is not in one of your queues")
+    capacity, held = await repo.lock_agent_load(session, ctx.id)
+    if held >= capacity:
+        raise AtCapacity(
+            f"you hold {capacity} tickets, your capacity; resolve or release one first"
+        )
+    claimed = await repo.claim_ticket(session, ctx.id, ticket.id, utcnow())  # type: ignore[arg-type]
+    if claimed is None:
+        raise Conflict(f"ticket {ticket.ref} is held by someone or not open for claiming")
+    tickets_repo.audit(
+        session,
+        "ticket.claimed",
+        ticket_id=claimed.id,
+        actor_type=ActorType.agent,
+        actor_agent_id=ctx.id,
+        chosen=True,
+    )
+    metrics.claims.labels(str(claimed.queue_id)).inc()
+    log.info("queue.claimed", ticket=claimed.ref, agent=ctx.agent.name, chosen=True)
+    return claimed
 
 
 async def _wait_for_signal(signals: asyncio.Queue[str], wanted: set[str], seconds: float) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics, notify
 from gateway.blobs import BlobStore
+from gateway.cases import linking as cases_linking
 from gateway.db import utcnow
 from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
@@ -199,6 +200,16 @@ async def ingest(
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
     # Before the audit row below, so the message counts in the ticket's history.
     await sla_service.refresh(session, ticket, utcnow(), notifier=notifier)
+    await cases_linking.on_intake(
+        session,
+        ticket,
+        customer,
+        message,
+        new_ticket=new_ticket,
+        has_files=bool(inbound.attachments),
+        blobs=blobs,
+        now=utcnow(),
+    )
     repo.audit(
         session,
         "message.received",
@@ -208,8 +219,11 @@ async def ingest(
         channel=channel,
     )
     await session.flush()
-    if notifier is not None and ticket.assignee_id is None and ticket.status in CLAIMABLE:
-        await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
+    if notifier is not None:
+        # Open consoles showing this ticket re-read it (the agent sees the message live).
+        await notifier.publish(session, notify.MESSAGES, str(ticket.id))
+        if ticket.assignee_id is None and ticket.status in CLAIMABLE:
+            await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
     metrics.messages_ingested.labels(channel).inc()
     metrics.ingest_seconds.labels(channel).observe(time.perf_counter() - started)

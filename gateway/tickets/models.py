@@ -232,15 +232,26 @@ class Attachment(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
+    """Who did what, when. Hash-chained: each event stores the hash of the previous
+    event of its chain (its ticket; else its case; else the desk-wide chain) and its own
+    hash over both, so an edit or a deletion anywhere but the chain's end shows."""
+
     __tablename__ = "audit_event"
+    __table_args__ = (
+        sa.Index("ix_audit_event_ticket_chain", "ticket_id", "id"),
+        sa.Index("ix_audit_event_case_chain", "case_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="dispute_case.id")
     actor_type: str = _str(10)
     actor_agent_id: int | None = Field(default=None, foreign_key="agent.id")
     action: str = _str(64)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     created_at: datetime = _created()
+    prev_hash: str | None = _str(64, default=None)
+    hash: str | None = _str(64, default=None)
 
 
 class DeadLetter(SQLModel, table=True):

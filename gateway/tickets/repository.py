@@ -166,11 +166,13 @@ def audit(
     ticket_id: int | None,
     actor_type: ActorType = ActorType.system,
     actor_agent_id: int | None = None,
+    case_id: int | None = None,
     **data: Any,
 ) -> AuditEvent:
-    """Add one audit event to the session (written at the next flush)."""
+    """Add one audit event to the session (written, and chained, at the next flush)."""
     event = AuditEvent(
         ticket_id=ticket_id,
+        case_id=case_id,
         actor_type=actor_type,
         actor_agent_id=actor_agent_id,
         action=action,

@@ -138,7 +138,7 @@ async def reply(
     blobs: BlobStore | None = None,
 ) -> Message:
     """Store the reply, its files and its outbox row in the caller's transaction."""
-    text = _clean_text(text, max_chars)
+    text = clean_text(text, max_chars)
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
     _ensure_may_act(ctx, ticket)
@@ -195,7 +195,7 @@ async def note(
     session: AsyncSession, ctx: AgentContext, ticket: Ticket, text: str, *, max_chars: int
 ) -> Message:
     """A private note: stored with the ticket, never sent to the customer."""
-    text = _clean_text(text, max_chars)
+    text = clean_text(text, max_chars)
     message = Message(
         ticket_id=ticket.id,  # type: ignore[arg-type]
         channel=ticket.channel,
@@ -366,7 +366,7 @@ async def _announce_if_claimable(session: AsyncSession, ticket: Ticket, notifier
         await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
 
-def _clean_text(text: str, max_chars: int) -> str:
+def clean_text(text: str, max_chars: int) -> str:
     if "\x00" in text:
         raise InvalidRequest("text contains NUL characters")
     if not text.strip():

@@ -154,7 +154,7 @@
   var form = el("form");
   var input = el("textarea", { rows: "1", "aria-label": t.placeholder, placeholder: t.placeholder,
     maxlength: "4000" });
-  var file = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif,application/pdf",
+  var file = el("input", { type: "file", accept: "image/png,image/jpeg,image/webp,image/gif,application/pdf,video/mp4,video/quicktime,video/webm",
     "class": "sr", tabindex: "-1", "aria-hidden": "true" });
   var attachButton = el("button", { "class": "attach", type: "button", "aria-label": t.attach,
     title: t.attach }, "📎");

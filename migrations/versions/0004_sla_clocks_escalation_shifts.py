@@ -1,8 +1,8 @@
 """SLA clocks: metric events, agents' shifts and contacts, escalation watchers; the
 ticket's next-response due time, SLA state and next check.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004_sla
+Revises: 0003_cases
 Create Date: 2026-12-01 08:46:23.326341
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql
 
 import gateway.db
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0004_sla"
+down_revision: str | None = "0003_cases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,60 @@
+"""The supervisor's page: SLA by queue, escalations waiting, agents and their load.
+
+Built on what the gateway stores today (queue counts, due times, escalation flags,
+assignments). The SLA issue's `/api/v1/sla/overview`, shift rosters and the loss and
+risk reports are not in this gateway yet; their panels join this page when they land.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from gateway.console import queries
+from gateway.console.web import ConsoleUser, render
+from gateway.db import utcnow
+from gateway.dependencies import RuntimeDep
+from gateway.errors import Forbidden
+from gateway.queues import repository as queues_repo
+from gateway.tickets import service as tickets_service
+from gateway.tickets.models import Ticket
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/supervisor")
+async def supervisor_page(request: Request, user: ConsoleUser, runtime: RuntimeDep) -> HTMLResponse:
+    if not user.ctx.sees_all:
+        exc = Forbidden("the supervisor page is for supervisors and admins")
+        return render(request, "error.html", user, status_code=403, status=403, detail=exc.detail)
+    now = utcnow()
+    async with runtime.sessionmaker() as session:
+        queues = await queues_repo.queues_by_ids(session, None)
+        ids = [q.id for q in queues]
+        stats = await queues_repo.queue_stats(session, ids)  # type: ignore[arg-type]
+        overdue_rows = await session.execute(
+            sa.select(Ticket.queue_id, sa.func.count())
+            .where(
+                Ticket.status.in_(queries.ACTIVE),
+                Ticket.first_responded_at.is_(None),
+                Ticket.first_response_due < now,
+            )
+            .group_by(Ticket.queue_id)
+        )
+        overdue = {row[0]: row[1] for row in overdue_rows}
+        escalations = await tickets_service.summaries(
+            session, await queries.escalations_waiting(session)
+        )
+        agents = await queries.agent_loads(session)
+    sla = [
+        {
+            "name": q.name,
+            "open": stats.get(q.id, (0, 0, None))[0],  # type: ignore[arg-type]
+            "unassigned": stats.get(q.id, (0, 0, None))[1],  # type: ignore[arg-type]
+            "next_due": stats.get(q.id, (0, 0, None))[2],  # type: ignore[arg-type]
+            "overdue": overdue.get(q.id, 0),
+        }
+        for q in queues
+    ]
+    return render(request, "supervisor.html", user, sla=sla, escalations=escalations, agents=agents)
