@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from gateway.tickets.models import AuditEvent
 
@@ -123,10 +123,28 @@ def _chain_new_events(session: Session, _ctx: UOWTransaction, _instances: object
         heads[key] = e.hash
 
 
+@event.listens_for(Session, "after_flush")
+def _fresh_chains(session: Session, _ctx: UOWTransaction) -> None:
+    # A ticket or case inserted by this transaction is invisible to every other one
+    # until commit, so its chain is empty and ours alone: no lock, no read.
+    heads: dict[ChainKey, str] | None = None
+    for obj in session.new:
+        kind = _FRESH_KINDS.get(type(obj).__name__)
+        if kind is not None and obj.id is not None:
+            heads = heads if heads is not None else session.info.setdefault(_HEADS, {})
+            heads.setdefault((kind, obj.id), GENESIS)
+
+
+# By class name: this module cannot import the cases package (it imports this one).
+_FRESH_KINDS = {"Ticket": "ticket", "DisputeCase": "case"}
+
+
 @event.listens_for(Session, "after_transaction_end")
-def _forget_heads(session: Session, _transaction: object) -> None:
-    # A head known inside one transaction (or savepoint) means nothing after it ends.
-    session.info.pop(_HEADS, None)
+def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
+    # A head known inside a transaction means nothing once it ends, nor after a savepoint
+    # (which may have rolled back); a flush's own inner transaction changes nothing.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HEADS, None)
 
 
 @dataclass

@@ -94,6 +94,8 @@ def transcript_pdf(view: CasePublic, font: Path) -> bytes:
         family = "Helvetica"
 
     def text(value: str) -> str:
+        # Tabs as spaces, other control characters out: a PDF has no glyph for them.
+        value = "".join(ch for ch in value.replace("\t", "    ") if ch == "\n" or ch.isprintable())
         return value if unicode else value.encode("latin-1", "replace").decode("latin-1")
 
     pdf.add_page()

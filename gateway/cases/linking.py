@@ -53,9 +53,11 @@ async def on_intake(
 ) -> None:
     """After routing set `order_ref`: put the ticket in its order's case (once; never
     back into a case an agent took it out of) and turn the message's files into
-    evidence. A new ticket naming no order costs no query at all."""
+    evidence. A message naming no order and carrying no file costs no query."""
     assert ticket.id is not None and message.id is not None
-    if new_ticket and not ticket.order_ref:
+    # Without an order and without files there is nothing to link or to keep as
+    # evidence (a ticket an agent linked by hand gains nothing from a text message).
+    if not ticket.order_ref and (new_ticket or not has_files):
         return
     link = None if new_ticket else await repo.link_of_ticket(session, ticket.id)
     if link is None:

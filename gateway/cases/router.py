@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from gateway.agents.dependencies import CurrentAgent
 from gateway.cases import export, service, view
@@ -35,6 +35,8 @@ from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import ActorType, Attachment
 
+# Ids are 64-bit on both databases; a bigger number is a 422, not an overflow.
+EvidenceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 NOT_FOUND = {404: {"description": "No such case in the caller's queues"}}
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=NOT_FOUND)
 
@@ -151,7 +153,7 @@ async def add_note(
 @router.post("/{case_id}/evidence/{evidence_id}/review", response_model=EvidencePublic)
 async def review_evidence(
     case_id: str,
-    evidence_id: int,
+    evidence_id: EvidenceId,
     body: ReviewBody,
     session: SessionDep,
     ctx: CurrentAgent,
@@ -178,7 +180,11 @@ async def review_evidence(
     responses={200: {"content": {"application/octet-stream": {}}}, 409: {}},
 )
 async def evidence_file(
-    case_id: str, evidence_id: int, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+    case_id: str,
+    evidence_id: EvidenceId,
+    session: SessionDep,
+    ctx: CurrentAgent,
+    runtime: RuntimeDep,
 ) -> Response:
     """The evidence bytes, always as a download (never rendered as a page of ours)."""
     case = await service.case_for(session, ctx, case_id)
@@ -243,8 +249,12 @@ async def decide(
         notifier=runtime.notifier,
         now=runtime.clock.now(),
     )
+    current = await view.public(session, case, runtime.clock.now())
+    unknown = next(side for side in current.parties if side.party == "unknown")
     return DecisionResult(
-        decision=view.decision_public(decision, {ctx.id: ctx.agent.name}), told=told
+        decision=view.decision_public(decision, {ctx.id: ctx.agent.name}),
+        told=told,
+        not_told=[t.ref for t in unknown.tickets],
     )
 
 

@@ -185,3 +185,6 @@ class AppealBody(BaseModel):
 class DecisionResult(BaseModel):
     decision: DecisionPublic
     told: list[str] = Field(description="Tickets the decision was sent to")
+    not_told: list[str] = Field(
+        default_factory=list, description="Tickets of unknown party: not sent the decision"
+    )

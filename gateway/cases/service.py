@@ -319,7 +319,8 @@ async def decide(
     now: datetime,
 ) -> tuple[CaseDecision, list[str]]:
     """Close the case with a decision; tell each party on their newest open ticket, in
-    their language; resolve the case's tickets. Returns the tickets told."""
+    their language; resolve the case's tickets. Returns the tickets told (tickets of
+    unknown party are not: say which side they are first)."""
     if not linking.is_open(case):
         raise Conflict(f"case {case.ref} is decided already; an appeal reopens it")
     reason = tickets_service.clean_text(reason, 10_000)
@@ -384,16 +385,16 @@ async def decide(
 
 
 def _one_per_party(links: Sequence[Link]) -> list[Link]:
-    """Each party's newest ticket that is not closed; a ticket of unknown party speaks
-    for its own customer (newest per customer)."""
-    best: dict[object, Link] = {}
+    """The buyer's and the seller's newest ticket that is not closed. A ticket of unknown
+    party is not told: whoever wrote it has not been shown to be either side, and a
+    decision is no business of a third person naming someone else's order."""
+    best: dict[str, Link] = {}
     for pair in links:
         row, ticket = pair
-        if ticket.status == TicketStatus.closed:
+        if ticket.status == TicketStatus.closed or row.party == Party.unknown:
             continue
-        key: object = row.party if row.party != Party.unknown else ("customer", ticket.customer_id)
-        if key not in best or (ticket.id or 0) > (best[key][1].id or 0):
-            best[key] = pair
+        if row.party not in best or (ticket.id or 0) > (best[row.party][1].id or 0):
+            best[row.party] = pair
     return sorted(best.values(), key=lambda p: p[1].id or 0)
 
 

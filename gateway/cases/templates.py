@@ -67,6 +67,34 @@ OUTCOMES: dict[str, dict[DecisionOutcome, str]] = {
         DecisionOutcome.no_action: "nenhuma ação é tomada sobre a ordem",
         DecisionOutcome.referred_to_risk: "o caso foi encaminhado à nossa equipe de risco",
     },
+    "uk": {
+        DecisionOutcome.release_to_buyer: "криптовалюту передано покупцю",
+        DecisionOutcome.return_to_seller: "криптовалюту повернуто продавцю",
+        DecisionOutcome.cancel_order: "ордер скасовано",
+        DecisionOutcome.no_action: "щодо ордера не вживається жодних дій",
+        DecisionOutcome.referred_to_risk: "справу передано нашій команді з ризиків",
+    },
+    "tr": {
+        DecisionOutcome.release_to_buyer: "kripto alıcıya serbest bırakılıyor",
+        DecisionOutcome.return_to_seller: "kripto satıcıya iade ediliyor",
+        DecisionOutcome.cancel_order: "emir iptal edildi",
+        DecisionOutcome.no_action: "emir için herhangi bir işlem yapılmıyor",
+        DecisionOutcome.referred_to_risk: "dosya risk ekibimize iletildi",
+    },
+    "vi": {
+        DecisionOutcome.release_to_buyer: "tiền mã hóa được giải phóng cho người mua",
+        DecisionOutcome.return_to_seller: "tiền mã hóa được trả lại cho người bán",
+        DecisionOutcome.cancel_order: "lệnh đã bị hủy",
+        DecisionOutcome.no_action: "không có hành động nào đối với lệnh",
+        DecisionOutcome.referred_to_risk: "vụ việc được chuyển cho đội rủi ro",
+    },
+    "id": {
+        DecisionOutcome.release_to_buyer: "kripto dilepaskan kepada pembeli",
+        DecisionOutcome.return_to_seller: "kripto dikembalikan kepada penjual",
+        DecisionOutcome.cancel_order: "order dibatalkan",
+        DecisionOutcome.no_action: "tidak ada tindakan atas order ini",
+        DecisionOutcome.referred_to_risk: "kasus diteruskan ke tim risiko kami",
+    },
 }
 
 DECISION: dict[str, str] = {
@@ -79,6 +107,14 @@ DECISION: dict[str, str] = {
     "responda aquí antes de {appeal_until} para apelar.",
     "pt": "Nossa decisão sobre a ordem {order}: {outcome}. Se não concordar, responda aqui "
     "até {appeal_until} para recorrer.",
+    "uk": "Наше рішення щодо ордера {order}: {outcome}. Якщо ви не згодні, відповідайте тут "
+    "до {appeal_until}, щоб подати апеляцію.",
+    "tr": "{order} numaralı emir hakkındaki kararımız: {outcome}. Katılmıyorsanız itiraz için "
+    "{appeal_until} tarihine kadar buradan yanıt verin.",
+    "vi": "Quyết định của chúng tôi về lệnh {order}: {outcome}. Nếu không đồng ý, hãy trả lời "
+    "tại đây trước {appeal_until} để khiếu nại.",
+    "id": "Keputusan kami atas order {order}: {outcome}. Jika Anda tidak setuju, balas di sini "
+    "sebelum {appeal_until} untuk mengajukan banding.",
 }
 
 

@@ -33,7 +33,9 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on our
+    # own form posts, which the origin check must refuse.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 MAX_FORM_BYTES = 1024 * 1024
@@ -101,7 +103,8 @@ async def read_form(request: Request) -> dict[str, str]:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
         raise BadRequest("form is not UTF-8") from None
-    return {key: values[-1] for key, values in parsed.items()}
+    # Browsers send textarea line breaks as CRLF; the desk stores plain text with LF.
+    return {key: values[-1].replace("\r\n", "\n") for key, values in parsed.items()}
 
 
 def check_same_origin(request: Request) -> None:

@@ -47,6 +47,7 @@ async def test_a_decision_tells_both_parties_in_their_languages(desk: Desk) -> N
         )
         assert decided.status_code == 201, decided.text
         assert decided.json()["told"] == [dispute.buyer_ticket, dispute.seller_ticket]
+        assert decided.json()["not_told"] == []
         again = await api.post(f"{url}/decision", json={"outcome": "no_action", "reason": "x"})
         assert again.status_code == 409
         bad = await api.post(f"{url}/decision", json={"outcome": "refund_everyone", "reason": "x"})
@@ -101,7 +102,13 @@ async def test_an_appeal_after_the_window_is_refused(desk: Desk) -> None:
     dispute = await open_dispute(desk, token)
     url = f"/api/v1/cases/{dispute.case_id}"
     async with desk.api(token) as api:
-        await api.post(f"{url}/decision", json={"outcome": "no_action", "reason": "no proof"})
+        decided = await api.post(
+            f"{url}/decision", json={"outcome": "no_action", "reason": "no proof"}
+        )
+        # The seller's mail never showed which side it is: it is not told.
+        assert decided.json()["told"] == [dispute.buyer_ticket]
+        assert decided.json()["not_told"] == [dispute.seller_ticket]
+        assert await _outbound(desk, dispute.seller_ticket) == []
         window = desk.runtime.settings.cases.appeal_window_seconds
         desk.runtime.clock = ManualClock(desk.clock.now() + timedelta(seconds=window + 1))
         try:

@@ -7,8 +7,10 @@ import hashlib
 import os
 from datetime import timedelta
 
+from channels.telegram.tokens import sign_start_token
 from gateway.clock import ManualClock
-from tests.channels.telegram.conftest import Telegram, private_message
+from gateway.db import utcnow
+from tests.channels.telegram.conftest import START_SECRET, Telegram, private_message
 from tests.gateway.cases.conftest import Desk
 from tests.gateway.cases.helpers import case_json, events, open_dispute, supervisor
 
@@ -65,6 +67,11 @@ async def test_reviews_are_audited_and_a_rejection_needs_a_reason(desk: Desk) ->
             json={"state": "accepted"},
         )
         assert unknown.status_code == 404
+        huge = await api.post(
+            f"/api/v1/cases/{dispute.case_id}/evidence/{10**30}/review",
+            json={"state": "accepted"},
+        )
+        assert huge.status_code == 422  # not an integer overflow in the database
     reviews = [
         e["data"]
         for e in await events(desk, token, dispute.buyer_ticket)
@@ -80,10 +87,13 @@ async def test_telegram_video_is_evidence_once_fetched(desk: Desk, tg: Telegram)
     token = await supervisor(desk)
     dispute = await open_dispute(desk, token)
     chat = 7_000_000_000 + int(dispute.order_ref[-6:])
+    # The seller links Telegram to their exchange account with the signed deep link.
+    link = sign_start_token(START_SECRET.encode(), dispute.seller_id, utcnow() + timedelta(hours=1))
+    assert (await tg.post(private_message(chat, 1, text=f"/start {link}"))).status_code == 200
     tg.api.add_file(f"video-{chat}", MP4)
     update = private_message(
         chat,
-        1,
+        2,
         caption=f"Screen recording of my payment for order {dispute.order_ref}",
         video={
             "file_id": f"video-{chat}",
@@ -100,6 +110,7 @@ async def test_telegram_video_is_evidence_once_fetched(desk: Desk, tg: Telegram)
     assert video["sha256"] == hashlib.sha256(MP4).hexdigest()
     assert (video["mime"], video["kind"], video["file_state"]) == ("video/mp4", "video", "stored")
     assert video["size"] == len(MP4)
+    assert (video["party"], video["uploader"]) == ("seller", dispute.seller_id)
 
 
 async def test_an_evidence_request_past_its_deadline_is_breached(desk: Desk) -> None:

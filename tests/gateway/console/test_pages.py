@@ -62,7 +62,7 @@ async def test_claim_next_claim_chosen_and_the_ticket_actions(
         ref = first.ticket_ref
         steps = [
             ("reply", {"text": "We are checking with the seller."}),
-            ("note", {"text": "seller slow"}),
+            ("note", {"text": "seller slow\r\nline two"}),
             ("status", {"status": "pending_customer"}),
             ("escalate", {"reason": "large amount"}),
             ("transfer", {"queue": other}),
@@ -87,6 +87,8 @@ async def test_claim_next_claim_chosen_and_the_ticket_actions(
     async with client(app, token) as api:
         ticket = (await api.get(f"/api/v1/tickets/{ref}")).json()
         assert ticket["queue"] == other and ticket["status"] == "escalated"
+        # A browser's CRLF line breaks are stored as the desk's plain-text LF.
+        assert "seller slow\nline two" in [m["text"] for m in ticket["messages"]]
         assert (await api.get(f"/api/v1/tickets/{second.ticket_ref}")).json()["assignee"] is None
 
 
