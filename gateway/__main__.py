@@ -6,31 +6,34 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine
+from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from channels.telegram import cli as telegram_cli
 from gateway import audit_chain, migrate, server
 from gateway.agents.models import Role
-from gateway.agents.service import create_agent
+from gateway.agents.service import agent_by_name, create_agent, list_agents, rotate_token
 from gateway.canned import starter as canned_starter
+from gateway.cli.database import open_runtime, read_only_session
+from gateway.cli.errors import explain
+from gateway.cli.listings import agent_lines, dead_letter_lines
+from gateway.cli.settings_table import current_values, markdown_table
+from gateway.deadletters import repository as dead_letters
 from gateway.errors import GatewayError
 from gateway.integrations.service import create_service_token
 from gateway.logging import configure_logging
 from gateway.routing import rules as routing_rules
 from gateway.routing.language import LanguageHints
 from gateway.routing.service import RulesRouter, load_rules
-from gateway.runtime import Runtime
 from gateway.settings import Settings
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
-async def open_runtime(settings: Settings) -> Runtime:
-    """The runtime for a one-off command, on a database brought to the newest schema
-    first (idempotent), so `agents create` works on a fresh install before `serve`."""
-    await asyncio.to_thread(migrate.upgrade, settings.database.url)
-    return Runtime.from_settings(settings)
+SAMPLE_RULES = "rules.sample.toml"
 
 
 async def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
@@ -65,6 +68,28 @@ async def cmd_agents_create(settings: Settings, args: argparse.Namespace) -> int
         await runtime.close()
     print(f"agent {agent.name} (id {agent.id}, role {agent.role}) created.")
     print("API token (shown once, store it now):")
+    print(token)
+    return 0
+
+
+async def cmd_agents_list(settings: Settings, _args: argparse.Namespace) -> int:
+    async with read_only_session(settings) as session:
+        agents = await list_agents(session)
+    print("\n".join(agent_lines(agents)))
+    return 0
+
+
+async def cmd_agents_rotate_token(settings: Settings, args: argparse.Namespace) -> int:
+    runtime = await open_runtime(settings)
+    try:
+        async with runtime.sessionmaker.begin() as session:
+            agent = await agent_by_name(session, args.name)
+            token = await rotate_token(session, agent)
+    finally:
+        await runtime.close()
+    print(f"agent {agent.name}: new API token (the old one no longer works; shown once):")
+    if not agent.active:
+        print("(the agent is deactivated: the token works once an admin re-activates it)")
     print(token)
     return 0
 
@@ -105,7 +130,11 @@ async def cmd_telegram_set_webhook(settings: Settings, args: argparse.Namespace)
 async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
     path = args.file or settings.routing.rules_file
     if path is None:
-        print("error: name a rules file (or set GATEWAY_ROUTING_RULES_FILE)", file=sys.stderr)
+        print(
+            "error: name a rules file (or set GATEWAY_ROUTING_RULES_FILE); "
+            "`gateway rules sample > rules.toml` writes one to start from",
+            file=sys.stderr,
+        )
         return 2
     try:
         source = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
@@ -144,14 +173,20 @@ async def cmd_canned_load(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_rules_show(settings: Settings, _args: argparse.Namespace) -> int:
-    runtime = await open_runtime(settings)
-    try:
-        async with runtime.sessionmaker() as session:
-            rule_set, _ids = await RulesRouter(settings.routing).rules(session)
-    finally:
-        await runtime.close()
+    async with read_only_session(settings) as session:
+        rule_set, _ids = await RulesRouter(settings.routing).rules(session)
     print(routing_rules.to_toml(rule_set))
     return 0
+
+
+async def cmd_rules_sample(_settings: Settings, _args: argparse.Namespace) -> int:
+    print(sample_rules(), end="")
+    return 0
+
+
+def sample_rules() -> str:
+    """The shipped sample rules file: a queue per language, `critical`, `escalation`."""
+    return resources.files("gateway.routing").joinpath(SAMPLE_RULES).read_text(encoding="utf-8")
 
 
 async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
@@ -164,12 +199,11 @@ async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: {args.rules}: {exc}", file=sys.stderr)
             return 2
     else:
-        runtime = await open_runtime(settings)
-        try:
-            async with runtime.sessionmaker() as session:
-                rule_set, _ids = await router.rules(session)
-        finally:
-            await runtime.close()
+        # A dry run: no migration, a read-only connection, and the rules read before the
+        # language models load (a database problem is reported at once).
+        async with read_only_session(settings) as session:
+            rule_set, _ids = await router.rules(session)
+    await router.warm_up()
     outcome = router.evaluate(
         args.text, rule_set, channel=args.channel, hints=LanguageHints(channel=args.lang_hint)
     )
@@ -205,6 +239,29 @@ async def cmd_email_retry(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
+async def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
+    if args.values:
+        for variable, value in current_values(settings):
+            print(f"{variable}={value}")
+    else:
+        print(markdown_table())
+    return 0
+
+
+async def cmd_email_dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    async with read_only_session(settings) as session:
+        letters = await dead_letters.list_dead_letters(
+            session,
+            channel="email",
+            reason=args.reason,
+            pending_only=args.pending,
+            limit=args.limit,
+        )
+        counts = await dead_letters.reason_counts(session, channel="email")
+    print("\n".join(dead_letter_lines(letters, counts)))
+    return 0
+
+
 def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
@@ -217,9 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("serve", help="migrate the database, then run HTTP, SMTP and workers")
+    p = sub.add_parser(
+        "serve",
+        help="migrate the database, then run HTTP, SMTP and the workers in the foreground",
+    )
     p.set_defaults(func=cmd_serve)
-    p = sub.add_parser("worker", help="run only the delivery and SLA workers (no HTTP)")
+    p = sub.add_parser(
+        "worker",
+        help="run only the delivery, claim-lease and SLA workers (no HTTP), in the foreground",
+    )
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("migrate", help="bring the database schema to the newest version")
     p.set_defaults(func=cmd_migrate)
@@ -236,6 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--capacity", type=int, help="most tickets held at once (GATEWAY_QUEUE_DEFAULT_CAPACITY)"
     )
     p.set_defaults(func=cmd_agents_create)
+    p = agents.add_parser("list", help="list every agent: role, active, capacity, queues")
+    p.set_defaults(func=cmd_agents_list)
+    p = agents.add_parser(
+        "rotate-token", help="issue an agent a new API token, printed once; the old one ends"
+    )
+    p.add_argument("name", help="the agent's name")
+    p.set_defaults(func=cmd_agents_rotate_token)
 
     integrations = sub.add_parser(
         "integrations", help="service tokens for the exchange backend (role integration)"
@@ -267,6 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_rules_load)
     p = rules.add_parser("show", help="print the stored queues and rules as TOML")
     p.set_defaults(func=cmd_rules_show)
+    p = rules.add_parser(
+        "sample", help="print the sample rules file (`gateway rules sample > rules.toml`)"
+    )
+    p.set_defaults(func=cmd_rules_sample)
 
     canned = sub.add_parser("canned", help="canned replies for the console").add_subparsers(
         dest="canned_command", required=True, metavar="SUBCOMMAND"
@@ -277,7 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", help="canned replies file (default: the shipped sample)")
     p.set_defaults(func=cmd_canned_load)
 
-    p = sub.add_parser("route", help="show what routing decides for a message, and why")
+    p = sub.add_parser(
+        "route",
+        help="show what routing decides for a message, and why (a dry run: writes nothing)",
+    )
     p.add_argument("text", help="the message text")
     p.add_argument("--channel", choices=["email", "telegram", "webchat"], default="email")
     p.add_argument("--lang-hint", help="the channel's language hint (Telegram language_code)")
@@ -297,13 +374,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="store it even if it looks like an auto-reply, bounce or bulk mail",
     )
     p.set_defaults(func=cmd_email_retry)
+    p = email.add_parser(
+        "dead-letters", help="list mails set aside instead of stored, newest first"
+    )
+    p.add_argument("--reason", help="only this reason (auto_reply, bounce, unparseable, ...)")
+    p.add_argument("--pending", action="store_true", help="only those not stored since")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.set_defaults(func=cmd_email_dead_letters)
+
+    p = sub.add_parser(
+        "settings", help="print every GATEWAY_* setting with its meaning and default"
+    )
+    p.add_argument(
+        "--values", action="store_true", help="print the values in effect instead (secrets hidden)"
+    )
+    p.set_defaults(func=cmd_settings)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"error: {explain(exc, '')}", file=sys.stderr)
+        return 2
     configure_logging(settings.log.level, json_format=settings.log.json_format)
     func: Command = args.func
     try:
@@ -313,6 +409,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # An operator's problem (database down or full, schema behind) is one line with
+        # its fix; anything else is a bug and keeps its traceback.
+        message = explain(exc, settings.database.url)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from gateway.agents.router import router as agents_router
 from gateway.canned.router import router as canned_router
 from gateway.cases.router import router as cases_router
 from gateway.console.mount import install as install_console
+from gateway.deadletters.router import router as dead_letters_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
 from gateway.limits import BodySizeLimit
@@ -84,6 +85,7 @@ def create_app(
         orders_router,
         cases_router,
         sla_router,
+        dead_letters_router,
     ):
         app.include_router(api)
     for plugin in plugins:

@@ -70,16 +70,28 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    """Make the async engine for a SQLAlchemy URL, tuned per database."""
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+    echo: bool = False,
+    read_only: bool = False,
+) -> AsyncEngine:
+    """Make the async engine for a SQLAlchemy URL, tuned per database. On PostgreSQL it
+    never holds more than `pool_size + max_overflow` connections. `read_only` engines
+    (dry runs, listings) are refused every write by the database itself."""
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
+        if read_only:
+            kwargs["connect_args"] = {"server_settings": {"default_transaction_read_only": "on"}}
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, read_only=read_only)
     else:
         _ping_when_idle(engine)
     return engine
@@ -109,7 +121,7 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError(f"pooled connection is dead: {exc}") from exc
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT and
@@ -120,14 +132,17 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
         # One writer at a time, decided at BEGIN: a transaction that reads then writes
         # can never hit SQLITE_BUSY halfway (which busy_timeout cannot retry), so
-        # claims and ingests are serialised instead of failing.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # claims and ingests are serialised instead of failing. A reader never waits
+        # for the writer's lock.
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

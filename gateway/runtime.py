@@ -35,10 +35,13 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
+        database = settings.database
         engine = create_engine(
-            settings.database.url,
-            pool_size=settings.database.pool_size,
-            echo=settings.database.echo,
+            database.url,
+            pool_size=database.pool_size,
+            max_overflow=database.max_overflow,
+            pool_timeout=database.pool_timeout_seconds,
+            echo=database.echo,
         )
         clock = SystemClock()
         exchange = ExchangeOrderClient(settings.exchange) if settings.exchange.order_url else None
@@ -51,7 +54,7 @@ class Runtime:
             blobs=BlobStore(settings.blob.dir),
             # The language models load on the first routed message, once per process.
             router=RulesRouter(settings.routing),
-            notifier=Notifier(settings.database.url),
+            notifier=Notifier(database.listen_url or database.url),
         )
 
     async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:

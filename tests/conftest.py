@@ -22,9 +22,47 @@ from gateway import migrate
 from gateway.app import create_app
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from tests.pg_budget import ConnectionSampler
 
 PG_ADMIN_DSN = os.environ.get("PARLEY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
+# Every database this run creates is named with this prefix, so the run's connections
+# can be counted apart from other clients of a shared server.
+RUN_PREFIX = f"parley_test_{uuid.uuid4().hex[:6]}_"
+# Each test gateway (in-process runtime or subprocess) holds at most this many query
+# connections (pool + overflow) plus one LISTEN connection, so the whole run stays within
+# PG_CONNECTION_BUDGET on a server with max_connections 100 shared with others.
+TEST_POOL = {"pool_size": 1, "max_overflow": 3, "pool_timeout_seconds": 60.0}
+PG_CONNECTION_BUDGET = int(os.environ.get("PARLEY_TEST_PG_MAX_CONNECTIONS", "40"))
+
+
+_sampler = ConnectionSampler(PG_ADMIN_DSN, RUN_PREFIX)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _sampler.start()
+
+
+def pytest_runtest_logstart(nodeid: str, location: object) -> None:
+    _sampler.current_test = nodeid
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it held more PostgreSQL connections than its budget."""
+    _sampler.stop()
+    if _sampler.peak > PG_CONNECTION_BUDGET and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _sampler.error is not None:
+        return
+    verdict = "over budget" if _sampler.peak > PG_CONNECTION_BUDGET else "within budget"
+    terminalreporter.write_line(
+        f"PostgreSQL connections held by this run: peak {_sampler.peak} "
+        f"(budget {PG_CONNECTION_BUDGET}, {verdict}), during {_sampler.peak_test or '-'}",
+        red=_sampler.peak > PG_CONNECTION_BUDGET,
+    )
 
 
 async def _pg_available() -> str | None:
@@ -43,7 +81,7 @@ def pg_url(dsn: str, database: str) -> str:
 
 async def create_pg_database() -> str:
     """Create an empty PostgreSQL database for this run; returns its async URL."""
-    name = f"parley_test_{uuid.uuid4().hex[:12]}"
+    name = f"{RUN_PREFIX}{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(PG_ADMIN_DSN)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
@@ -113,7 +151,7 @@ def make_settings(database_url: str, tmp_root: Path, **sections: dict[str, objec
     """Settings for a test: a database, a blob folder, no SMTP listener, plus `sections`
     (for example `telegram={"token": "..."}`)."""
     values: dict[str, object] = {
-        "database": {"url": database_url},
+        "database": {"url": database_url, **TEST_POOL},
         "blob": {"dir": tmp_root / "blobs"},
         "smtp": {"port": 0},
         "log": {"level": "WARNING", "json": True},

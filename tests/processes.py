@@ -32,6 +32,9 @@ def gateway_env(database_url: str, workdir: Path, **extra: str) -> dict[str, str
         GATEWAY_BLOB_DIR=str(workdir / "blobs"),
         GATEWAY_SMTP_PORT="0",
         GATEWAY_LOG_LEVEL="INFO",
+        # The suite's connection budget (tests/conftest.py: TEST_POOL).
+        GATEWAY_DATABASE_POOL_SIZE="1",
+        GATEWAY_DATABASE_MAX_OVERFLOW="3",
     )
     env.update(extra)
     return env
@@ -51,13 +54,19 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Compl
 
 @contextlib.contextmanager
 def gateway_process(
-    env: dict[str, str], cwd: Path, *, command: str = "serve", port: int | None = None
+    env: dict[str, str],
+    cwd: Path,
+    *,
+    command: str = "serve",
+    port: int | None = None,
+    executable: str | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `gateway <command>`; with a port, wait for /healthz. Stops it on exit."""
+    """Run `gateway <command>` (`python -m gateway`, or the installed `executable`); with
+    a port, wait for /healthz. Stops it on exit."""
     log_path = cwd / f"gateway-{command}-{port or os.getpid()}-{time.monotonic_ns()}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", command],
+            [executable, command] if executable else [sys.executable, "-m", "gateway", command],
             env=env | ({"GATEWAY_HTTP_PORT": str(port)} if port else {}),
             cwd=cwd,
             stdout=log,

@@ -17,7 +17,7 @@ from gateway.agents.schemas import (
     QueueCreate,
     QueuePublic,
 )
-from gateway.agents.service import create_agent, set_queues
+from gateway.agents.service import create_agent, deactivate, rotate_token, set_queues
 from gateway.dependencies import SessionDep
 from gateway.errors import Conflict, NotFound
 from gateway.queues.models import Queue, QueueMembership
@@ -81,6 +81,8 @@ async def patch_agent(
         raise Conflict("an admin cannot demote or deactivate themself")
     for field, value in changes.items():
         setattr(agent, field, value)
+    if changes.get("active") is False:
+        deactivate(agent)
     if body.queues is not None:
         await set_queues(session, agent, body.queues)
     tickets_repo.audit(
@@ -98,11 +100,11 @@ async def patch_agent(
 
 @router.delete("/admin/agents/{name}", status_code=204)
 async def delete_agent(name: str, session: SessionDep, admin: CurrentAdmin) -> Response:
-    """Deactivate an agent: its token stops working at once; its history stays."""
+    """Deactivate an agent: its token is revoked at once; its history stays."""
     agent = await _agent(session, name)
     if agent.id == admin.id:
         raise Conflict("an admin cannot deactivate themself")
-    agent.active = False
+    deactivate(agent)
     tickets_repo.audit(
         session,
         "agent.deactivated",
@@ -112,6 +114,16 @@ async def delete_agent(name: str, session: SessionDep, admin: CurrentAdmin) -> R
         agent=agent.id,
     )
     return Response(status_code=204)
+
+
+@router.post("/admin/agents/{name}/token", response_model=AgentCreated)
+async def post_agent_token(name: str, session: SessionDep, admin: CurrentAdmin) -> AgentCreated:
+    """Issue the agent a new token, shown this once; the old one stops working. An
+    inactive agent keeps none: re-activate it (PATCH active) and issue one here."""
+    agent = await _agent(session, name)
+    token = await rotate_token(session, agent, by=admin.id)
+    public = await _public(session, agent)
+    return AgentCreated(**public.model_dump(), token=token)
 
 
 @router.post("/admin/queues", status_code=201, response_model=QueuePublic)

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.agents.models import Agent, Role
-from gateway.errors import Conflict
-from gateway.queues.models import QueueMembership
+from gateway.errors import Conflict, NotFound
+from gateway.queues.models import Queue, QueueMembership
 from gateway.tickets import repository as tickets_repo
+from gateway.tickets.models import ActorType
 
 TOKEN_PREFIX = "prl_"
 
@@ -70,3 +71,55 @@ async def agent_by_token(session: AsyncSession, token: str) -> Agent | None:
         sa.select(Agent).where(Agent.token_hash == hash_token(token), Agent.active.is_(True))
     )
     return result.scalar_one_or_none()
+
+
+async def agent_by_name(session: AsyncSession, name: str) -> Agent:
+    """The agent of that name, active or not; NotFound otherwise."""
+    agent = (await session.execute(sa.select(Agent).where(Agent.name == name))).scalar_one_or_none()
+    if agent is None:
+        raise NotFound(f"no agent named {name!r}")
+    return agent
+
+
+def revoke_token(agent: Agent) -> None:
+    """Make the agent's current token worthless for good: the stored hash becomes one of
+    a token nobody was shown, so re-activating the agent cannot revive the old one."""
+    agent.token_hash = hash_token(new_token())
+
+
+def deactivate(agent: Agent) -> None:
+    """Switch the agent off: refused at once (401) and its token revoked."""
+    agent.active = False
+    revoke_token(agent)
+
+
+async def rotate_token(session: AsyncSession, agent: Agent, *, by: int | None = None) -> str:
+    """Give the agent a new token (the old one stops working) and return it: it is shown
+    this once, only its hash is stored. Audited as done by agent `by` (None: an operator
+    on the command line). Flushes; the caller commits."""
+    token = new_token()
+    agent.token_hash = hash_token(token)
+    tickets_repo.audit(
+        session,
+        "agent.token_rotated",
+        ticket_id=None,
+        actor_type=ActorType.system if by is None else ActorType.agent,
+        actor_agent_id=by,
+        agent=agent.id,
+    )
+    await session.flush()
+    return token
+
+
+async def list_agents(session: AsyncSession) -> list[tuple[Agent, list[str]]]:
+    """Every agent, active or not, by name, with the names of its queues."""
+    agents = list((await session.execute(sa.select(Agent).order_by(Agent.name))).scalars())
+    rows = await session.execute(
+        sa.select(QueueMembership.agent_id, Queue.name)
+        .join(Queue, Queue.id == QueueMembership.queue_id)
+        .order_by(Queue.name)
+    )
+    queues: dict[int, list[str]] = {}
+    for agent_id, queue_name in rows.all():
+        queues.setdefault(agent_id, []).append(queue_name)
+    return [(agent, queues.get(agent.id, [])) for agent in agents]  # type: ignore[arg-type]

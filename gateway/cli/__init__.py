@@ -1,0 +1,1 @@
+"""The `gateway` command's parts beside the composition root (`gateway/__main__.py`)."""
