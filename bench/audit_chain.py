@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Database, Row, print_rows
 
 from gateway import audit_chain
+from gateway.audit import AuditEvent
 from gateway.db import create_engine, create_sessionmaker
-from gateway.tickets.models import AuditEvent
 
 
 async def run(tickets: int, events: int, clients: int) -> list[Row]:

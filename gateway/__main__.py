@@ -25,6 +25,7 @@ from gateway.deadletters import repository as dead_letters
 from gateway.errors import GatewayError
 from gateway.integrations.service import create_service_token
 from gateway.logging import configure_logging
+from gateway.routing import cli as routing_cli
 from gateway.routing import rules as routing_rules
 from gateway.routing.language import LanguageHints
 from gateway.routing.service import RulesRouter, load_rules
@@ -207,18 +208,7 @@ async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
     outcome = router.evaluate(
         args.text, rule_set, channel=args.channel, hints=LanguageHints(channel=args.lang_hint)
     )
-    lang, found = outcome.language, outcome.classification
-    print(f"language:  {lang.code} (confidence {lang.confidence:.2f})")
-    print(f"severity:  {found.severity}")
-    print(f"category:  {found.category}")
-    print(f"order_ref: {found.order_ref or '-'}")
-    amount = f"{found.amount} {found.currency}" if found.amount is not None else "-"
-    print(f"amount:    {amount}")
-    print(f"queue:     {outcome.decision.queue}")
-    print(f"rule:      {outcome.decision.rule or '(default queue)'}")
-    print("reasons:")
-    for reason in (*lang.reasons, *found.reasons, outcome.decision.reason):
-        print(f"  - {reason}")
+    print(routing_cli.describe(outcome))
     return 0
 
 
@@ -360,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang-hint", help="the channel's language hint (Telegram language_code)")
     p.add_argument("--rules", help="evaluate against this rules file instead of the database")
     p.set_defaults(func=cmd_route)
+    routing_cli.add_commands(sub, open_runtime)
 
     email = sub.add_parser("email", help="email channel operations").add_subparsers(
         dest="email_command", required=True, metavar="SUBCOMMAND"

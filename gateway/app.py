@@ -25,7 +25,7 @@ from gateway.console.mount import install as install_console
 from gateway.deadletters.router import router as dead_letters_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
-from gateway.limits import BodySizeLimit
+from gateway.limits import BodySizeLimit, StorableParams
 from gateway.orders.router import router as orders_router
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
@@ -76,6 +76,7 @@ def create_app(
     )
     app.state.runtime = own_runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.http.max_body_bytes)
+    app.add_middleware(StorableParams)
     for api in (
         agents_router,
         queues_router,

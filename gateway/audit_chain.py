@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
-from gateway.tickets.models import AuditEvent
+from gateway.audit import AuditEvent
 
 GENESIS = "0" * 64
 _HEADS = "audit_chain_heads"

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 import gateway.audit_chain  # noqa: F401  chains audit events at every flush
 from gateway.agents.models import Agent
+from gateway.audit import AuditEvent
 from gateway.canned.models import CannedReply
 from gateway.cases.models import (
     CaseDecision,
@@ -18,12 +19,11 @@ from gateway.integrations.models import ServiceToken
 from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
-from gateway.routing.models import RoutingRule
+from gateway.routing.models import RoutingCorrection, RoutingRule
 from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
 from gateway.system.models import SystemState
 from gateway.tickets.models import (
     Attachment,
-    AuditEvent,
     ChannelIdentity,
     Customer,
     DeadLetter,
@@ -56,6 +56,7 @@ __all__ = [
     "Outbox",
     "Queue",
     "QueueMembership",
+    "RoutingCorrection",
     "RoutingRule",
     "ServiceToken",
     "SlaEvent",

@@ -10,6 +10,7 @@ import uvicorn
 
 from gateway import migrate
 from gateway.app import create_app, install_channels
+from gateway.flows.unseen_webchat_replies import UnseenRepliesByEmail
 from gateway.outbox.worker import DeliveryWorker
 from gateway.ports import BackgroundService
 from gateway.queues.sweeper import LeaseSweeper
@@ -69,8 +70,16 @@ async def run(settings: Settings, *, http: bool = True) -> None:
 
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:
-    """The core's own workers (delivery, lease expiry, SLA), beside the channels' services."""
-    return [DeliveryWorker(runtime), LeaseSweeper(runtime), SlaWorker(runtime)]
+    """The core's own workers (delivery, lease expiry, SLA, flows that run on a timer),
+    beside the channels' services."""
+    services: list[BackgroundService] = [
+        DeliveryWorker(runtime),
+        LeaseSweeper(runtime),
+        SlaWorker(runtime),
+    ]
+    if runtime.settings.webchat.email_copy_after_seconds:
+        services.append(UnseenRepliesByEmail(runtime))
+    return services
 
 
 async def _supervise(service: BackgroundService, stop: asyncio.Event) -> None:

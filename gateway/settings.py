@@ -224,6 +224,11 @@ class RoutingSettings(BaseModel):
     critical_amount_usd: Decimal = Decimal("10000")
     # The default file for `gateway rules load`.
     rules_file: Path | None = None
+    # "model": the shipped triage model; "phrases": the phrase lists alone (the baseline).
+    classifier: Literal["model", "phrases"] = "model"
+    # Below this confidence a decision is weak: the ticket goes to the rules' triage
+    # queue (when they name one) and the next message routes it again.
+    triage_confidence: float = 0.4
 
 
 class ExchangeSettings(BaseModel):

@@ -15,10 +15,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Explicit bidi embeddings, overrides and isolates, and the marks that turn text around.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-# Characters that draw nothing on their own; a name made only of them (plus spaces) is empty.
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
+# Removed from display lines: explicit bidi embeddings, overrides and isolates, the marks
+# that turn text around, and zero-width characters no name needs.
+_REMOVED = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u200b\u2060\ufeff\u180e"
+)
+# Kept (joiners shape Persian and Indic names) but invisible: alone they make no name.
+_INVISIBLE = frozenset("\u200c\u200d\u00ad")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Integer ids: database columns are 32-bit on the core tables in SQLite and PostgreSQL
@@ -54,14 +57,14 @@ def clean_text(value: str, *, max_chars: int | None = None) -> str:
 
 def display_line(value: str | None, *, max_chars: int) -> str | None:
     """A name or subject as one line of display text, or None when nothing visible is
-    left: controls (CR, LF, tab, C1) become spaces, bidi controls are removed, runs of
-    space collapse, cut to `max_chars`."""
+    left: controls (CR, LF, tab, C1) become spaces, runs of
+    space collapse, cut to `max_chars`; zero-width and bidi controls are removed."""
     if value is None:
         return None
     value = clean_text(value)
     out: list[str] = []
     for ch in value:
-        if ch in _BIDI_CONTROLS:
+        if ch in _REMOVED:
             continue
         if unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029":
             out.append(" ")
@@ -89,3 +92,25 @@ def parse_id(value: str, *, maximum: int = MAX_INT32) -> int | None:
         return None
     number = int(value)
     return number if 0 < number <= maximum else None
+
+
+def first_problem(value: object, *, depth: int = 0) -> str | None:
+    """The first string anywhere in a decoded JSON value that cannot be stored, as
+    `where: why`; None when every string can. Nesting past 32 levels is a problem too."""
+    if depth > 32:
+        return "nested too deeply"
+    if isinstance(value, str):
+        return problem_in(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = first_problem(key, depth=depth + 1) or first_problem(item, depth=depth + 1)
+            if found:
+                return (
+                    f"{key!s:.40}: {found}" if isinstance(key, str) and "\x00" not in key else found
+                )
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found = first_problem(item, depth=depth + 1)
+            if found:
+                return found
+    return None

@@ -8,11 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db import utcnow
-from gateway.outbox.models import Outbox, OutboxState
 from gateway.ports import Channel
 from gateway.system.models import SystemState
 from gateway.tickets import repository as tickets_repo
-from gateway.tickets.models import DeadLetter, DeliveryState, Direction, Message, Ticket
+from gateway.tickets.models import DeadLetter, Direction, Message
 
 EMAIL = str(Channel.email)
 
@@ -30,43 +29,6 @@ async def outbound_external_ids(session: AsyncSession, ids: Sequence[str]) -> li
         )
     )
     return [eid for eid in result.scalars() if eid]
-
-
-async def mark_bounced(session: AsyncSession, ids: Sequence[str], detail: str) -> list[int]:
-    """Mark our replies named by `ids` as failed, fail their outbox rows and flag their
-    tickets for a supervisor. Returns the message ids marked."""
-    if not ids:
-        return []
-    result = await session.execute(
-        sa.select(Message).where(
-            Message.channel == EMAIL,
-            Message.direction == Direction.outbound,
-            sa.or_(Message.external_id.in_(list(ids)), Message.provider_id.in_(list(ids))),
-        )
-    )
-    marked: list[int] = []
-    for message in result.scalars():
-        assert message.id is not None
-        message.delivery_state = DeliveryState.failed
-        await session.execute(
-            sa.update(Outbox)
-            .where(Outbox.message_id == message.id)
-            .values(state=OutboxState.failed, last_error=f"bounced: {detail}"[:2000])
-        )
-        ticket = await session.get(Ticket, message.ticket_id)
-        if ticket is not None:
-            ticket.needs_attention = True
-            ticket.attention_reason = f"email reply {message.id} bounced: {detail}"[:500]
-        tickets_repo.audit(
-            session,
-            "message.bounced",
-            ticket_id=message.ticket_id,
-            message_id=message.id,
-            detail=detail[:500],
-        )
-        marked.append(message.id)
-    await session.flush()
-    return marked
 
 
 async def set_aside(

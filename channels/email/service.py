@@ -21,6 +21,7 @@ from channels.email.loops import BOUNCE
 from channels.email.parse import ParsedMail, parse_mail
 from gateway.db import utcnow
 from gateway.errors import Conflict, InvalidInbound, NotFound
+from gateway.flows import bounces
 from gateway.runtime import Runtime
 from gateway.tickets.intake import validate
 from gateway.tickets.models import DeadLetter
@@ -208,7 +209,7 @@ class EmailIntake:
         async with self.runtime.sessionmaker.begin() as session:
             if verdict.reason == BOUNCE and parsed.bounce_failed and parsed.bounced_ids:
                 forms = [f for m in parsed.bounced_ids for f in lookup_forms(m, self.our_domains)]
-                bounced = await repo.mark_bounced(session, forms, verdict.detail)
+                bounced = await bounces.replies_bounced(session, forms, verdict.detail)
             if retry_of is not None:
                 letter = await repo.dead_letter(session, retry_of)
                 assert letter is not None

@@ -7,6 +7,7 @@ reason, so the webhook can acknowledge it and log why.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,9 +15,13 @@ from telegram import Message, Update
 
 from channels.telegram.tokens import verify_start_token
 from gateway.ports import Channel, InboundAttachment, InboundMessage
+from gateway.text import clean_text, display_line, display_name, problem_in
 
 PRIVATE = "private"
 START = "/start"
+# The metadata key naming the fields of an update that were cut or cleaned to be stored.
+SCRUBBED = "scrubbed"
+LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +75,13 @@ def _message(
     if user.is_bot:
         return Ignored("message from a bot")
 
-    text = message.text or message.caption or ""
+    # Telegram re-posts an update it did not get a 200 for, for a day: what cannot be
+    # stored as sent is stored cleaned (and the raw update kept, see `SCRUBBED`).
+    altered: list[str] = []
+    sent_text = message.text or message.caption or ""
+    text = clean_text(sent_text)
+    if text != sent_text:
+        altered.append("text")
     attachments = _attachments(message)
     placeholder = _placeholder(message)
     if not text and placeholder:
@@ -94,13 +105,21 @@ def _message(
     if edited:
         metadata["edited"] = "true"
 
-    language = (user.language_code or "").split("-", 1)[0].lower() or None
+    code = user.language_code or ""
+    language = code.split("-", 1)[0].lower() if LANGUAGE_CODE.match(code) else None
+    if code and language is None:
+        altered.append("language_code")
+    name = display_name(user.full_name, max_chars=200)
+    if (name or "") != (user.full_name or "").strip():
+        altered.append("name")
+    if altered:
+        metadata[SCRUBBED] = ",".join(altered)
     when = (message.edit_date if edited else None) or message.date
     return InboundMessage(
         channel=Channel.telegram,
         external_id=f"{message.chat.id}:{message.message_id}",
         sender=str(user.id),
-        sender_name=user.full_name or None,
+        sender_name=name,
         text=text,
         received_at=when,
         thread_key=str(message.chat.id),
@@ -120,8 +139,17 @@ def _attachments(message: Message) -> tuple[InboundAttachment, ...]:
         if unique in seen:
             return
         seen.add(unique)
+        # Names and types are the sender's text: cleaned like any display text. A file_id
+        # that is not clean text names no file Telegram could serve.
+        if problem_in(file_id, max_chars=500):
+            return
         found.append(
-            InboundAttachment(filename=name, content_type=mime, size=size, source_ref=file_id)
+            InboundAttachment(
+                filename=display_line(name, max_chars=255) or "file",
+                content_type=display_line(mime, max_chars=255) or "application/octet-stream",
+                size=size,
+                source_ref=file_id,
+            )
         )
 
     if message.photo:

@@ -73,6 +73,11 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
             raise PayloadTooLarge(f"update larger than {settings.max_update_bytes} bytes")
         try:
             data = json.loads(body)
+        except RecursionError:
+            # Valid JSON nested past what any Update has: keep it for an operator and
+            # answer 200, or Telegram would re-post it for a day.
+            await set_aside(runtime, body, reason="invalid", error="JSON nested too deeply")
+            return WebhookAck(outcome="set_aside")
         except ValueError as exc:
             raise BadRequest(f"body is not JSON: {exc}") from exc
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
@@ -84,7 +89,7 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
             return WebhookAck(outcome="set_aside")
         try:
             async with runtime.sessionmaker.begin() as session:
-                handled = await handle_update(session, update, runtime)
+                handled = await handle_update(session, update, runtime, body)
         except InvalidInbound as exc:
             # Telegram would re-post it forever: set it aside and acknowledge.
             await set_aside(runtime, body, reason="invalid", error=exc.detail)

@@ -11,10 +11,12 @@ from telegram import Update
 
 from channels.telegram import metrics
 from channels.telegram.greetings import GREETINGS, greeting
-from channels.telegram.normalise import Ignored, MemberStatus, normalise
+from channels.telegram.normalise import SCRUBBED, Ignored, MemberStatus, normalise
+from gateway import audit
 from gateway.blobs import BlobStore
 from gateway.db import utcnow
-from gateway.outbox.models import Outbox
+from gateway.flows import blocked as blocked_flow
+from gateway.outbox import service as outbox
 from gateway.ports import Channel, InboundMessage
 from gateway.runtime import Runtime
 from gateway.tickets import repository as repo
@@ -22,16 +24,11 @@ from gateway.tickets.models import (
     ActorType,
     Attachment,
     DeadLetter,
-    DeliveryState,
-    Direction,
-    Message,
-    Ticket,
 )
 
 log = structlog.get_logger()
 
 CHANNEL = str(Channel.telegram)
-BLOCKED_REASON = "customer blocked the Telegram bot: replies cannot be delivered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +41,11 @@ class Handled:
     pending_attachments: tuple[int, ...] = ()
 
 
-async def handle_update(session: AsyncSession, update: Update, runtime: Runtime) -> Handled:
-    """Store what the update means for the desk. Idempotent per update; flushes only."""
+async def handle_update(
+    session: AsyncSession, update: Update, runtime: Runtime, raw: bytes | None = None
+) -> Handled:
+    """Store what the update means for the desk. Idempotent per update; flushes only.
+    `raw` is the update as received, kept when part of it had to be cleaned to store."""
     settings = runtime.settings.telegram
     secret = settings.start_secret.get_secret_value().encode() if settings.start_secret else None
     parsed = normalise(update, start_secret=secret, now=utcnow())
@@ -57,6 +57,10 @@ async def handle_update(session: AsyncSession, update: Update, runtime: Runtime)
         handled = Handled("member")
     else:
         handled = await _store_message(session, parsed, runtime)
+        if handled.outcome == "stored" and parsed.metadata.get(SCRUBBED):
+            await _keep_scrubbed(
+                session, runtime, parsed, handled, raw or update.to_json().encode()
+            )
     metrics.updates.labels(handled.outcome).inc()
     return handled
 
@@ -80,7 +84,7 @@ async def _store_message(
         )
     )
     if inbound.metadata.get("command") == "start":
-        await _queue_greeting(session, result.ticket_id, inbound.language_hint)
+        await _queue_greeting(session, result.ticket_id, inbound.language_hint, runtime)
     return Handled(
         "stored", result.ticket_ref, result.message_id, tuple(i for i in pending if i is not None)
     )
@@ -98,7 +102,7 @@ async def _apply_edit(session: AsyncSession, inbound: InboundMessage) -> Handled
         and inbound.received_at <= message.edited_at
     )
     if message.text != inbound.text and not stale:
-        repo.audit(
+        audit.record(
             session,
             "message.edited",
             ticket_id=message.ticket_id,
@@ -114,23 +118,19 @@ async def _apply_edit(session: AsyncSession, inbound: InboundMessage) -> Handled
     return Handled("edited", ticket.ref if ticket else None, message.id)
 
 
-async def _queue_greeting(session: AsyncSession, ticket_id: int, language: str | None) -> None:
+async def _queue_greeting(
+    session: AsyncSession, ticket_id: int, language: str | None, runtime: Runtime
+) -> None:
     """The greeting goes out like any reply: through the outbox, in this transaction."""
-    text = greeting(language)
-    message = Message(
+    await outbox.enqueue(
+        session,
         ticket_id=ticket_id,
         channel=CHANNEL,
-        direction=Direction.outbound,
-        author_type=ActorType.system,
-        text=text,
+        text=greeting(language),
+        notifier=runtime.notifier,
+        action="telegram.greeting_queued",
         language=language if language in GREETINGS else "en",
-        delivery_state=DeliveryState.pending,
     )
-    session.add(message)
-    await session.flush()
-    session.add(Outbox(message_id=message.id, ticket_id=ticket_id, channel=CHANNEL))  # type: ignore[arg-type]
-    repo.audit(session, "telegram.greeting_queued", ticket_id=ticket_id, message_id=message.id)
-    await session.flush()
 
 
 async def set_reachability(session: AsyncSession, address: str, *, blocked: bool) -> None:
@@ -140,32 +140,8 @@ async def set_reachability(session: AsyncSession, address: str, *, blocked: bool
     if identity is None:
         log.info("telegram.member_status_unknown_user", address=address, blocked=blocked)
         return
-    if identity.unreachable == blocked:
-        return
-    identity.unreachable = blocked
-    repo.audit(
-        session,
-        "customer.unreachable" if blocked else "customer.reachable",
-        ticket_id=None,
-        identity_id=identity.id,
-        channel=CHANNEL,
-    )
-    log.info("telegram.reachability_changed", address=address, blocked=blocked)
-    if blocked:
-        tickets = await session.scalars(
-            sa.select(Ticket)
-            .where(
-                Ticket.customer_id == identity.customer_id,
-                Ticket.channel == CHANNEL,
-                Ticket.status.in_(repo.OPEN_STATUSES),
-            )
-            .with_for_update()
-        )
-        for ticket in tickets:
-            ticket.needs_attention = True
-            ticket.attention_reason = BLOCKED_REASON
-            repo.audit(session, "ticket.flagged", ticket_id=ticket.id, reason=BLOCKED_REASON)
-    await session.flush()
+    if await blocked_flow.set_reachable(session, identity, reachable=not blocked):
+        log.info("telegram.reachability_changed", address=address, blocked=blocked)
 
 
 async def set_aside(
@@ -186,3 +162,23 @@ async def set_aside(
         )
     metrics.updates.labels("set_aside").inc()
     log.warning("telegram.update_set_aside", reason=reason, error=error)
+
+
+async def _keep_scrubbed(
+    session: AsyncSession, runtime: Runtime, inbound: InboundMessage, handled: Handled, raw: bytes
+) -> None:
+    """The message is stored cleaned; its raw update stays beside it for operators, in
+    the same transaction, as a dead letter already resolved to the stored message."""
+    fields = inbound.metadata[SCRUBBED]
+    session.add(
+        DeadLetter(
+            channel=CHANNEL,
+            reason="scrubbed",
+            error=f"stored with {fields} cut or cleaned (NUL, lone surrogates, controls, "
+            "over-long values); the raw update is kept",
+            raw_blob_key=await runtime.blobs.put(raw),
+            external_id=inbound.external_id,
+            resolved_message_id=handled.message_id,
+        )
+    )
+    log.warning("telegram.update_scrubbed", fields=fields, message_id=handled.message_id)

@@ -35,6 +35,8 @@ from channels.webchat.service import (
 from channels.webchat.socket import VisitorSocket
 from gateway import notify
 from gateway.errors import GatewayError, PayloadTooLarge, Unauthorized
+from gateway.text import MAX_INT32
+from gateway.validation import AfterQuery
 
 log = structlog.get_logger()
 
@@ -110,7 +112,7 @@ def build_router(service: WebchatService) -> APIRouter:
 
     @router.get("/channels/webchat/messages", response_model=History)
     async def get_messages(
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: AfterQuery = 0,
         wait: Annotated[float, Query(ge=0, le=MAX_LONG_POLL_SECONDS)] = 0,
         authorization: Annotated[str | None, Header()] = None,
     ) -> History:
@@ -182,12 +184,16 @@ def build_router(service: WebchatService) -> APIRouter:
         )
 
     @router.websocket("/channels/webchat/ws")
-    async def websocket(websocket: WebSocket, token: str = "", after: int = 0) -> None:
+    async def websocket(websocket: WebSocket, token: str = "", after: str = "0") -> None:
         """Frames per api.md; token and Origin are checked before the socket is accepted."""
         origin = websocket.headers.get("origin")
         if not origin_allowed(origin, websocket.headers.get("host"), allowed):
             log.warning("webchat.origin_refused", origin=origin[:200] if origin else None)
             await _deny(websocket, 403, "origin not allowed")
+            return
+        cursor = int(after) if after.isascii() and after.isdigit() and len(after) <= 10 else -1
+        if not 0 <= cursor <= MAX_INT32:
+            await _deny(websocket, 422, "after must be a message id (an integer >= 0)")
             return
         try:
             visitor = await service.authenticate(token)
@@ -197,7 +203,7 @@ def build_router(service: WebchatService) -> APIRouter:
         await websocket.accept()
         log.info("webchat.socket_opened", visitor_id=visitor.visitor_id)
         try:
-            await VisitorSocket(websocket, service, visitor, after).run()
+            await VisitorSocket(websocket, service, visitor, cursor).run()
         finally:
             log.info("webchat.socket_closed", visitor_id=visitor.visitor_id)
 

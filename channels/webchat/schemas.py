@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from gateway.validation import InboundModel
 
-class SessionCreate(BaseModel):
+
+class SessionCreate(InboundModel):
     name: str | None = Field(None, max_length=200)
     email: str | None = Field(None, max_length=320)
     language: str | None = Field(None, max_length=35)
@@ -20,7 +22,7 @@ class SessionPublic(BaseModel):
     verified: bool
 
 
-class MessageCreate(BaseModel):
+class MessageCreate(InboundModel):
     client_id: str = Field(min_length=1, max_length=64)
     text: str = ""
     attachments: list[str] = Field(default_factory=list)

@@ -38,20 +38,18 @@ from gateway.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from gateway.flows.unseen_webchat_replies import seen_key
 from gateway.ports import Channel, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
 from gateway.sniff import sniff as sniff_mime
 from gateway.system.models import SystemState
+from gateway.text import display_name, problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import Attachment, ChannelIdentity, Direction, Message, Ticket
 
 log = structlog.get_logger()
 
 SECRET_STATE_KEY = "webchat.secret"
-
-
-def seen_key(identity_id: int) -> str:
-    return f"webchat.seen.{identity_id}"
 
 
 CHANNEL = str(Channel.webchat)
@@ -104,7 +102,11 @@ def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> 
     origin = origin.strip().rstrip("/").lower()
     if "*" in allowed or origin in {a.strip().rstrip("/").lower() for a in allowed}:
         return True
-    return bool(host) and urlsplit(origin).netloc == (host or "").lower()
+    try:
+        netloc = urlsplit(origin).netloc
+    except ValueError:  # "http://[" and the like: not an origin any page can have
+        return False
+    return bool(host) and netloc == (host or "").lower()
 
 
 class RateLimiter:
@@ -188,7 +190,7 @@ class WebchatService:
         language = (body.language or "").strip() or None
         if language is not None and not LANGUAGE.match(language):
             raise InvalidInbound("language is not a language tag like 'en' or 'pt-BR'")
-        name = (body.name or "").strip() or None
+        name = display_name(body.name, max_chars=200)
         visitor_id = uuid.uuid4().hex
         payload = {"v": visitor_id, "u": verified, "e": email, "l": language, "n": name}
         ttl = self.settings.session_ttl_seconds
@@ -245,6 +247,8 @@ class WebchatService:
             raise InvalidInbound("client_id must be 1-64 characters of A-Z a-z 0-9 _ -")
         if not isinstance(text, str):
             raise InvalidInbound("text must be a string")
+        if problem := problem_in(text):
+            raise InvalidInbound(f"text {problem}")
         if len(text) > self.settings.max_message_chars:
             raise PayloadTooLarge(
                 f"message is {len(text)} characters; the limit is {self.settings.max_message_chars}"

@@ -15,9 +15,10 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from channels.webchat.service import Visitor, WebchatService
+from channels.webchat.service import CLIENT_ID, Visitor, WebchatService
 from gateway import notify
 from gateway.errors import GatewayError
+from gateway.text import MAX_INT32
 
 log = structlog.get_logger()
 
@@ -101,7 +102,8 @@ class VisitorSocket:
 
     async def error(self, detail: str, client_id: object = None) -> None:
         frame: dict[str, Any] = {"type": "error", "detail": detail}
-        if isinstance(client_id, str) and len(client_id) <= 64:
+        # Echoed only when it is a valid id: a lone surrogate in it could not be sent.
+        if isinstance(client_id, str) and CLIENT_ID.match(client_id):
             frame["client_id"] = client_id
         await self.send(frame)
 
@@ -123,7 +125,7 @@ class VisitorSocket:
             await self.on_message(frame)
         elif kind == "resume":
             after = frame.get("after", 0)
-            if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_INT32:
                 await self.error("resume needs 'after': a message id (integer >= 0)")
                 return
             async with self.send_lock:
@@ -140,9 +142,15 @@ class VisitorSocket:
         client_id = frame.get("client_id")
         try:
             self.service.check_rate(self.visitor)
-            ack = await self.service.post_message(
-                self.visitor, client_id, frame.get("text", ""), frame.get("attachments") or []
-            )
+            # Stored and acked under the send lock: the commit signals this socket's own
+            # pusher, which must find the message among the acked and not send it back
+            # as a `message` frame ahead of its ack.
+            async with self.send_lock:
+                ack = await self.service.post_message(
+                    self.visitor, client_id, frame.get("text", ""), frame.get("attachments") or []
+                )
+                self.acked.add(ack.message_id)
+                await self.ws.send_text(json.dumps(ack.model_dump(), ensure_ascii=False))
         except GatewayError as exc:
             await self.error(exc.detail, client_id)
             return
@@ -153,5 +161,3 @@ class VisitorSocket:
                 f"could not store the message, send it again ({type(exc).__name__})", client_id
             )
             return
-        self.acked.add(ack.message_id)
-        await self.send(ack.model_dump())

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.agents.dependencies import CurrentAdmin, CurrentAgent
 from gateway.agents.models import Agent
 from gateway.agents.schemas import (
@@ -55,7 +56,7 @@ async def post_agent(body: AgentCreate, session: SessionDep, admin: CurrentAdmin
         queues=body.queues,
         capacity=body.capacity,
     )
-    tickets_repo.audit(
+    audit.record(
         session,
         "agent.created",
         ticket_id=None,
@@ -85,7 +86,7 @@ async def patch_agent(
         deactivate(agent)
     if body.queues is not None:
         await set_queues(session, agent, body.queues)
-    tickets_repo.audit(
+    audit.record(
         session,
         "agent.updated",
         ticket_id=None,
@@ -105,7 +106,7 @@ async def delete_agent(name: str, session: SessionDep, admin: CurrentAdmin) -> R
     if agent.id == admin.id:
         raise Conflict("an admin cannot deactivate themself")
     deactivate(agent)
-    tickets_repo.audit(
+    audit.record(
         session,
         "agent.deactivated",
         ticket_id=None,

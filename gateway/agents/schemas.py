@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.agents.models import Role
+from gateway.validation import InboundModel
 
 QUEUE_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z]{2,8})?$"
@@ -26,7 +27,7 @@ class AgentPublic(BaseModel):
     created_at: datetime
 
 
-class AgentCreate(BaseModel):
+class AgentCreate(InboundModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     role: Role = Role.agent
@@ -39,7 +40,7 @@ class AgentCreated(AgentPublic):
     token: str = Field(description="Shown once; only its hash is stored")
 
 
-class AgentUpdate(BaseModel):
+class AgentUpdate(InboundModel):
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
     languages: list[Language] | None = Field(default=None, max_length=50)
@@ -57,7 +58,7 @@ class QueuePublic(BaseModel):
     oldest_due: datetime | None = Field(description="earliest first-response due among them")
 
 
-class QueueCreate(BaseModel):
+class QueueCreate(InboundModel):
     model_config = ConfigDict(extra="forbid")
     name: QueueName
     description: str | None = Field(default=None, max_length=500)

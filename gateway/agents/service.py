@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.agents.models import Agent, Role
 from gateway.errors import Conflict, NotFound
 from gateway.queues.models import Queue, QueueMembership
@@ -99,7 +100,7 @@ async def rotate_token(session: AsyncSession, agent: Agent, *, by: int | None = 
     on the command line). Flushes; the caller commits."""
     token = new_token()
     agent.token_hash = hash_token(token)
-    tickets_repo.audit(
+    audit.record(
         session,
         "agent.token_rotated",
         ticket_id=None,

@@ -8,10 +8,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.blobs import BlobStore
 from gateway.cases.models import CaseTicket, Evidence, EvidenceRequest, ReviewState
 from gateway.sniff import kind_of, sniff
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import (
     ActorType,
     Attachment,
@@ -86,7 +86,7 @@ async def record_for_messages(
         items.append(evidence)
     await session.flush()
     for evidence in items:
-        tickets_repo.audit(
+        audit.record(
             session,
             "evidence.received",
             ticket_id=ticket.id,
@@ -115,7 +115,7 @@ async def _fulfil_requests(
     for request in result.scalars():
         request.fulfilled_at = now
         request.fulfilled_by_evidence_id = evidence.id
-        tickets_repo.audit(
+        audit.record(
             session,
             "evidence.request_fulfilled",
             ticket_id=request.ticket_id,
@@ -136,7 +136,7 @@ async def attachment_stored(session: AsyncSession, attachment_id: int, data: byt
         return
     attachment = await session.get_one(Attachment, attachment_id)
     _fill(evidence, attachment, data[:SNIFF_BYTES])
-    tickets_repo.audit(
+    audit.record(
         session,
         "evidence.stored",
         ticket_id=evidence.ticket_id,
@@ -163,7 +163,7 @@ def review(
     evidence.review_reason = reason
     evidence.reviewed_by = agent_id
     evidence.reviewed_at = now
-    tickets_repo.audit(
+    audit.record(
         session,
         "evidence.reviewed",
         ticket_id=evidence.ticket_id,

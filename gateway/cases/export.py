@@ -23,11 +23,12 @@ from fpdf import FPDF
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit_chain
+from gateway.audit import AuditEvent
 from gateway.blobs import BlobStore
 from gateway.cases.models import DisputeCase, Evidence
 from gateway.cases.schemas import CasePublic, TimelineItem
 from gateway.cases.view import public
-from gateway.tickets.models import Attachment, AuditEvent
+from gateway.tickets.models import Attachment
 
 PACK_FORMAT = "parley-case-export/1"
 

@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.blobs import BlobStore
 from gateway.cases import evidence as evidence_items
 from gateway.cases import repository as repo
@@ -26,7 +27,6 @@ from gateway.cases.models import (
 )
 from gateway.orders import repository as orders_repo
 from gateway.orders.models import OrderFact
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType, Customer, Direction, Message, Ticket
 
 
@@ -100,7 +100,7 @@ async def link_ticket(
     link.linked_by, link.unlinked_at = by, None
     case.updated_at = now
     await session.flush()
-    tickets_repo.audit(
+    audit.record(
         session,
         "case.ticket_linked",
         ticket_id=ticket.id,
@@ -120,7 +120,7 @@ async def unlink_ticket(
 ) -> None:
     link.unlinked_at = now
     case.updated_at = now
-    tickets_repo.audit(
+    audit.record(
         session,
         "case.ticket_unlinked",
         ticket_id=link.ticket_id,
@@ -155,7 +155,7 @@ async def refresh_parties(session: AsyncSession, order: OrderFact) -> DisputeCas
             continue
         party = party_for(order, link.party_user_id)
         if party != link.party:
-            tickets_repo.audit(
+            audit.record(
                 session,
                 "case.party_identified",
                 ticket_id=ticket.id,

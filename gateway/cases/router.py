@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
 
+from gateway import audit
 from gateway.agents.dependencies import CurrentAgent
 from gateway.cases import export, service, view
 from gateway.cases.models import CaseStatus, ReviewState
@@ -31,7 +32,6 @@ from gateway.cases.schemas import (
 )
 from gateway.dependencies import RuntimeDep, SessionDep
 from gateway.errors import Conflict
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import ActorType, Attachment
 
@@ -290,7 +290,7 @@ async def export_pack(
     case = await service.case_for(session, ctx, case_id)
     now = runtime.clock.now()
     # Handing a case out is itself on record, and in the pack.
-    tickets_repo.audit(
+    audit.record(
         session,
         "case.exported",
         ticket_id=None,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.agents.dependencies import AgentContext
 from gateway.blobs import BlobStore
 from gateway.cases import evidence as evidence_items
@@ -35,7 +36,6 @@ from gateway.cases.models import (
 from gateway.errors import Conflict, InvalidRequest, NotFound
 from gateway.notify import Notifier
 from gateway.settings import CasesSettings
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import ActorType, Customer, Message, Ticket, TicketStatus
 
@@ -74,7 +74,7 @@ async def open_case(
     ticket = await tickets_service.ticket_for(session, ctx, ticket_ref, for_update=True)
     case, created = await repo.ensure_case(session, order_ref)
     if created:
-        tickets_repo.audit(
+        audit.record(
             session,
             "case.opened",
             ticket_id=None,
@@ -193,7 +193,7 @@ async def add_note(
     note = CaseNote(case_id=case.id, author_agent_id=ctx.id, text=text)  # type: ignore[arg-type]
     session.add(note)
     await session.flush()
-    tickets_repo.audit(
+    audit.record(
         session,
         "case.note_added",
         ticket_id=None,
@@ -283,7 +283,7 @@ async def request_evidence(
     )
     session.add(request)
     await session.flush()
-    tickets_repo.audit(
+    audit.record(
         session,
         "evidence.requested",
         ticket_id=ticket.id,
@@ -338,7 +338,7 @@ async def decide(
     session.add(decision)
     await session.flush()
     case.status, case.decided_at, case.updated_at = CaseStatus.decided, now, now
-    tickets_repo.audit(
+    audit.record(
         session,
         "case.decided",
         ticket_id=None,
@@ -364,7 +364,7 @@ async def decide(
         message = await tickets_service.reply(
             session, ctx, ticket, text, max_chars=max_chars, notifier=notifier
         )
-        tickets_repo.audit(
+        audit.record(
             session,
             "case.decision_sent",
             ticket_id=ticket.id,
@@ -419,7 +419,7 @@ async def appeal(
     decision.appealed_at, decision.appealed_by_party = now, party
     decision.appeal_reason = reason
     case.status, case.updated_at = CaseStatus.appealed, now
-    tickets_repo.audit(
+    audit.record(
         session,
         "case.appealed",
         ticket_id=None,

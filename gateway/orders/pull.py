@@ -8,6 +8,7 @@ carries the same JSON as `PUT /api/v1/orders/{order_ref}`; 404 means no such ord
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from datetime import datetime
@@ -22,6 +23,9 @@ from gateway.orders.schemas import OrderFactsIn
 from gateway.settings import ExchangeSettings
 
 log = structlog.get_logger()
+
+# One order's facts are a few hundred bytes; a larger answer is not one.
+MAX_BODY_BYTES = 64 * 1024
 
 
 class ExchangeUnavailable(GatewayError):
@@ -61,19 +65,31 @@ class ExchangeOrderClient:
             secret = self.settings.order_secret.get_secret_value().encode()
             headers["X-Parley-Signature"] = signature(secret, timestamp, "GET", path)
         try:
-            response = await self._client.get(url, headers=headers)
-        except httpx.HTTPError as exc:
+            # httpx times each read; this bounds the whole answer (a slow drip too).
+            async with (
+                asyncio.timeout(self.settings.order_timeout_seconds),
+                self._client.stream("GET", url, headers=headers) as response,
+            ):
+                status = response.status_code
+                body = bytearray()
+                if status == 200:
+                    async for chunk in response.aiter_bytes():
+                        body.extend(chunk)
+                        if len(body) > MAX_BODY_BYTES:
+                            raise ExchangeUnavailable(
+                                f"the exchange sent more than {MAX_BODY_BYTES} bytes for "
+                                f"order {order_ref}"
+                            )
+        except (httpx.HTTPError, TimeoutError) as exc:
             log.warning("orders.pull_failed", order_ref=order_ref, error=repr(exc))
             raise ExchangeUnavailable(f"the exchange did not answer for order {order_ref}") from exc
-        if response.status_code == 404:
+        if status == 404:
             return None
-        if response.status_code != 200:
-            log.warning("orders.pull_failed", order_ref=order_ref, status=response.status_code)
-            raise ExchangeUnavailable(
-                f"the exchange answered {response.status_code} for order {order_ref}"
-            )
+        if status != 200:
+            log.warning("orders.pull_failed", order_ref=order_ref, status=status)
+            raise ExchangeUnavailable(f"the exchange answered {status} for order {order_ref}")
         try:
-            return OrderFactsIn.model_validate_json(response.content)
+            return OrderFactsIn.model_validate_json(bytes(body))
         except ValidationError as exc:
             log.warning("orders.pull_invalid", order_ref=order_ref, error=str(exc)[:500])
             raise ExchangeUnavailable(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from gateway import audit
 from gateway.cases import linking
 from gateway.dependencies import RuntimeDep, SessionDep
 from gateway.errors import NotFound
@@ -14,7 +15,6 @@ from gateway.integrations.dependencies import CurrentIntegration
 from gateway.orders import repository as repo
 from gateway.orders import service
 from gateway.orders.schemas import ORDER_REF_PATTERN, OrderFactsIn, OrderFactsPublic
-from gateway.tickets import repository as tickets_repo
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 OrderRef = Annotated[str, Path(pattern=ORDER_REF_PATTERN, description="The exchange's order id")]
@@ -42,7 +42,7 @@ async def put_order(
     case = await linking.refresh_parties(session, row)
     if case is not None:
         # On the case's chain: what the exchange said, and when, is part of the dispute.
-        tickets_repo.audit(
+        audit.record(
             session,
             "order.facts_stored",
             ticket_id=None,

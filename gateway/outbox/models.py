@@ -18,6 +18,17 @@ class OutboxState(enum.StrEnum):
     dead = "dead"  # attempts used up
 
 
+# The row's life: pending until a send succeeds, is refused, or runs out of attempts
+# (a retry stays pending); a sent email can still bounce, which fails it afterwards.
+# failed and dead are final. `move` is the only way a row changes state.
+NEXT_STATES: dict[OutboxState, frozenset[OutboxState]] = {
+    OutboxState.pending: frozenset({OutboxState.sent, OutboxState.failed, OutboxState.dead}),
+    OutboxState.sent: frozenset({OutboxState.failed}),
+    OutboxState.failed: frozenset(),
+    OutboxState.dead: frozenset(),
+}
+
+
 class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
@@ -59,3 +70,11 @@ class DeliveryAttempt(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text)
     started_at: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def move(row: Outbox, to: OutboxState) -> bool:
+    """Move the row to `to` if its state allows it; whether it moved."""
+    if to not in NEXT_STATES[OutboxState(row.state)]:
+        return False
+    row.state = to
+    return True

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics, notify
 from gateway.db import utcnow
+from gateway.flows.undelivered import reply_undelivered
 from gateway.outbox import repository as repo
-from gateway.outbox.models import DeliveryAttempt, Outbox, OutboxState
+from gateway.outbox.models import DeliveryAttempt, Outbox, OutboxState, move
 from gateway.ports import Channel, DeliveryError, DeliveryReceipt, OutboundMessage
 from gateway.runtime import Runtime
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ChannelIdentity, Customer, DeliveryState, Message, Ticket
 
 log = structlog.get_logger()
@@ -53,14 +53,15 @@ def _recipient(
     channel: str, identity: ChannelIdentity, customer: Customer
 ) -> tuple[str | None, str | None]:
     """Where a reply on `channel` goes: the ticket's own identity, or, for a copy on
-    another channel (a webchat reply mailed to a visitor who left), the customer's
-    address there. (None, why) when there is nowhere to send it."""
+    another channel (a webchat reply mailed to a visitor who left), the address the
+    customer left for it. (None, why) when there is nowhere to send it."""
     if channel == identity.channel:
         if identity.unreachable:
             return None, "the customer blocked this channel"
         return identity.address, None
-    if channel == Channel.email and customer.email:
-        return customer.email, None
+    address = customer.contact_address(channel)
+    if address:
+        return address, None
     return None, f"the customer has no {channel} address"
 
 
@@ -240,37 +241,43 @@ class DeliveryWorker:
                     )
                 )
                 message = messages[row.message_id]
-                message.delivery_state = {
-                    "sent": DeliveryState.sent,
-                    "failed": DeliveryState.failed,
-                    "dead": DeliveryState.dead,
-                }.get(result, message.delivery_state)
-                if outcome.receipt and outcome.receipt.provider_id:
-                    message.provider_id = outcome.receipt.provider_id[:200]
-                if result in ("failed", "dead"):
-                    await self._flag(session, row, outcome)
+                if result == "sent":
+                    message.delivery_state = DeliveryState.sent
+                    if outcome.receipt and outcome.receipt.provider_id:
+                        message.provider_id = outcome.receipt.provider_id[:200]
+                elif result in ("failed", "dead"):
+                    detail = outcome.error.detail if outcome.error else "unknown"
+                    await reply_undelivered(
+                        session,
+                        row,
+                        state=OutboxState(result),
+                        detail=detail,
+                        reason=f"reply {row.message_id} was not delivered: {detail}",
+                        attempts=row.attempts,
+                    )
                 metrics.deliveries.labels(row.channel, result).inc()
 
     def _apply(self, row: Outbox, outcome: Outcome, now: datetime) -> str:
-        """Move the row to its next state; the attempt's result name."""
+        """The attempt's result name; a success or a retry moves the row here, a final
+        failure is left to `reply_undelivered` (the one failure path)."""
         if row.state != OutboxState.pending or row.leased_by != self.worker_id:
             # Our lease ran out and another worker took the row: it records its own result.
             return "stale"
-        row.lease_until = None
-        row.leased_by = None
         error = outcome.error
         if error is None:
-            row.state = OutboxState.sent
+            move(row, OutboxState.sent)
+            row.lease_until = None
+            row.leased_by = None
             row.sent_at = now
             row.last_error = None
             return "sent"
-        row.last_error = error.detail[:2000]
         if not error.retryable:
-            row.state = OutboxState.failed
             return "failed"
         if row.attempts >= self.settings.max_attempts:
-            row.state = OutboxState.dead
             return "dead"
+        row.lease_until = None
+        row.leased_by = None
+        row.last_error = error.detail[:2000]
         delay = (
             error.retry_after
             if error.retry_after is not None
@@ -280,29 +287,6 @@ class DeliveryWorker:
         )
         row.next_attempt_at = now + timedelta(seconds=delay)
         return "retry"
-
-    async def _flag(self, session: AsyncSession, row: Outbox, outcome: Outcome) -> None:
-        ticket = await session.get_one(Ticket, row.ticket_id)
-        detail = outcome.error.detail if outcome.error else "unknown"
-        ticket.needs_attention = True
-        ticket.attention_reason = f"reply {row.message_id} was not delivered: {detail}"[:500]
-        tickets_repo.audit(
-            session,
-            "message.delivery_failed"
-            if row.state == OutboxState.failed
-            else "message.delivery_dead",
-            ticket_id=ticket.id,
-            message_id=row.message_id,
-            attempts=row.attempts,
-            error=detail[:500],
-        )
-        log.warning(
-            "outbox.delivery_failed",
-            ticket=ticket.ref,
-            outbox_id=row.id,
-            state=row.state,
-            error=detail,
-        )
 
 
 async def _wait_any(stop: asyncio.Event, signals: asyncio.Queue[str], seconds: float) -> None:

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.agents.models import Agent
 from gateway.queues.models import Queue
-from gateway.tickets.intake import CLAIMABLE
-from gateway.tickets.models import Ticket, TicketStatus
+from gateway.tickets.models import CLAIMABLE_STATUSES, OPEN_STATUSES, Ticket, TicketStatus
 
-HELD = (TicketStatus.new, TicketStatus.open, TicketStatus.pending_customer, TicketStatus.escalated)
+# A ticket counts against its holder's capacity for as long as it is open.
+HELD = OPEN_STATUSES
 
 
 async def lock_agent_load(session: AsyncSession, agent_id: int) -> tuple[int, int]:
@@ -50,7 +50,7 @@ async def claim_next(
         .where(
             Ticket.queue_id.in_(list(queue_ids)),
             Ticket.assignee_id.is_(None),
-            Ticket.status.in_(CLAIMABLE),
+            Ticket.status.in_(CLAIMABLE_STATUSES),
         )
         .order_by(Ticket.severity_rank, Ticket.first_response_due, Ticket.id)
         .limit(1)
@@ -86,7 +86,7 @@ async def claim_ticket(
         .where(
             Ticket.id == ticket_id,
             Ticket.assignee_id.is_(None),
-            Ticket.status.in_(CLAIMABLE),
+            Ticket.status.in_(CLAIMABLE_STATUSES),
         )
         .values(
             assignee_id=agent_id,
@@ -116,7 +116,7 @@ async def queue_stats(
     """Per queue: open tickets, unassigned claimable ones, earliest first-response due."""
     if not queue_ids:
         return {}
-    unassigned = sa.and_(Ticket.assignee_id.is_(None), Ticket.status.in_(CLAIMABLE))
+    unassigned = sa.and_(Ticket.assignee_id.is_(None), Ticket.status.in_(CLAIMABLE_STATUSES))
     rows = await session.execute(
         sa.select(
             Ticket.queue_id,
@@ -164,7 +164,7 @@ async def stale_assignments(
         .where(
             Ticket.assignee_id.is_not(None),
             Ticket.first_responded_at.is_(None),
-            Ticket.status.in_(CLAIMABLE),
+            Ticket.status.in_(CLAIMABLE_STATUSES),
             Ticket.agent_touched_at < touched_before,
         )
         .order_by(Ticket.id)

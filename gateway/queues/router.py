@@ -14,6 +14,7 @@ from gateway.errors import Forbidden, InvalidRequest, NotFound
 from gateway.queues import repository as repo
 from gateway.queues import service
 from gateway.queues.models import Queue
+from gateway.text import parse_id
 from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import Severity, TicketStatus
@@ -70,7 +71,8 @@ async def list_queue_tickets(
 ) -> TicketList:
     """Tickets of a queue, oldest first; pass `next_cursor` back as `cursor` for more."""
     queue = await _queue_for(session, ctx, name)
-    if cursor is not None and not cursor.isdigit():
+    after_id = parse_id(cursor) if cursor else None
+    if cursor and after_id is None:
         raise InvalidRequest("cursor must be a value returned as next_cursor")
     tickets = await repo.list_tickets(
         session,
@@ -78,7 +80,7 @@ async def list_queue_tickets(
         statuses=[str(s) for s in status] if status else None,
         severities=[str(s) for s in severity] if severity else None,
         order_ref=order_ref,
-        after_id=int(cursor) if cursor else None,
+        after_id=after_id,
         limit=limit,
     )
     next_cursor = str(tickets[-1].id) if len(tickets) == limit else None

@@ -9,14 +9,13 @@ from collections.abc import Collection
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import metrics, notify
+from gateway import audit, metrics, notify
 from gateway.agents.dependencies import AgentContext
 from gateway.db import utcnow
 from gateway.errors import AtCapacity, Conflict, Forbidden
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
 from gateway.sla import shifts
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import ActorType, Ticket
 from gateway.tickets.schemas import TicketPublic
@@ -69,7 +68,7 @@ async def claim_now(
     ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow())
     if ticket is None:
         return None
-    tickets_repo.audit(
+    audit.record(
         session,
         "ticket.claimed",
         ticket_id=ticket.id,
@@ -97,7 +96,7 @@ async def claim_chosen(session: AsyncSession, ctx: AgentContext, ticket: Ticket)
     claimed = await repo.claim_ticket(session, ctx.id, ticket.id, utcnow())  # type: ignore[arg-type]
     if claimed is None:
         raise Conflict(f"ticket {ticket.ref} is held by someone or not open for claiming")
-    tickets_repo.audit(
+    audit.record(
         session,
         "ticket.claimed",
         ticket_id=claimed.id,

@@ -9,11 +9,10 @@ from datetime import timedelta
 
 import structlog
 
-from gateway import notify
+from gateway import audit, notify
 from gateway.db import utcnow
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
-from gateway.tickets import repository as tickets_repo
 
 log = structlog.get_logger()
 
@@ -40,7 +39,7 @@ class LeaseSweeper:
         async with self.runtime.sessionmaker.begin() as session:
             tickets = await repo.stale_assignments(session, utcnow() - self.lease)
             for ticket in tickets:
-                tickets_repo.audit(
+                audit.record(
                     session,
                     "ticket.claim_expired",
                     ticket_id=ticket.id,

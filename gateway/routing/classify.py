@@ -116,6 +116,8 @@ _CURRENCY_ALIASES: dict[str, str] = {
     "pkr": "PKR", "روپے": "PKR", "฿": "THB", "บาท": "THB", "baht": "THB", "thb": "THB",
     "₩": "KRW", "원": "KRW", "krw": "KRW", "₸": "KZT", "тенге": "KZT", "kzt": "KZT",
     "ريال": "SAR", "درهم": "AED", "تومان": "IRR", "ریال": "IRR", "جنيه": "EGP",
+    "dolares": "USD", "dólares": "USD", "dolar": "USD", "грн.": "UAH",
+    "rupiah": "IDR", "rupee": "INR", "روپیہ": "PKR",
 }  # fmt: skip
 _MULTIPLIERS: dict[str, Decimal] = {
     "k": Decimal(1000), "к": Decimal(1000), "тыс": Decimal(1000), "тысяч": Decimal(1000),
@@ -124,17 +126,52 @@ _MULTIPLIERS: dict[str, Decimal] = {
     "m": Decimal(10**6), "млн": Decimal(10**6), "juta": Decimal(10**6), "jt": Decimal(10**6),
     "triệu": Decimal(10**6), "tr": Decimal(10**6), "million": Decimal(10**6),
     "万": Decimal(10**4), "萬": Decimal(10**4), "만": Decimal(10**4), "lakh": Decimal(10**5),
+    "लाख": Decimal(10**5), "لاکھ": Decimal(10**5), "crore": Decimal(10**7),
+    "करोड़": Decimal(10**7), "trieu": Decimal(10**6), "هزار": Decimal(1000),
+    "میلیون": Decimal(10**6), "ألف": Decimal(1000), "الف": Decimal(1000),
+    "مليون": Decimal(10**6), "tys": Decimal(1000), "mln": Decimal(10**6),
 }  # fmt: skip
 
 _NUM = r"\d{1,3}(?:[ ,.'\u00a0]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
-_ALIASES = "|".join(re.escape(a) for a in sorted(_CURRENCY_ALIASES, key=len, reverse=True))
-_MULTS = "|".join(re.escape(m) for m in sorted(_MULTIPLIERS, key=len, reverse=True))
+
+
+def _spaced(word: str) -> bool:
+    """Written between spaces: a word of it ends only where a letter does not follow
+    ("元" and "$" end where they end: "5000元卖家" is 5000 yuan)."""
+    return word[-1].isalpha() and not any(_unspaced_char(ch) for ch in word)
+
+
+def _unspaced_char(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        0x3040 <= cp <= 0x30FF
+        or 0x4E00 <= cp <= 0x9FFF
+        or 0xAC00 <= cp <= 0xD7AF
+        or (0x0E00 <= cp <= 0x0E7F)
+    )
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# A word alias or multiplier must end where its word ends: "ke" after "Rp 1.500.000" is
+# Indonesian "to", not "k" for thousand; symbols and CJK ones need no word boundary.
+_CUR = (
+    rf"(?:(?P<cur>{_alternatives(a for a in _CURRENCY_ALIASES if _spaced(a))})(?!\w)"
+    rf"|(?P<cur_sym>{_alternatives(a for a in _CURRENCY_ALIASES if not _spaced(a))}))"
+)
+_MULT = (
+    rf"(?:(?P<mult>{_alternatives(m for m in _MULTIPLIERS if _spaced(m))})(?![^\W\d_])"
+    rf"|(?P<mult_sym>{_alternatives(m for m in _MULTIPLIERS if not _spaced(m))}))"
+)
+# Before the number: no letter or digit of a spaced script ("usdt2" is no amount), but
+# Chinese or Japanese text may run straight into it ("我付了10万元").
+_CJK = "\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f"
 _AMOUNT_AFTER = re.compile(
-    rf"(?<![\w.,])(?P<num>{_NUM})\s?(?P<mult>{_MULTS})?\.?\s?(?P<cur>{_ALIASES})(?!\w)", re.I
+    rf"(?<![.,])(?<!(?![{_CJK}])\w)(?P<num>{_NUM})\s?{_MULT}?\.?\s?{_CUR}", re.I
 )
-_AMOUNT_BEFORE = re.compile(
-    rf"(?<!\w)(?P<cur>{_ALIASES})\s?(?P<num>{_NUM})\s?(?P<mult>{_MULTS})?(?![\w.,]\d)", re.I
-)
+_AMOUNT_BEFORE = re.compile(rf"(?<!\w){_CUR}\s?(?P<num>{_NUM})(?:\s?{_MULT})?(?![\w.,]\d)", re.I)
 # P2P order numbers are 18-20 digits; some desks paste 12-24. Letters-and-digits ids
 # count only right after a word for "order".
 _ORDER_DIGITS = re.compile(r"(?<![\d.,])\d{12,24}(?![\d.,]\d)")
@@ -198,8 +235,8 @@ def _osa_within(a: str, b: str, limit: int) -> bool:
 
 
 def _typo_limit(stem: str) -> int:
-    """Typos forgiven in a word: none below five letters or outside Latin/Cyrillic."""
-    if len(stem) < 5 or not _fuzzy_script(stem):
+    """Typos forgiven in a word: none below six letters or outside Latin/Cyrillic."""
+    if len(stem) < 6 or not _fuzzy_script(stem):
         return 0
     return 1 if len(stem) < 9 else 2
 
@@ -231,7 +268,7 @@ class Phrase:
 
 
 @cache
-def _compiled(table_id: str) -> tuple[tuple[str, tuple[Phrase, ...]], ...]:
+def phrase_tables(table_id: str) -> tuple[tuple[str, tuple[Phrase, ...]], ...]:
     """The phrase tables, normalised once: ((key, phrases), ...)."""
     tables: dict[str, dict[str, dict[str, str]]] = {
         "category": phrases.CATEGORY_PHRASES,
@@ -255,15 +292,19 @@ def _compiled(table_id: str) -> tuple[tuple[str, tuple[Phrase, ...]], ...]:
     return tuple(out)
 
 
-def _find(phrase_list: Iterable[Phrase], padded: str, tokens: list[str]) -> Phrase | None:
-    """The first phrase found in the text: exactly (word start) first, then with typos."""
+def _find(
+    phrase_list: Iterable[Phrase], padded: str, tokens: list[str], language: str | None = None
+) -> Phrase | None:
+    """The first phrase found in the text: exactly (word start) first, then with typos,
+    but typos only in phrases of the message's own language (`language`; None: any),
+    so "escrow" is never French "escroc"."""
     candidates = list(phrase_list)
     for p in candidates:
         if (p.norm in padded) if p.unspaced else (" " + p.norm in padded):
             return p
     toks = tokens[:MAX_FUZZY_TOKENS]
     for p in candidates:
-        if not p.fuzzy:
+        if not p.fuzzy or (language is not None and p.lang != language):
             continue
         n, first, limit = len(p.words), p.words[0], p.limits[0]
         for i in range(len(toks) - n + 1):
@@ -286,6 +327,9 @@ class Classification:
     amount: Decimal | None
     currency: str | None
     reasons: tuple[str, ...]
+    # How sure the category and severity are (0..1); below the desk's threshold a ticket
+    # goes to the triage queue. Phrase rules are sure when a phrase matched.
+    confidence: float = 1.0
 
 
 def parse_number(raw: str, *, prefer_decimal: bool = False) -> Decimal | None:
@@ -323,13 +367,14 @@ def extract_amount(text: str) -> tuple[Decimal, str] | None:
     best: tuple[int, Decimal, str] | None = None
     for pattern in (_AMOUNT_AFTER, _AMOUNT_BEFORE):
         for m in pattern.finditer(text):
-            code = _currency(m["cur"])
+            code = _currency(m["cur"] or m["cur_sym"])
             value = parse_number(m["num"], prefer_decimal=code in COINS)
             if code is None or value is None or len(m["num"]) > 20:
                 continue
             # A bare "m"/"k" after a number reads as a multiplier only when a currency follows.
-            if m["mult"]:
-                value *= _MULTIPLIERS[m["mult"].lower()]
+            mult = m["mult"] or m["mult_sym"]
+            if mult:
+                value *= _MULTIPLIERS[mult.lower()]
             if best is None or m.start() < best[0]:
                 best = (m.start(), value, code)
             break
@@ -366,8 +411,11 @@ def classify(
     high_amount_usd: Decimal,
     critical_amount_usd: Decimal,
     earlier_tickets: int = 0,
+    language: str | None = None,
 ) -> Classification:
-    """Category, severity and stated fields of one message, with the reasons for each."""
+    """Category, severity and stated fields of one message, with the reasons for each, by
+    the phrase lists alone (the baseline the triage model is measured against). Typos are
+    forgiven only in phrases of `language` (None: of any language)."""
     head = text[:MAX_CLASSIFY_CHARS]
     norm = normalise(head)
     padded = " " + norm
@@ -375,8 +423,8 @@ def classify(
     reasons: list[str] = []
 
     category = Category.other
-    for key, phrase_list in _compiled("category"):
-        found = _find(phrase_list, padded, tokens)
+    for key, phrase_list in phrase_tables("category"):
+        found = _find(phrase_list, padded, tokens, language)
         if found is not None:
             category = Category(key)
             reasons.append(f"category {key}: matched {found.text!r} ({found.lang})")
@@ -385,12 +433,12 @@ def classify(
     reasons.append(f"severity {severity}: base for category {category}")
 
     if category == Category.other:
-        low = _find(_compiled("low")[0][1], padded, tokens)
+        low = _find(phrase_tables("low")[0][1], padded, tokens, language)
         if low is not None:
             severity = Severity.low
             reasons.append(f"severity low: only a thank-you or a question ({low.text!r})")
 
-    urgent = _find(_compiled("urgent")[0][1], padded, tokens)
+    urgent = _find(phrase_tables("urgent")[0][1], padded, tokens, language)
     if urgent is not None:
         raised = step_up(severity)
         if raised != severity:
@@ -427,4 +475,7 @@ def classify(
         reasons.append(f"order reference {order_ref}")
     if amount is not None:
         reasons.append(f"amount {amount} {currency}")
-    return Classification(category, severity, order_ref, amount, currency, tuple(reasons))
+    confidence = 1.0 if category != Category.other or severity == Severity.low else 0.5
+    return Classification(
+        category, severity, order_ref, amount, currency, tuple(reasons), confidence
+    )

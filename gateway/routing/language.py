@@ -66,6 +66,46 @@ _HANT_ONLY = frozenset(
 )
 
 
+# Words that, written in Latin letters, only Russian (or Hindi/Urdu) speakers write.
+# Lingua reads "Prodavec ne otpuskaet usdt, ya oplatil" as Indonesian; two or more of
+# these, making up a quarter of the words, say which language it really is. Romanised
+# Urdu uses the same words as romanised Hindi: it is routed as Hindi.
+ROMANISED_MARKERS: dict[str, frozenset[str]] = {
+    "ru": frozenset(
+        """oplatil oplatila oplatu oplata oplaty oplacheno prodavec prodavets prodavca
+        pokupatel pokupatelya dengi deneg pomogite pochemu chto kak eto menya mne uzhe
+        chasa srochno otpuskaet otpustil otpuskayet perevel perevela karte kartu sdelku
+        sdelka sdelki otmenil otmenili vzlomali akkaunt vyveli vse nichego mozhno nuzhno
+        spasibo pozhaluista pozhaluysta privet zdravstvuite zdravstvuyte apellyacii
+        apellyaciya nikto otvechaet kriptu prishli prishlo delat moei moya moi vy posle
+        nazhal govorit zachem gde kogda tolko ya""".split()
+    ),
+    "hi": frozenset(
+        """hai hain nahi nahin nhi maine mera mere meri mujhe paise paisa diya kiya raha
+        rahi gaya gayi hua kya kyu kyun abhi bhai bheje bhej bheja wapas aaya karo karu
+        kaise chalega wajah karwa badal ho kar ke ki ka se ko aur bhi lekin""".split()
+    ),
+}
+# Markers that alone say nothing (short, or words of other languages too).
+_WEAK_MARKERS = frozenset("ya vy vse mne kak ho kar ke ki ka se ko aur bhi hai".split())
+
+
+def romanised_language(text: str) -> tuple[str, int, int] | None:
+    """(language, marker words, words) for Latin-script text written in a language
+    that has its own script, or None."""
+    words = [w for w in re.findall(r"[^\W\d_]+", text.casefold()) if w.isascii()]
+    if len(words) < 3 or not all(w.isascii() for w in text.split() if w.isalpha()):
+        return None
+    best: tuple[str, int, int] | None = None
+    for code, markers in ROMANISED_MARKERS.items():
+        hits = [w for w in words if w in markers]
+        strong = [w for w in hits if w not in _WEAK_MARKERS]
+        if len(strong) >= 2 and len(hits) * 4 >= len(words):
+            if best is None or len(hits) > best[1]:
+                best = (code, len(hits), len(words))
+    return best
+
+
 @dataclass(frozen=True, slots=True)
 class LanguageHints:
     """What else says which language a customer writes, strongest last."""
@@ -204,6 +244,15 @@ class LanguageDetectorService:
             return self._result(code, 1.0, ["language set by an agent for this customer"], script)
 
         cleaned = scrub(text)
+        romanised = romanised_language(cleaned)
+        if romanised is not None and romanised[0] in self.languages:
+            code, hits, words = romanised
+            return self._result(
+                code,
+                min(1.0, 0.5 + hits / words),
+                [f"language {code}: written in Latin letters ({hits} of {words} words)"],
+                None,
+            )
         if not has_letters(cleaned):
             return LanguageResult(
                 UNKNOWN,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.db import utcnow
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.routing.models import RoutingRule
@@ -18,6 +19,7 @@ from gateway.tickets.models import Direction, Message, Ticket
 # rules only when it changed (several processes share one database).
 VERSION_KEY = "routing.rules_version"
 DEFAULT_QUEUE_KEY = "routing.default_queue"
+TRIAGE_QUEUE_KEY = "routing.triage_queue"
 
 
 async def rules_version(session: AsyncSession) -> str | None:
@@ -47,11 +49,13 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
             .order_by(RoutingRule.position, RoutingRule.id)
         )
     ).all()
-    default = (
-        await session.execute(
-            sa.select(SystemState.value).where(SystemState.key == DEFAULT_QUEUE_KEY)
+    rows = await session.execute(
+        sa.select(SystemState.key, SystemState.value).where(
+            SystemState.key.in_((DEFAULT_QUEUE_KEY, TRIAGE_QUEUE_KEY))
         )
-    ).scalar_one_or_none() or DEFAULT_QUEUE
+    )
+    state = {key: value for key, value in rows}
+    default = state.get(DEFAULT_QUEUE_KEY) or DEFAULT_QUEUE
     rule_set = RuleSet(
         queues=tuple(
             QueueSpec(
@@ -71,6 +75,7 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
             for rule, queue_name in rules
         ),
         default_queue=default,
+        triage_queue=state.get(TRIAGE_QUEUE_KEY) or None,
         sla=await sla_repo.load_config(session),
     )
     return rule_set, {q.name: q.id for q in queues if q.id is not None}
@@ -103,8 +108,9 @@ async def replace_rule_set(session: AsyncSession, rule_set: RuleSet) -> int:
     version = int(await rules_version(session) or 0) + 1
     await _set_state(session, VERSION_KEY, str(version))
     await _set_state(session, DEFAULT_QUEUE_KEY, rule_set.default_queue)
+    await _set_state(session, TRIAGE_QUEUE_KEY, rule_set.triage_queue or "")
     await sla_repo.store_config(session, dict(rule_set.sla.document))
-    tickets_repo.audit(
+    audit.record(
         session,
         "routing.rules_loaded",
         ticket_id=None,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
+from gateway import audit
 from gateway.agents.dependencies import CurrentAdmin
 from gateway.dependencies import SessionDep
 from gateway.errors import InvalidRequest
 from gateway.routing import repository as repo
 from gateway.routing import rules as routing_rules
 from gateway.routing.service import load_rules
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType
 
 router = APIRouter(prefix="/api/v1/admin/rules", tags=["routing"])
@@ -45,7 +45,7 @@ async def put_rules(request: Request, session: SessionDep, admin: CurrentAdmin) 
     except (UnicodeDecodeError, routing_rules.RulesError) as exc:
         raise InvalidRequest(f"rules file: {exc}") from None
     version = await load_rules(session, rule_set)
-    tickets_repo.audit(
+    audit.record(
         session,
         "routing.rules_replaced",
         ticket_id=None,

@@ -34,8 +34,11 @@ from gateway.queues.models import DEFAULT_QUEUE
 from gateway.sla import policy as sla_policy
 from gateway.sla import policy_file as sla_file
 from gateway.sla.defaults import DEFAULT_CONFIG as DEFAULT_SLA
+from gateway.text import first_problem
 from gateway.tickets.models import Category, Severity
 
+# Sections other features add (the SLA policy, for one) join this set with their parser.
+TOP_LEVEL_KEYS = {"default_queue", "triage_queue", "queues", "rules"}
 CONDITION_KEYS = ("language", "severity", "category", "channel", "customer_flags")
 _ALLOWED: dict[str, frozenset[str]] = {
     "severity": frozenset(Severity),
@@ -72,6 +75,9 @@ class RuleSet:
     queues: tuple[QueueSpec, ...]
     rules: tuple[Rule, ...]
     default_queue: str = DEFAULT_QUEUE
+    # Where a ticket goes when routing is not sure enough (None: no triage queue, the
+    # rules' own queue takes it anyway).
+    triage_queue: str | None = None
     sla: sla_policy.SlaConfig = DEFAULT_SLA
 
 
@@ -99,12 +105,16 @@ def parse_toml(source: str) -> RuleSet:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise RulesError("not valid TOML: nested too deeply") from None
+    if problem := first_problem(data):
+        raise RulesError(f"text that cannot be stored: {problem}")
     return parse(data)
 
 
 def parse(data: Mapping[str, Any]) -> RuleSet:
     """Validate an already decoded rules document (TOML or JSON)."""
-    unknown = set(data) - {"default_queue", "queues", "rules", *sla_policy.SECTIONS}
+    unknown = set(data) - TOP_LEVEL_KEYS - set(sla_policy.SECTIONS)
     if unknown:
         raise RulesError(f"unknown top-level keys: {', '.join(sorted(unknown))}")
     default_queue = _name(data.get("default_queue", DEFAULT_QUEUE), "default_queue")
@@ -123,6 +133,11 @@ def parse(data: Mapping[str, Any]) -> RuleSet:
         )
     if default_queue not in queues:
         queues[default_queue] = QueueSpec(default_queue, "Everything no routing rule claims")
+    triage_queue = data.get("triage_queue")
+    if triage_queue is not None:
+        triage_queue = _name(triage_queue, "triage_queue")
+        if triage_queue not in queues:
+            raise RulesError(f"triage_queue {triage_queue!r} is not a defined queue")
     for spec in queues.values():
         if spec.escalates_to and spec.escalates_to not in queues:
             raise RulesError(
@@ -167,7 +182,7 @@ def parse(data: Mapping[str, Any]) -> RuleSet:
             sla = sla_file.parse(data, queues=frozenset(queues))
         except sla_policy.SlaConfigError as exc:
             raise RulesError(str(exc)) from None
-    return RuleSet(tuple(queues.values()), tuple(rules), default_queue, sla)
+    return RuleSet(tuple(queues.values()), tuple(rules), default_queue, triage_queue, sla)
 
 
 def matches(rule: Rule, facts: RoutingFacts) -> bool:
@@ -197,7 +212,10 @@ def decide(rule_set: RuleSet, facts: RoutingFacts) -> Decision:
 
 def to_toml(rule_set: RuleSet) -> str:
     """The rule set written back as a rules file (what `gateway rules show` prints)."""
-    lines = [f"default_queue = {_q(rule_set.default_queue)}", ""]
+    lines = [f"default_queue = {_q(rule_set.default_queue)}"]
+    if rule_set.triage_queue:
+        lines.append(f"triage_queue = {_q(rule_set.triage_queue)}")
+    lines.append("")
     for q in rule_set.queues:
         lines += ["[[queues]]", f"name = {_q(q.name)}"]
         if q.description:

@@ -1,31 +1,28 @@
-"""Routing use cases: decide a message's language, severity, category and queue; load rules."""
+"""Routing use cases: load a message's facts, decide (pure), apply the outcome; load rules."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
 
 import structlog
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.ports import InboundMessage
 from gateway.routing import repository as repo
-from gateway.routing.classify import Classification, classify, raise_to
-from gateway.routing.language import (
-    UNKNOWN,
-    LanguageDetectorService,
-    LanguageHints,
-    LanguageResult,
-    parse_languages,
-    tags_for,
-)
-from gateway.routing.rules import Decision, RoutingFacts, RuleSet, decide
+from gateway.routing.classify import Classification, classify
+from gateway.routing.decision import Classifier, MessageFacts, RoutingOutcome, TicketState, decide
+from gateway.routing.language import LanguageDetectorService, LanguageHints, parse_languages
+from gateway.routing.rules import RuleSet
+from gateway.routing.triage import TriageClassifier, shipped_model
 from gateway.settings import RoutingSettings
 from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import (
     SEVERITY_RANK,
-    Category,
     Customer,
     Message,
     Severity,
@@ -44,12 +41,19 @@ MAX_REASONS = 60
 
 
 @dataclass(frozen=True, slots=True)
-class RoutingOutcome:
-    """Everything routing decided for one message (what `gateway route` prints)."""
+class PhraseClassifier:
+    """The phrase lists alone: the baseline, and what runs without a model file."""
 
-    language: LanguageResult
-    classification: Classification
-    decision: Decision
+    high_amount_usd: Decimal
+    critical_amount_usd: Decimal
+
+    def classify(self, text: str, *, earlier_tickets: int = 0) -> Classification:
+        return classify(
+            text,
+            high_amount_usd=self.high_amount_usd,
+            critical_amount_usd=self.critical_amount_usd,
+            earlier_tickets=earlier_tickets,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +82,25 @@ class Router:
             )
         return self._detector
 
+    @cached_property
+    def classifier(self) -> Classifier:
+        """The shipped triage model, or the phrase lists when the settings ask for them."""
+        if self.settings.classifier == "phrases":
+            return PhraseClassifier(
+                self.settings.high_amount_usd, self.settings.critical_amount_usd
+            )
+        return TriageClassifier(
+            shipped_model(), self.settings.high_amount_usd, self.settings.critical_amount_usd
+        )
+
     async def warm_up(self) -> None:
-        """Build the detector in a worker thread: building it lazily inside a request
-        would stall the event loop, and every connection on it, for seconds."""
-        await asyncio.to_thread(lambda: self.detector)
+        """Build the detector and load the model in a worker thread: doing it lazily inside
+        a request would stall the event loop, and every connection on it, for seconds."""
+        await asyncio.to_thread(lambda: (self.detector, self.classifier))
+
+    def decide(self, facts: MessageFacts) -> RoutingOutcome:
+        """What routing decides for one message (pure: the same facts, the same outcome)."""
+        return decide(facts, self.detector, self.classifier)
 
     def evaluate(
         self,
@@ -90,24 +109,19 @@ class Router:
         *,
         channel: str,
         hints: LanguageHints | None = None,
-        customer_flags: frozenset[str] = frozenset(),
-        earlier_tickets: int = 0,
     ) -> RoutingOutcome:
-        """What routing decides for a message as if it opened a new ticket."""
-        language = self.detector.detect(text, hints)
-        classification = self.classify(text, earlier_tickets)
-        facts = RoutingFacts(
-            language.tags, classification.severity, classification.category, channel,
-            customer_flags,
-        )  # fmt: skip
-        return RoutingOutcome(language, classification, decide(rule_set, facts))
+        """What routing decides for a message that opens a new ticket (`gateway route`)."""
+        return self.decide(self.new_ticket_facts(text, rule_set, channel=channel, hints=hints))
 
-    def classify(self, text: str, earlier_tickets: int) -> Classification:
-        return classify(
-            text,
-            high_amount_usd=self.settings.high_amount_usd,
-            critical_amount_usd=self.settings.critical_amount_usd,
-            earlier_tickets=earlier_tickets,
+    def new_ticket_facts(
+        self, text: str, rule_set: RuleSet, *, channel: str, hints: LanguageHints | None = None
+    ) -> MessageFacts:
+        return MessageFacts(
+            text=text,
+            channel=channel,
+            rule_set=rule_set,
+            hints=hints or LanguageHints(),
+            triage_confidence=self.settings.triage_confidence,
         )
 
 
@@ -128,6 +142,57 @@ class RulesRouter(Router):
             log.info("routing.rules_cached", version=version, rules=len(rule_set.rules))
         return self._cache.rule_set, self._cache.queue_ids
 
+    async def load_facts(
+        self,
+        session: AsyncSession,
+        *,
+        ticket: Ticket,
+        message: Message,
+        inbound: InboundMessage,
+        customer: Customer,
+        new_ticket: bool,
+        new_customer: bool,
+        rule_set: RuleSet,
+    ) -> MessageFacts:
+        """Everything `decide` reads about one message, from the database and the channel."""
+        assert message.id is not None and customer.id is not None and ticket.id is not None
+        # A customer this message created has no earlier messages or tickets to read.
+        history = (
+            None
+            if new_customer
+            else await repo.last_inbound_language(session, customer.id, message.id)
+        )
+        earlier = (
+            0 if new_customer else await repo.earlier_ticket_count(session, customer.id, ticket.id)
+        )
+        state = (
+            None
+            if new_ticket
+            else TicketState(
+                language=ticket.language,
+                severity=ticket.severity,
+                category=ticket.category,
+                order_ref=ticket.order_ref,
+                amount=ticket.amount,
+                currency=ticket.currency,
+                assigned=ticket.assignee_id is not None,
+                escalated=ticket.status == TicketStatus.escalated,
+                routing_confidence=ticket.routing_confidence,
+            )
+        )
+        return MessageFacts(
+            text=message.text,
+            channel=ticket.channel,
+            rule_set=rule_set,
+            hints=LanguageHints(
+                channel=inbound.language_hint, history=history, agent=customer.language
+            ),
+            earlier_tickets=earlier,
+            customer_flags=frozenset(k for k, v in customer.flags.items() if v),
+            ticket=state,
+            triage_confidence=self.settings.triage_confidence,
+        )
+
     async def route(
         self,
         session: AsyncSession,
@@ -139,101 +204,94 @@ class RulesRouter(Router):
         new_ticket: bool,
         new_customer: bool = False,
     ) -> None:
-        """Set language, severity, category, stated fields and reasons; queue a new ticket,
-        move an unassigned one whose routing changed. Severity only ever rises. Flushes."""
-        assert ticket.id is not None and message.id is not None and customer.id is not None
+        """Load the facts, decide, apply: set language, severity, category, stated fields,
+        confidence and reasons; queue a new ticket, move an unassigned one whose routing
+        changed or was weak. Severity only ever rises. Flushes."""
         rule_set, queue_ids = await self.rules(session)
-        # A customer this message created has no earlier messages or tickets to read.
-        history = (
-            None
-            if new_customer
-            else await repo.last_inbound_language(session, customer.id, message.id)
+        facts = await self.load_facts(
+            session,
+            ticket=ticket,
+            message=message,
+            inbound=inbound,
+            customer=customer,
+            new_ticket=new_ticket,
+            new_customer=new_customer,
+            rule_set=rule_set,
         )
-        hints = LanguageHints(
-            channel=inbound.language_hint, history=history, agent=customer.language
-        )
-        language = self.detector.detect(message.text, hints)
-        earlier = (
-            0 if new_customer else await repo.earlier_ticket_count(session, customer.id, ticket.id)
-        )
-        found = self.classify(message.text, earlier)
-        message.language = language.code if language.known else None
+        outcome = self.decide(facts)
+        await apply(session, ticket, message, outcome, queue_ids, new_ticket=new_ticket)
 
-        old = (ticket.language, ticket.severity, ticket.category)
-        if customer.language:
-            ticket.language = customer.language
-        elif language.known and (new_ticket or ticket.language is None):
-            ticket.language = language.code
-        ticket.severity = (
-            found.severity if new_ticket else raise_to(Severity(ticket.severity), found.severity)
-        )
-        if new_ticket or (ticket.category == Category.other and found.category != Category.other):
-            ticket.category = found.category
-        ticket.order_ref = ticket.order_ref or found.order_ref
-        if ticket.amount is None and found.amount is not None:
-            ticket.amount, ticket.currency = found.amount, found.currency
-        changed = old != (ticket.language, ticket.severity, ticket.category)
 
-        flags = frozenset(k for k, v in customer.flags.items() if v)
-        if earlier:
-            flags |= {"repeat_dispute"}
-        tags = (
-            language.tags
-            if ticket.language == language.code
-            else tags_for(ticket.language) if ticket.language else frozenset({UNKNOWN})
-        )  # fmt: skip
-        facts = RoutingFacts(tags, ticket.severity, ticket.category, ticket.channel, flags)
-        decision = decide(rule_set, facts)
-        reasons = [*language.reasons, *found.reasons, decision.reason]
+async def apply(
+    session: AsyncSession,
+    ticket: Ticket,
+    message: Message,
+    outcome: RoutingOutcome,
+    queue_ids: dict[str, int],
+    *,
+    new_ticket: bool,
+) -> None:
+    """Write one routing outcome onto its ticket, with its audit rows. Flushes nothing new:
+    every queue it names exists (rules load refuses unknown ones)."""
+    message.language = outcome.message_language
+    ticket.language = outcome.ticket_language
+    ticket.severity = outcome.severity
+    ticket.category = outcome.category
+    ticket.order_ref = outcome.order_ref
+    ticket.amount, ticket.currency = outcome.amount, outcome.currency
+    ticket.routing_confidence = outcome.confidence
+    decision = outcome.decision
+    queue_id = queue_ids.get(decision.queue)
+    if queue_id is None:
+        # Only a database edited by hand gets here; the default queue always exists.
+        log.warning("routing.queue_missing", queue=decision.queue)
+        queue_id = await tickets_repo.default_queue_id(session)
 
-        if new_ticket:
-            ticket.queue_id = await self._queue_id(session, decision.queue, queue_ids)
-            ticket.routing_reasons = reasons[-MAX_REASONS:]
-            tickets_routed.labels(decision.rule or "default").inc()
-            tickets_repo.audit(
-                session,
-                "ticket.routed",
-                ticket_id=ticket.id,
-                queue=decision.queue,
-                rule=decision.rule,
-                language=ticket.language,
-                severity=ticket.severity,
-                category=ticket.category,
-            )
-            return
-        if not changed:
-            return
-        note = [f"message {message.id}: {reason}" for reason in reasons]
-        movable = ticket.assignee_id is None and ticket.status != TicketStatus.escalated
-        queue_id = await self._queue_id(session, decision.queue, queue_ids)
-        moved = movable and queue_id != ticket.queue_id
-        if moved:
-            tickets_repo.audit(
-                session,
-                "ticket.rerouted",
-                ticket_id=ticket.id,
-                from_queue=ticket.queue_id,
-                to_queue=queue_id,
-                rule=decision.rule,
-                severity=ticket.severity,
-            )
-            ticket.queue_id = queue_id
-            tickets_routed.labels(decision.rule or "default").inc()
-        ticket.routing_reasons = [*ticket.routing_reasons, *note][-MAX_REASONS:]
-        log.info(
-            "ticket.routing_changed",
-            ticket=ticket.ref,
+    if new_ticket:
+        ticket.queue_id = queue_id
+        ticket.routing_reasons = list(outcome.reasons)[-MAX_REASONS:]
+        tickets_routed.labels(decision.rule or "default").inc()
+        audit.record(
+            session,
+            "ticket.routed",
+            ticket_id=ticket.id,
+            queue=decision.queue,
+            rule=decision.rule,
+            language=ticket.language,
             severity=ticket.severity,
-            severity_rank=SEVERITY_RANK[Severity(ticket.severity)],
-            moved=moved,
+            category=ticket.category,
+            confidence=outcome.confidence,
         )
-
-    async def _queue_id(self, session: AsyncSession, name: str, ids: dict[str, int]) -> int:
-        if name in ids:
-            return ids[name]
-        queue = await tickets_repo.ensure_queue(session, name)
-        assert queue.id is not None
-        return queue.id
+        return
+    if not outcome.changed and not outcome.move:
+        return
+    note = [f"message {message.id}: {reason}" for reason in outcome.reasons]
+    moved = outcome.move and queue_id != ticket.queue_id
+    if moved:
+        audit.record(
+            session,
+            "ticket.rerouted",
+            ticket_id=ticket.id,
+            from_queue=ticket.queue_id,
+            to_queue=queue_id,
+            queue=decision.queue,
+            rule=decision.rule,
+            severity=ticket.severity,
+            language=ticket.language,
+            category=ticket.category,
+            confidence=outcome.confidence,
+            weak_before=outcome.rerouted_weak,
+        )
+        ticket.queue_id = queue_id
+        tickets_routed.labels(decision.rule or "default").inc()
+    ticket.routing_reasons = [*ticket.routing_reasons, *note][-MAX_REASONS:]
+    log.info(
+        "ticket.routing_changed",
+        ticket=ticket.ref,
+        severity=ticket.severity,
+        severity_rank=SEVERITY_RANK[Severity(ticket.severity)],
+        moved=moved,
+    )
 
 
 async def load_rules(session: AsyncSession, rule_set: RuleSet) -> int:

@@ -17,16 +17,16 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.agents.models import Agent
 from gateway.notify import Notifier
-from gateway.outbox.notices import enqueue_notice
+from gateway.outbox.service import enqueue
 from gateway.queues.models import QueueMembership
 from gateway.sla import repository as repo
 from gateway.sla.clocks import Clock, State
 from gateway.sla.metrics import escalations, notifications
 from gateway.sla.models import SlaEvent
 from gateway.sla.policy import Level, SlaConfig
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType, Ticket
 
 log = structlog.get_logger()
@@ -87,7 +87,7 @@ async def escalate(
             data={"cause": cause, "reason": reason, "notified": notified},
         )
     )
-    tickets_repo.audit(
+    audit.record(
         session,
         "ticket.escalated",
         ticket_id=ticket.id,
@@ -171,7 +171,7 @@ async def deescalate(
             data={"from": old, "reason": reason, "by": actor_agent_id},
         )
     )
-    tickets_repo.audit(
+    audit.record(
         session,
         "ticket.deescalated",
         ticket_id=ticket.id,
@@ -335,16 +335,16 @@ async def _notify(
         address = shift.telegram_chat_id if shift.notify_via == "telegram" else shift.email
         if not address:
             continue
-        await enqueue_notice(
+        await enqueue(
             session, ticket_id=ticket.id, channel=shift.notify_via, recipient=address,
-            text=text, notifier=notifier,
+            text=text, notifier=notifier, action="sla.notice_queued", to=agent.name,
         )  # fmt: skip
         notifications.labels(shift.notify_via).inc()
         sent.append(f"{agent.name}:{shift.notify_via}")
     if spec.telegram_chat:
-        await enqueue_notice(
+        await enqueue(
             session, ticket_id=ticket.id, channel="telegram", recipient=spec.telegram_chat,
-            text=text, notifier=notifier,
+            text=text, notifier=notifier, action="sla.notice_queued", to="on-call chat",
         )  # fmt: skip
         notifications.labels("telegram").inc()
         sent.append(f"chat:{spec.telegram_chat}:telegram")

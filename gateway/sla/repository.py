@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.agents.models import Agent
+from gateway.audit import AuditEvent
 from gateway.queues.models import Queue
 from gateway.sla.clocks import History
 from gateway.sla.defaults import DEFAULT_CONFIG
@@ -18,7 +19,7 @@ from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
 from gateway.sla.policy import SlaConfig
 from gateway.sla.policy_file import parse
 from gateway.system.models import SystemState
-from gateway.tickets.models import ActorType, AuditEvent, Direction, Message, Ticket
+from gateway.tickets.models import ActorType, Direction, Message, Ticket
 
 CONFIG_KEY = "sla.config"
 VERSION_KEY = "routing.rules_version"  # bumped by every rules load, SLA sections included

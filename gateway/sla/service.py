@@ -15,6 +15,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import audit
 from gateway.notify import Notifier
 from gateway.sla import escalation
 from gateway.sla import repository as repo
@@ -22,7 +23,6 @@ from gateway.sla.clocks import Clock, State, compute, overall_state
 from gateway.sla.metrics import sla_events
 from gateway.sla.models import SlaEvent
 from gateway.sla.policy import SlaConfig
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import SEVERITY_RANK, ActorType, Severity, Ticket
 
 log = structlog.get_logger()
@@ -112,7 +112,7 @@ async def refresh(
     await escalation.follow_up(session, ticket, clocks, config, now, notifier)
     ticket.sla_check_at = await _next_check(session, ticket, clocks, keys, config, now)
     if old_policy is not None and policy is not None and old_policy != policy.name:
-        tickets_repo.audit(
+        audit.record(
             session,
             "sla.recomputed",
             ticket_id=ticket.id,
@@ -150,7 +150,7 @@ async def change_severity(
         return
     ticket.severity = severity
     ticket.severity_rank = SEVERITY_RANK[severity]
-    tickets_repo.audit(
+    audit.record(
         session,
         "ticket.severity_changed",
         ticket_id=ticket.id,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import notify
+from gateway import audit, notify
 from gateway.agents.models import Agent
 from gateway.errors import Conflict, NotFound
 from gateway.notify import Notifier
@@ -24,7 +24,6 @@ from gateway.sla import repository as repo
 from gateway.sla.calendar import BusinessCalendar
 from gateway.sla.models import AgentShift
 from gateway.sla.policy import SlaConfig
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType, Ticket
 
 log = structlog.get_logger()
@@ -80,7 +79,7 @@ async def set_shift(
     was = shift.on_shift
     shift.on_shift, shift.set_by, shift.changed_at = on_shift, by, now
     if was != on_shift:
-        tickets_repo.audit(
+        audit.record(
             session,
             "agent.shift_changed",
             ticket_id=None,
@@ -130,7 +129,7 @@ async def _hand_on(
             if notifier is not None:
                 await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
         ticket.updated_at = now
-        tickets_repo.audit(session, action, ticket_id=ticket.id, previous_assignee=agent.id, **data)
+        audit.record(session, action, ticket_id=ticket.id, previous_assignee=agent.id, **data)
 
 
 def rota_says(config: SlaConfig, agent: str, now: datetime) -> tuple[bool, str | None] | None:

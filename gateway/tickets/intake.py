@@ -10,7 +10,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import metrics, notify
+from gateway import audit, metrics, notify
 from gateway.blobs import BlobStore
 from gateway.cases import linking as cases_linking
 from gateway.db import utcnow
@@ -19,8 +19,10 @@ from gateway.notify import Notifier
 from gateway.ports import Channel, InboundMessage
 from gateway.settings import IngestSettings
 from gateway.sla import service as sla_service
+from gateway.text import problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
+    CLAIMABLE_STATUSES,
     SEVERITY_RANK,
     ActorType,
     Attachment,
@@ -36,9 +38,6 @@ from gateway.tickets.models import (
 )
 
 log = structlog.get_logger()
-
-# Statuses an agent can claim a ticket in (pending_customer waits on the customer).
-CLAIMABLE = (TicketStatus.new, TicketStatus.open, TicketStatus.escalated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +111,25 @@ def validate(inbound: InboundMessage, limits: IngestSettings) -> None:
         )
     if not inbound.text.strip() and not inbound.attachments:
         raise InvalidInbound("message has neither text nor attachments")
-    if "\x00" in inbound.text or "\x00" in inbound.sender or "\x00" in inbound.external_id:
-        raise InvalidInbound("message contains NUL characters")
+    # The shared text rules (gateway.text): channels clean what they can; what is left
+    # here is refused with the reason instead of failing in the database.
+    fields = [
+        ("text", inbound.text),
+        ("sender", inbound.sender),
+        ("external id", inbound.external_id),
+        ("sender name", inbound.sender_name),
+        ("subject", inbound.subject),
+        ("html", inbound.html),
+        ("thread key", inbound.thread_key),
+        ("language hint", inbound.language_hint),
+        ("contact email", inbound.contact_email),
+        ("verified user id", inbound.verified_user_id),
+    ]
+    for item in inbound.attachments:
+        fields += [("attachment name", item.filename), ("attachment type", item.content_type)]
+    for field, value in fields:
+        if value is not None and (problem := problem_in(value)):
+            raise InvalidInbound(f"message {field} {problem}")
 
 
 async def ingest(
@@ -177,7 +193,7 @@ async def ingest(
     if new_ticket:
         # Added after the message's flush, so the ticket's audit rows go out together in
         # the final flush (one INSERT), still in the order they happened.
-        repo.audit(
+        audit.record(
             session,
             "ticket.created",
             ticket_id=ticket.id,
@@ -210,7 +226,7 @@ async def ingest(
         blobs=blobs,
         now=utcnow(),
     )
-    repo.audit(
+    audit.record(
         session,
         "message.received",
         ticket_id=ticket.id,
@@ -222,7 +238,7 @@ async def ingest(
     if notifier is not None:
         # Open consoles showing this ticket re-read it (the agent sees the message live).
         await notifier.publish(session, notify.MESSAGES, str(ticket.id))
-        if ticket.assignee_id is None and ticket.status in CLAIMABLE:
+        if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
             await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
     metrics.messages_ingested.labels(channel).inc()
@@ -317,7 +333,7 @@ async def _identify(
         elif verified_customer is not None:
             # This channel address proved it belongs to a known exchange user: from now
             # on its messages are that customer's.
-            repo.audit(
+            audit.record(
                 session,
                 "customer.identity_linked",
                 ticket_id=None,
@@ -388,10 +404,10 @@ async def _thread(
         if ticket.status == TicketStatus.resolved:
             ticket.status = TicketStatus.open
             ticket.resolved_at = None
-            repo.audit(session, "ticket.reopened", ticket_id=ticket.id, by="customer_message")
+            audit.record(session, "ticket.reopened", ticket_id=ticket.id, by="customer_message")
         elif ticket.status == TicketStatus.pending_customer:
             ticket.status = TicketStatus.open
-            repo.audit(
+            audit.record(
                 session,
                 "ticket.status_changed",
                 ticket_id=ticket.id,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from gateway.db import JSONType, UTCDateTime, utcnow
+from gateway.text import parse_id
 
 TICKET_REF_PREFIX = "D-"
 
@@ -22,6 +23,26 @@ class TicketStatus(enum.StrEnum):
     escalated = "escalated"
     resolved = "resolved"
     closed = "closed"
+
+
+# The status sets, defined here only. Open: still being worked (not resolved or closed).
+OPEN_STATUSES: tuple[TicketStatus, ...] = (
+    TicketStatus.new,
+    TicketStatus.open,
+    TicketStatus.pending_customer,
+    TicketStatus.escalated,
+)
+# Claimable: an agent can take it now (pending_customer waits on the customer).
+CLAIMABLE_STATUSES: tuple[TicketStatus, ...] = (
+    TicketStatus.new,
+    TicketStatus.open,
+    TicketStatus.escalated,
+)
+# The claim index's predicate, spelled from the set above (it must match the
+# migration's text exactly, which tests/gateway/test_migrations.py checks).
+CLAIMABLE_PREDICATE = "assignee_id IS NULL AND status IN ({})".format(
+    ",".join(f"'{s}'" for s in CLAIMABLE_STATUSES)
+)
 
 
 class Severity(enum.StrEnum):
@@ -79,10 +100,7 @@ def parse_ticket_ref(ref: str) -> int | None:
     ref = ref.strip().upper()
     if not ref.startswith(TICKET_REF_PREFIX):
         return None
-    digits = ref[len(TICKET_REF_PREFIX) :]
-    if not digits.isdigit() or len(digits) > 18:
-        return None
-    return int(digits)
+    return parse_id(ref[len(TICKET_REF_PREFIX) :])
 
 
 def _str(length: int, **kw: Any) -> Any:
@@ -106,6 +124,11 @@ class Customer(SQLModel, table=True):
     language: str | None = _str(16, default=None)
     flags: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     created_at: datetime = _created()
+
+    def contact_address(self, channel: str) -> str | None:
+        """Where the customer can be reached on a channel they have not written from:
+        the email address they left (the widget asks for one), else nowhere."""
+        return self.email if channel == "email" else None
 
 
 class ChannelIdentity(SQLModel, table=True):
@@ -134,10 +157,8 @@ class Ticket(SQLModel, table=True):
             "severity_rank",
             "first_response_due",
             "id",
-            postgresql_where=sa.text(
-                "assignee_id IS NULL AND status IN ('new','open','escalated')"
-            ),
-            sqlite_where=sa.text("assignee_id IS NULL AND status IN ('new','open','escalated')"),
+            postgresql_where=sa.text(CLAIMABLE_PREDICATE),
+            sqlite_where=sa.text(CLAIMABLE_PREDICATE),
         ),
         sa.Index("ix_ticket_customer_thread", "customer_id", "channel", "thread_key"),
     )
@@ -164,6 +185,9 @@ class Ticket(SQLModel, table=True):
     agent_touched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalation_level: int = 0
     routing_reasons: list[str] = Field(default_factory=list, sa_type=JSONType, nullable=False)
+    # How sure routing was (0..1); below the triage threshold the next customer message
+    # routes the ticket again while nobody holds it. None: not routed yet.
+    routing_confidence: float | None = None
     # Raised for a supervisor: a reply that could not be delivered, a blocked customer.
     needs_attention: bool = False
     attention_reason: str | None = _str(500, default=None)
@@ -229,29 +253,6 @@ class Attachment(SQLModel, table=True):
     state: str = _str(16, default="stored")
     inline: bool = False
     created_at: datetime = _created()
-
-
-class AuditEvent(SQLModel, table=True):
-    """Who did what, when. Hash-chained: each event stores the hash of the previous
-    event of its chain (its ticket; else its case; else the desk-wide chain) and its own
-    hash over both, so an edit or a deletion anywhere but the chain's end shows."""
-
-    __tablename__ = "audit_event"
-    __table_args__ = (
-        sa.Index("ix_audit_event_ticket_chain", "ticket_id", "id"),
-        sa.Index("ix_audit_event_case_chain", "case_id", "id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
-    case_id: int | None = Field(default=None, foreign_key="dispute_case.id")
-    actor_type: str = _str(10)
-    actor_agent_id: int | None = Field(default=None, foreign_key="agent.id")
-    action: str = _str(64)
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
-    created_at: datetime = _created()
-    prev_hash: str | None = _str(64, default=None)
-    hash: str | None = _str(64, default=None)
 
 
 class DeadLetter(SQLModel, table=True):

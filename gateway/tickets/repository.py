@@ -12,20 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.tickets.models import (
-    ActorType,
-    AuditEvent,
     ChannelIdentity,
     Customer,
     Message,
     Ticket,
     TicketStatus,
-)
-
-OPEN_STATUSES = (
-    TicketStatus.new,
-    TicketStatus.open,
-    TicketStatus.pending_customer,
-    TicketStatus.escalated,
 )
 
 
@@ -157,26 +148,3 @@ async def default_queue_id(session: AsyncSession) -> int:
     queue = await default_queue(session)
     assert queue.id is not None
     return queue.id
-
-
-def audit(
-    session: AsyncSession,
-    action: str,
-    *,
-    ticket_id: int | None,
-    actor_type: ActorType = ActorType.system,
-    actor_agent_id: int | None = None,
-    case_id: int | None = None,
-    **data: Any,
-) -> AuditEvent:
-    """Add one audit event to the session (written, and chained, at the next flush)."""
-    event = AuditEvent(
-        ticket_id=ticket_id,
-        case_id=case_id,
-        actor_type=actor_type,
-        actor_agent_id=actor_agent_id,
-        action=action,
-        data={k: v for k, v in data.items() if v is not None},
-    )
-    session.add(event)
-    return event

@@ -25,6 +25,7 @@ from gateway.tickets.schemas import (
     TicketSummary,
     TransferBody,
 )
+from gateway.validation import IdPath
 
 NOT_FOUND = {404: {"description": "No such ticket in the caller's queues"}}
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=NOT_FOUND)
@@ -71,7 +72,7 @@ async def post_reply(
     },
 )
 async def get_attachment(
-    ref: str, attachment_id: int, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+    ref: str, attachment_id: IdPath, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
 ) -> Response:
     """The bytes of a customer's (or agent's) file, always as a download: a file is
     never rendered as a page of ours, whatever its declared type."""

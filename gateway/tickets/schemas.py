@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.tickets.models import Category, DeliveryState, Direction, Severity, TicketStatus
+from gateway.validation import InboundModel
 
 
 class AttachmentPublic(BaseModel):
@@ -82,12 +83,12 @@ class TicketList(BaseModel):
     next_cursor: str | None
 
 
-class TextBody(BaseModel):
+class TextBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, description="Plain text; shown to the customer as text")
 
 
-class ReplyAttachment(BaseModel):
+class ReplyAttachment(InboundModel):
     model_config = ConfigDict(extra="forbid")
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(
@@ -100,22 +101,22 @@ class ReplyBody(TextBody):
     attachments: list[ReplyAttachment] = Field(default_factory=list)
 
 
-class StatusBody(BaseModel):
+class StatusBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["open", "pending_customer", "resolved", "closed"]
 
 
-class TransferBody(BaseModel):
+class TransferBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     queue: str = Field(min_length=1, max_length=64)
 
 
-class EscalateBody(BaseModel):
+class EscalateBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class LanguageBody(BaseModel):
+class LanguageBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     language: str = Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,8})?$")
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import notify
+from gateway import audit, notify
 from gateway.agents.dependencies import AgentContext
 from gateway.agents.models import Agent
 from gateway.blobs import BlobStore
@@ -24,14 +23,14 @@ from gateway.errors import (
     TicketClosed,
 )
 from gateway.notify import Notifier
-from gateway.outbox.models import Outbox
+from gateway.outbox import service as outbox
+from gateway.outbox.service import OutgoingFile
 from gateway.queues.models import Queue
 from gateway.tickets import repository as repo
-from gateway.tickets.intake import CLAIMABLE
 from gateway.tickets.models import (
+    CLAIMABLE_STATUSES,
     ActorType,
     Attachment,
-    AuditEvent,
     Customer,
     DeliveryState,
     Direction,
@@ -90,16 +89,9 @@ def _touch(ctx: AgentContext, ticket: Ticket) -> None:
         ticket.agent_touched_at = now
 
 
-@dataclass(frozen=True)
-class ReplyFile:
-    filename: str
-    content_type: str
-    data: bytes
-
-
 def decode_files(
     items: Sequence[ReplyAttachment], *, max_files: int, max_bytes: int
-) -> list[ReplyFile]:
+) -> list[OutgoingFile]:
     """The reply's files from their base64, refused whole if one is bad or too large."""
     if len(items) > max_files:
         raise InvalidRequest(f"{len(items)} attachments; at most {max_files} per reply")
@@ -115,7 +107,7 @@ def decode_files(
             raise InvalidRequest(f"attachment {item.filename!r} is empty")
         if len(data) > max_bytes:
             raise PayloadTooLarge(f"attachment {item.filename!r} is over {max_bytes} bytes")
-        files.append(ReplyFile(_safe_filename(item.filename), item.content_type.lower(), data))
+        files.append(OutgoingFile(_safe_filename(item.filename), item.content_type.lower(), data))
     return files
 
 
@@ -134,7 +126,7 @@ async def reply(
     *,
     max_chars: int,
     notifier: Notifier,
-    files: Sequence[ReplyFile] = (),
+    files: Sequence[OutgoingFile] = (),
     blobs: BlobStore | None = None,
 ) -> Message:
     """Store the reply, its files and its outbox row in the caller's transaction."""
@@ -142,53 +134,33 @@ async def reply(
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
     _ensure_may_act(ctx, ticket)
-    now = utcnow()
-    message = Message(
+    message = await outbox.enqueue(
+        session,
         ticket_id=ticket.id,  # type: ignore[arg-type]
         channel=ticket.channel,
-        # Our own id for the reply; channels derive their ids from it (an email's
-        # Message-ID), so a resend after a crash carries the same one.
-        external_id=uuid.uuid4().hex,
-        direction=Direction.outbound,
+        text=text,
+        notifier=notifier,
+        action="message.replied",
         author_type=ActorType.agent,
         author_agent_id=ctx.id,
-        text=text,
-        delivery_state=DeliveryState.pending,
-        created_at=now,
+        files=files,
+        blobs=blobs,
     )
-    session.add(message)
-    await session.flush()
-    for file in files:
-        assert blobs is not None, "files need the blob store"
-        key = await blobs.put(file.data)
-        session.add(
-            Attachment(
-                message_id=message.id,  # type: ignore[arg-type]
-                filename=file.filename,
-                content_type=file.content_type,
-                size=len(file.data),
-                sha256=key,
-                blob_key=key,
-            )
-        )
-    outbox = Outbox(message_id=message.id, ticket_id=ticket.id, channel=ticket.channel)  # type: ignore[arg-type]
-    session.add(outbox)
     if ticket.first_responded_at is None:
-        ticket.first_responded_at = now
+        ticket.first_responded_at = message.created_at
     if ticket.status == S.new:
         ticket.status = S.open
     _touch(ctx, ticket)
-    repo.audit(
-        session,
-        "message.replied",
-        ticket_id=ticket.id,
-        actor_type=ActorType.agent,
-        actor_agent_id=ctx.id,
-        message_id=message.id,
-    )
     await session.flush()
-    await notifier.publish(session, notify.OUTBOX, str(outbox.id))
     return message
+
+
+def flag(session: AsyncSession, ticket: Ticket, reason: str, **audit_data: Any) -> None:
+    """Ask a supervisor to look at the ticket, saying why: the one place a ticket is
+    flagged (a failed delivery, a blocked bot, an escalation past the last level)."""
+    ticket.needs_attention = True
+    ticket.attention_reason = reason[:500]
+    audit.record(session, "ticket.flagged", ticket_id=ticket.id, reason=reason[:500], **audit_data)
 
 
 async def note(
@@ -208,7 +180,7 @@ async def note(
     session.add(message)
     await session.flush()
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "note.added",
         ticket_id=ticket.id,
@@ -246,7 +218,7 @@ async def change_status(
         # Finished work frees the agent's capacity.
         ticket.assignee_id = None
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "ticket.status_changed",
         ticket_id=ticket.id,
@@ -272,7 +244,7 @@ async def transfer(
     ticket.queue_id = queue.id  # type: ignore[assignment]
     ticket.assignee_id = None
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "ticket.transferred",
         ticket_id=ticket.id,
@@ -302,10 +274,9 @@ async def escalate(
         ticket.queue_id = queue.escalates_to_id
         ticket.assignee_id = None
     else:
-        ticket.needs_attention = True
-        ticket.attention_reason = f"escalated past the last level: {reason}"[:500]
+        flag(session, ticket, f"escalated past the last level: {reason}")
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "ticket.escalated",
         ticket_id=ticket.id,
@@ -330,7 +301,7 @@ async def release(
     previous = ticket.assignee_id
     ticket.assignee_id = None
     ticket.updated_at = utcnow()
-    repo.audit(
+    audit.record(
         session,
         "ticket.released",
         ticket_id=ticket.id,
@@ -350,7 +321,7 @@ async def set_customer_language(
     customer.language = language
     ticket.language = language
     _touch(ctx, ticket)
-    repo.audit(
+    audit.record(
         session,
         "customer.language_set",
         ticket_id=ticket.id,
@@ -362,7 +333,7 @@ async def set_customer_language(
 
 
 async def _announce_if_claimable(session: AsyncSession, ticket: Ticket, notifier: Notifier) -> None:
-    if ticket.assignee_id is None and ticket.status in CLAIMABLE:
+    if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
         await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
 
 
@@ -501,15 +472,7 @@ async def attachment_for(session: AsyncSession, ticket: Ticket, attachment_id: i
 
 
 async def events(session: AsyncSession, ticket: Ticket) -> list[EventPublic]:
-    rows = list(
-        (
-            await session.execute(
-                sa.select(AuditEvent)
-                .where(AuditEvent.ticket_id == ticket.id)
-                .order_by(AuditEvent.id)
-            )
-        ).scalars()
-    )
+    rows = await audit.for_ticket(session, ticket.id)  # type: ignore[arg-type]
     agents = await _names(session, (e.actor_agent_id for e in rows))
     return [
         EventPublic(

@@ -13,13 +13,14 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.agents.models import Agent, Role
+from gateway.audit import AuditEvent
 from gateway.outbox.models import Outbox
 from gateway.routing import rules as routing_rules
 from gateway.routing.service import load_rules
 from gateway.runtime import Runtime
 from gateway.sla import service as sla
 from gateway.sla.models import AgentShift, SlaEvent
-from gateway.tickets.models import AuditEvent, Message, Severity, Ticket
+from gateway.tickets.models import Message, Severity, Ticket
 from tests.conftest import make_settings
 from tests.desk import make_agent, new_ticket
 from tests.processes import gateway_env, gateway_process

@@ -66,6 +66,9 @@
     var list = document.getElementById("messages");
     if (!list || !list.dataset.stream || !window.EventSource) return;
     var source = new EventSource(list.dataset.stream + "?after=" + encodeURIComponent(list.dataset.after || "0"));
+    // Marks the list while the stream is connected (tests and styles can wait on it).
+    source.onopen = function () { list.dataset.live = "open"; };
+    source.onerror = function () { list.dataset.live = "reconnecting"; };
     source.onmessage = function (ev) {
       var data = JSON.parse(ev.data);
       if (document.getElementById("m" + data.id)) return;

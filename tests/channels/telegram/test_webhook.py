@@ -12,14 +12,15 @@ import sqlalchemy as sa
 import channels.telegram
 from channels.telegram.greetings import GREETINGS
 from channels.telegram.tokens import sign_start_token
+from gateway import notify
 from gateway.app import create_app
+from gateway.audit import AuditEvent
 from gateway.db import utcnow
 from gateway.outbox.models import Outbox
 from gateway.ports import Channel, OutboundMessage
 from gateway.runtime import Runtime
 from gateway.tickets.models import (
     Attachment,
-    AuditEvent,
     ChannelIdentity,
     Customer,
     DeadLetter,
@@ -257,6 +258,23 @@ async def test_start_greets_in_the_users_language_through_the_outbox(tg: Telegra
     [(greeting, outbox)] = rows
     assert greeting.direction == "outbound" and greeting.text == GREETINGS["ru"]
     assert outbox.channel == "telegram" and outbox.state == "pending"
+
+
+async def test_the_greeting_wakes_the_delivery_workers(tg: Telegram) -> None:
+    """A greeting is a reply like any other: it does not wait for the worker's next poll."""
+    chat = new_chat()
+    async with tg.runtime.notifier.subscribe(notify.OUTBOX) as signals:
+        await tg.post(private_message(chat, 1, text="/start"))
+        async with tg.runtime.sessionmaker() as session:
+            outbox_id = await session.scalar(
+                sa.select(Outbox.id)
+                .join(Ticket, Ticket.id == Outbox.ticket_id)
+                .where(Ticket.thread_key == str(chat))
+            )
+        seen: set[str] = set()
+        async with asyncio.timeout(10):
+            while str(outbox_id) not in seen:
+                seen.add(await signals.get())
 
 
 async def test_start_with_a_signed_token_links_the_exchange_account(tg: Telegram) -> None:

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from channels.email.outbound import EmailAdapter
 from channels.email.service import EmailIntake
 from channels.webchat.adapter import WebchatAdapter
-from channels.webchat.email_copies import UnseenRepliesByEmail
 from channels.webchat.service import WebchatService
+from gateway.flows.unseen_webchat_replies import UnseenRepliesByEmail
 from gateway.outbox.models import Outbox
 from gateway.outbox.worker import DeliveryWorker
 from gateway.ports import Channel, InboundMessage

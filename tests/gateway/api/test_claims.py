@@ -14,9 +14,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from gateway.audit import AuditEvent
 from gateway.queues.sweeper import LeaseSweeper
 from gateway.runtime import Runtime
-from gateway.tickets.models import AuditEvent, Ticket
+from gateway.tickets.models import Ticket
 from tests.desk import client, http_server, make_agent, new_ticket
 from tests.processes import REPO_ROOT
 

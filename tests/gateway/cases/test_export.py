@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from gateway.audit import AuditEvent
 from gateway.runtime import Runtime
-from gateway.tickets.models import AuditEvent
 from tests.conftest import drop_pg_database, make_database, make_settings
 from tests.desk import new_ticket
 from tests.gateway.cases.conftest import Desk, new_order_ref

@@ -141,6 +141,8 @@ class Exchange:
             await asyncio.sleep(self.delay)
         if order_ref not in self.orders:
             return Response(status_code=404)
+        if self.orders[order_ref] == {"huge": True}:
+            return Response(b"[" + b"1," * 100_000 + b"1]", media_type="application/json")
         return Response(json.dumps(self.orders[order_ref]), media_type="application/json")
 
 
@@ -229,3 +231,22 @@ async def test_pull_with_a_wrong_secret_or_a_slow_exchange_is_502(
 async def _stored(runtime: Runtime, ref: str) -> int | None:
     async with runtime.sessionmaker() as session:
         return await session.scalar(sa.select(OrderFact.id).where(OrderFact.order_ref == ref))
+
+
+async def test_pulled_answers_that_are_not_order_facts_are_502(
+    exchange: tuple[Exchange, str], database_url: str, tmp_root: Path
+) -> None:
+    fake, url = exchange
+    runtime, _clock, token = await _pulling_runtime(database_url, tmp_root, url)
+    huge, bad = new_order_ref(), new_order_ref()
+    fake.orders[huge] = {"huge": True}
+    fake.orders[bad] = order_facts("same", "same")
+    try:
+        async with client(create_app(runtime.settings, runtime, plugins=[]), token) as api:
+            too_big = await api.get(f"/api/v1/orders/{huge}")
+            invalid = await api.get(f"/api/v1/orders/{bad}")
+        assert too_big.status_code == 502 and "bytes" in too_big.json()["detail"]
+        assert invalid.status_code == 502 and "do not validate" in invalid.json()["detail"]
+        assert await _stored(runtime, bad) is None
+    finally:
+        await runtime.close()

@@ -73,8 +73,8 @@ async def answer_with_payment_proof_request(page: object) -> str:
     text = await page.locator("#reply-text").input_value()  # type: ignore[attr-defined]
     assert text.startswith("Здравствуйте, Иван Петров! Это anna"), text
     assert "{" not in text.split("{deadline}")[0]  # everything before the deadline filled
-    await page.locator("form.compose button.primary").click()  # type: ignore[attr-defined]
-    await page.wait_for_load_state()  # type: ignore[attr-defined]
+    async with page.expect_navigation():  # type: ignore[attr-defined]
+        await page.locator("form.compose button.primary").click()  # type: ignore[attr-defined]
     return text
 
 
@@ -156,9 +156,9 @@ async def test_a_shift_in_the_console(tmp_path: Path) -> None:
 
                 # Live: the chat ticket stays open; the visitor writes through each process.
                 await page.goto(f"{main.url}/console/queues/general?assignee=me&channel=webchat")
-                await page.locator("[data-open]").first.click()
-                await page.wait_for_load_state()
-                await page.wait_for_timeout(300)  # the event stream connects
+                async with page.expect_navigation():
+                    await page.locator("[data-open]").first.click()
+                await page.locator("#messages[data-live=open]").wait_for()
                 for gateway, words in ((main, "ещё раз: жду"), (second, "через второй")):
                     await visitor_says(gateway.url, visitor, words)
                     await page.locator(".msg-inbound", has_text=words).wait_for(timeout=2000)

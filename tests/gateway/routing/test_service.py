@@ -9,13 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from gateway.agents.service import create_agent
+from gateway.audit import AuditEvent
 from gateway.ports import Channel, InboundMessage
 from gateway.queues.models import Queue
 from gateway.routing.rules import RuleSet, parse_toml
 from gateway.routing.service import RulesRouter, load_rules
 from gateway.runtime import Runtime
 from gateway.tickets.intake import ingest
-from gateway.tickets.models import AuditEvent, Customer, Message, Ticket
+from gateway.tickets.models import Customer, Message, Ticket
 
 SAMPLE = Path(__file__).parents[3] / "gateway" / "routing" / "rules.sample.toml"
 

@@ -8,12 +8,13 @@ import asyncio
 import sqlalchemy as sa
 
 from gateway.agents.models import Role
+from gateway.audit import AuditEvent
 from gateway.db import utcnow
 from gateway.outbox.models import Outbox
 from gateway.runtime import Runtime
 from gateway.sla.models import SlaEvent
 from gateway.sla.worker import SlaWorker
-from gateway.tickets.models import AuditEvent, Message, Severity
+from gateway.tickets.models import Message, Severity
 from tests.desk import client
 from tests.gateway.sla.conftest import Desk, minutes
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gateway.agents.models import Role
+from gateway.audit import AuditEvent
 from gateway.db import utcnow
 from gateway.outbox.models import Outbox
 from gateway.routing import rules as routing_rules
 from gateway.sla import shifts
 from gateway.sla.worker import SlaWorker
-from gateway.tickets.models import AuditEvent, Severity
+from gateway.tickets.models import Severity
 from tests.desk import client
 from tests.gateway.sla.conftest import RULES, Desk, minutes
 

@@ -8,12 +8,13 @@ import asyncio
 import sqlalchemy as sa
 
 from gateway.agents.models import Role
+from gateway.audit import AuditEvent
 from gateway.db import utcnow
 from gateway.outbox.worker import DeliveryWorker
 from gateway.ports import Channel, DeliveryReceipt, OutboundMessage
 from gateway.sla import service as sla
 from gateway.sla.worker import SlaWorker
-from gateway.tickets.models import AuditEvent, Severity, Ticket
+from gateway.tickets.models import Severity, Ticket
 from tests.desk import client
 from tests.gateway.sla.conftest import RULES, Desk, minutes
 

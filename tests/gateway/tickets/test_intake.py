@@ -9,13 +9,13 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from gateway.audit import AuditEvent
 from gateway.errors import InvalidInbound
 from gateway.ports import Channel, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
 from gateway.tickets.intake import IngestResult, ingest
 from gateway.tickets.models import (
     Attachment,
-    AuditEvent,
     ChannelIdentity,
     Customer,
     Message,

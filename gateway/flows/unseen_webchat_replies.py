@@ -7,6 +7,8 @@ reached any of their sockets or history reads (the "seen" marker) within
 ticket: its own message and outbox row, so delivery, retries and the audit trail are the
 outbox's. The copy's id is the reply's id plus ".mail", which makes the copy exactly-once
 across processes (unique per channel) and lets the customer's email answer thread back.
+
+The webchat channel records the "seen" marker under `seen_key`; this flow only reads it.
 """
 
 from __future__ import annotations
@@ -20,10 +22,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from channels.webchat.service import seen_key
-from gateway import notify
 from gateway.db import utcnow
-from gateway.outbox.models import Outbox
+from gateway.outbox import service as outbox
 from gateway.ports import Channel
 from gateway.runtime import Runtime
 from gateway.system.models import SystemState
@@ -35,6 +35,11 @@ log = structlog.get_logger()
 COPY_SUFFIX = ".mail"
 # Replies older than this are history, not news: never mailed, whatever the marker says.
 HORIZON = timedelta(days=1)
+
+
+def seen_key(identity_id: int) -> str:
+    """The state key holding the newest message id a visitor has seen."""
+    return f"webchat.seen.{identity_id}"
 
 
 class UnseenRepliesByEmail:
@@ -98,27 +103,17 @@ class UnseenRepliesByEmail:
         await tickets_repo.lock_key(session, "msg", str(Channel.email), external_id)
         if await tickets_repo.message_by_external_id(session, str(Channel.email), external_id):
             return False
-        mail = Message(
+        await outbox.enqueue(
+            session,
             ticket_id=reply.ticket_id,
             channel=str(Channel.email),
-            external_id=external_id,
-            direction=Direction.outbound,
+            text=reply.text,
+            notifier=self.runtime.notifier,
+            action="message.copied_by_email",
             author_type=ActorType.agent,
             author_agent_id=reply.author_agent_id,
-            text=reply.text,
-            delivery_state=DeliveryState.pending,
+            audit_actor=ActorType.system,
+            external_id=external_id,
+            copy_of=reply.id,
         )
-        session.add(mail)
-        await session.flush()
-        outbox = Outbox(message_id=mail.id, ticket_id=reply.ticket_id, channel=str(Channel.email))  # type: ignore[arg-type]
-        session.add(outbox)
-        tickets_repo.audit(
-            session,
-            "message.copied_by_email",
-            ticket_id=reply.ticket_id,
-            message_id=reply.id,
-            copy_id=mail.id,
-        )
-        await session.flush()
-        await self.runtime.notifier.publish(session, notify.OUTBOX, str(outbox.id))
         return True

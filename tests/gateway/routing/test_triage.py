@@ -1,0 +1,127 @@
+"""The shipped triage model with the desk's severity policy, on the bugs the desk saw."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from gateway.routing import dataset, training
+from gateway.routing.classify import classify
+from gateway.routing.model import TriageModel
+from gateway.routing.triage import TriageClassifier, shipped_model
+from gateway.tickets.models import Category, Severity
+
+HIGH, CRITICAL = Decimal(1000), Decimal(10000)
+
+
+@pytest.fixture(scope="module")
+def triage() -> TriageClassifier:
+    return TriageClassifier(shipped_model(), HIGH, CRITICAL)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("我付了款但賣家沒有放幣", Category.crypto_not_released),
+        (
+            "der Verkäufer gibt die Coins nicht frei obwohl ich schon gezahlt hab",
+            "crypto_not_released",
+        ),
+        ("no me ha liberado los USDT y ya pagué", Category.crypto_not_released),
+        ("Já paguei, libera aí", Category.crypto_not_released),
+        ("Paguei R$ 2.000 e o vendedor cancelou a ordem", Category.cancelled_after_payment),
+        ("المشتري استرجع المبلغ من البنك بعد ما حررت العملات", Category.chargeback),
+        ("người mua yêu cầu ngân hàng hoàn tiền sau khi tôi đã thả coin", Category.chargeback),
+        ("Prodavec ne otpuskaet usdt, ya oplatil", Category.crypto_not_released),
+    ],
+)
+def test_phrasings_the_phrase_lists_missed(
+    triage: TriageClassifier, text: str, category: str
+) -> None:
+    result = triage.classify(text)
+    assert result.category == category, result.reasons
+    assert result.severity == Severity.high, result.reasons
+
+
+def test_indonesian_ke_is_not_thousand(triage: TriageClassifier) -> None:
+    result = triage.classify("saya sudah transfer Rp 1.500.000 ke penjual tapi usdt belum dilepas")
+    assert (result.amount, result.currency) == (Decimal(1_500_000), "IDR")
+    assert result.severity == Severity.high, result.reasons
+    later = triage.classify("Rp 500.000 kemarin sudah saya kirim tapi kripto belum masuk")
+    assert (later.amount, later.severity) == (Decimal(500_000), Severity.high)
+
+
+def test_yuan_right_before_more_chinese_is_read(triage: TriageClassifier) -> None:
+    result = triage.classify("已付5000元卖家迟迟不放币")
+    assert (result.amount, result.currency) == (Decimal(5000), "CNY")
+
+
+def test_escrow_is_not_french_escroc(triage: TriageClassifier) -> None:
+    result = triage.classify("funds locked in escrow and seller wont release them")
+    assert result.category == Category.crypto_not_released, result.reasons
+    assert result.severity == Severity.high, result.reasons
+    # The phrase lists too: typos only within the message's own language.
+    phrases = classify(
+        "my funds are locked in escrow", high_amount_usd=HIGH, critical_amount_usd=CRITICAL,
+        language="en",
+    )  # fmt: skip
+    assert phrases.category != Category.fraud_or_scam, phrases.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my account was hacked, someone withdrew all my btc",
+        "I released the usdt but the payment screenshot was fake, no money came",
+        "seller not released 15,000 USDT",
+    ],
+)
+def test_money_lost_now_is_critical(triage: TriageClassifier, text: str) -> None:
+    assert triage.classify(text).severity == Severity.critical
+
+
+def test_a_large_amount_alone_never_makes_a_late_release_critical_by_text(
+    triage: TriageClassifier,
+) -> None:
+    result = triage.classify("seller vanished without releasing my usdt")
+    assert result.severity == Severity.high, result.reasons
+
+
+def test_every_decision_explains_itself_with_a_confidence(triage: TriageClassifier) -> None:
+    result = triage.classify("buyer marked as paid but i never got the money in my bank")
+    assert result.category == Category.payment_not_received
+    assert 0.4 <= result.confidence <= 1.0
+    assert result.reasons[0].startswith("category payment_not_received (")
+    assert "by the triage model" in result.reasons[0]
+
+
+def test_thanks_is_low(triage: TriageClassifier) -> None:
+    result = triage.classify("thanks for solving my issue so fast, great support")
+    assert (result.category, result.severity) == (Category.other, Severity.low)
+
+
+def test_training_is_deterministic_and_round_trips(tmp_path: Path) -> None:
+    examples = [
+        dataset.Example(text, "en", category, severity, "pattern: test")
+        for text, category, severity in [
+            ("seller did not release my usdt", "crypto_not_released", "high"),
+            ("seller not releasing the coins", "crypto_not_released", "high"),
+            ("my account was hacked", "account_takeover", "critical"),
+            ("hacked account, withdrawal not me", "account_takeover", "critical"),
+            ("thanks a lot", "other", "low"),
+            ("thank you support", "other", "low"),
+        ]
+        * 2
+    ]
+    examples = [
+        dataset.Example(f"{e.text} {i}", e.language, e.category, e.severity, e.source)
+        for i, e in enumerate(examples)
+    ]
+    first, second = tmp_path / "a.json.gz", tmp_path / "b.json.gz"
+    training.train(examples).save(first)
+    training.train(examples).save(second)
+    assert first.read_bytes() == second.read_bytes()
+    loaded = TriageClassifier(TriageModel.load(first), HIGH, CRITICAL)
+    assert loaded.classify("someone hacked my account").category == Category.account_takeover
