@@ -1,8 +1,8 @@
 """SLA clocks: metric events, agents' shifts and contacts, escalation watchers; the
 ticket's next-response due time, SLA state and next check.
 
-Revision ID: 0004_sla
-Revises: 0003_cases
+Revision ID: 0005_sla
+Revises: 0004
 Create Date: 2026-12-01 08:46:23.326341
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql
 
 import gateway.db
 
-revision: str = "0004_sla"
-down_revision: str | None = "0003_cases"
+revision: str = "0005_sla"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
