@@ -31,5 +31,5 @@ class ManualClock:
         return self._now
 
     def set(self, moment: datetime) -> None:
-        """Jump to `moment` (a test starting a scene at a chosen time)."""
+        """Jump to `moment` (tests that share a clock catch it up with the system's)."""
         self._now = moment.astimezone(UTC)

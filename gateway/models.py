@@ -15,6 +15,7 @@ from gateway.cases.models import (
     EvidenceRequest,
 )
 from gateway.console.models import ConsoleLink, ConsoleSession
+from gateway.csat.models import CsatSurvey
 from gateway.integrations.models import ServiceToken
 from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
@@ -30,6 +31,7 @@ from gateway.tickets.models import (
     Message,
     Ticket,
 )
+from gateway.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = SQLModel.metadata
 
@@ -45,6 +47,7 @@ __all__ = [
     "ChannelIdentity",
     "ConsoleLink",
     "ConsoleSession",
+    "CsatSurvey",
     "Customer",
     "DeadLetter",
     "DeliveryAttempt",
@@ -63,5 +66,8 @@ __all__ = [
     "SystemState",
     "Ticket",
     "TicketWatcher",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from gateway.agents.models import Role
 from gateway.agents.service import create_agent
 from gateway.ports import Channel, InboundMessage
+from gateway.queues import repository as queues_repo
 from gateway.runtime import Runtime
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.intake import IngestResult, ingest
 from gateway.tickets.models import SEVERITY_RANK, Severity, Ticket
 from tests.processes import free_port
@@ -65,7 +65,7 @@ async def new_ticket(
             ),
             limits=runtime.settings.ingest,
         )
-        target = await tickets_repo.ensure_queue(session, queue)
+        target = await queues_repo.ensure_queue(session, queue)
         await session.execute(
             sa.update(Ticket)
             .where(Ticket.id == result.ticket_id)

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db import utcnow
+from gateway.db import lock_key, utcnow
 from gateway.ports import Channel
 from gateway.system.models import SystemState
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import DeadLetter, Direction, Message
 
 EMAIL = str(Channel.email)
@@ -41,7 +40,7 @@ async def set_aside(
     sender: str | None,
 ) -> DeadLetter:
     """Record a mail set aside, once per (external id, raw bytes) however often it comes."""
-    await tickets_repo.lock_key(session, "dead_letter", EMAIL, external_id or raw_blob_key or "")
+    await lock_key(session, "dead_letter", EMAIL, external_id or raw_blob_key or "")
     existing = (
         await session.execute(
             sa.select(DeadLetter).where(

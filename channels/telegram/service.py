@@ -7,14 +7,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import TelegramError
 
 from channels.telegram import metrics
 from channels.telegram.greetings import GREETINGS, greeting
-from channels.telegram.normalise import SCRUBBED, Ignored, MemberStatus, normalise
+from channels.telegram.normalise import SCRUBBED, ChoiceTapped, Ignored, MemberStatus, normalise
 from gateway import audit
 from gateway.blobs import BlobStore
-from gateway.db import utcnow
+from gateway.db import lock_key, utcnow
 from gateway.flows import blocked as blocked_flow
 from gateway.outbox import service as outbox
 from gateway.ports import Channel, InboundMessage
@@ -39,6 +40,9 @@ class Handled:
     ticket_ref: str | None = None
     message_id: int | None = None
     pending_attachments: tuple[int, ...] = ()
+    # A tapped button to answer after commit: Telegram shows `text` to the user.
+    callback: ChoiceTapped | None = None
+    callback_text: str | None = None
 
 
 async def handle_update(
@@ -55,6 +59,9 @@ async def handle_update(
     elif isinstance(parsed, MemberStatus):
         await set_reachability(session, parsed.address, blocked=parsed.blocked)
         handled = Handled("member")
+    elif isinstance(parsed, ChoiceTapped):
+        text = await runtime.answer_choice(session, Channel.telegram, parsed.address, parsed.value)
+        handled = Handled("choice", callback=parsed, callback_text=text)
     else:
         handled = await _store_message(session, parsed, runtime)
         if handled.outcome == "stored" and parsed.metadata.get(SCRUBBED):
@@ -92,7 +99,7 @@ async def _store_message(
 
 async def _apply_edit(session: AsyncSession, inbound: InboundMessage) -> Handled | None:
     """Update a stored message's text, keeping the previous text in the audit trail."""
-    await repo.lock_key(session, "msg", CHANNEL, inbound.external_id)
+    await lock_key(session, "msg", CHANNEL, inbound.external_id)
     message = await repo.message_by_external_id(session, CHANNEL, inbound.external_id)
     if message is None:
         return None
@@ -135,7 +142,7 @@ async def _queue_greeting(
 
 async def set_reachability(session: AsyncSession, address: str, *, blocked: bool) -> None:
     """Mark a Telegram user (un)reachable; a block flags their open tickets. Flushes."""
-    await repo.lock_key(session, "sender", CHANNEL, address)
+    await lock_key(session, "sender", CHANNEL, address)
     identity = await repo.identity(session, CHANNEL, address)
     if identity is None:
         log.info("telegram.member_status_unknown_user", address=address, blocked=blocked)
@@ -182,3 +189,18 @@ async def _keep_scrubbed(
         )
     )
     log.warning("telegram.update_scrubbed", fields=fields, message_id=handled.message_id)
+
+
+async def answer_callback(bot: Bot, handled: Handled) -> None:
+    """After commit: close the tapped button's spinner with our answer and take the
+    keyboard off the survey, so it is not tapped again. Best effort: the rating is
+    stored whatever Telegram says."""
+    tapped = handled.callback
+    if tapped is None:
+        return
+    try:
+        await bot.answer_callback_query(tapped.callback_id, text=handled.callback_text)
+        if tapped.chat_id is not None and tapped.message_id is not None:
+            await bot.edit_message_reply_markup(tapped.chat_id, tapped.message_id)
+    except TelegramError as exc:
+        log.info("telegram.callback_answer_failed", error=str(exc))

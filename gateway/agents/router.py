@@ -21,8 +21,8 @@ from gateway.agents.schemas import (
 from gateway.agents.service import create_agent, deactivate, rotate_token, set_queues
 from gateway.dependencies import SessionDep
 from gateway.errors import Conflict, NotFound
+from gateway.queues import repository as queues_repo
 from gateway.queues.models import Queue, QueueMembership
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType
 
 router = APIRouter(prefix="/api/v1", tags=["agents"])
@@ -130,11 +130,11 @@ async def post_agent_token(name: str, session: SessionDep, admin: CurrentAdmin) 
 @router.post("/admin/queues", status_code=201, response_model=QueuePublic)
 async def post_queue(body: QueueCreate, session: SessionDep, _admin: CurrentAdmin) -> QueuePublic:
     """Create a queue, optionally naming the queue it escalates to."""
-    if await tickets_repo.queue_by_name(session, body.name) is not None:
+    if await queues_repo.queue_by_name(session, body.name) is not None:
         raise Conflict(f"a queue named {body.name!r} exists already")
     escalates_to: Queue | None = None
     if body.escalates_to:
-        escalates_to = await tickets_repo.queue_by_name(session, body.escalates_to)
+        escalates_to = await queues_repo.queue_by_name(session, body.escalates_to)
         if escalates_to is None:
             raise NotFound(f"no queue named {body.escalates_to!r} to escalate to")
     queue = Queue(

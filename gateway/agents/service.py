@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import audit
 from gateway.agents.models import Agent, Role
 from gateway.errors import Conflict, NotFound
+from gateway.queues import repository as queues_repo
 from gateway.queues.models import Queue, QueueMembership
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType
 
 TOKEN_PREFIX = "prl_"
@@ -62,7 +62,7 @@ async def set_queues(session: AsyncSession, agent: Agent, queues: Sequence[str])
     """Make the agent a member of exactly these queues (created when missing). Flushes."""
     await session.execute(sa.delete(QueueMembership).where(QueueMembership.agent_id == agent.id))
     for queue_name in dict.fromkeys(q.strip() for q in queues if q.strip()):
-        queue = await tickets_repo.ensure_queue(session, queue_name)
+        queue = await queues_repo.ensure_queue(session, queue_name)
         session.add(QueueMembership(agent_id=agent.id, queue_id=queue.id))  # type: ignore[arg-type]
     await session.flush()
 

@@ -15,7 +15,7 @@ from gateway.cases.models import (
     Evidence,
     EvidenceRequest,
 )
-from gateway.tickets import repository as tickets_repo
+from gateway.db import lock_key
 from gateway.tickets.models import Ticket
 
 
@@ -38,7 +38,7 @@ async def ensure_case(session: AsyncSession, order_ref: str) -> tuple[DisputeCas
     case = await case_by_order(session, order_ref)
     if case is not None:
         return case, False
-    await tickets_repo.lock_key(session, "case", order_ref)
+    await lock_key(session, "case", order_ref)
     case = await case_by_order(session, order_ref)
     if case is not None:
         return case, False

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit
-from gateway.agents.dependencies import AgentContext
+from gateway.agents.context import AgentContext
 from gateway.blobs import BlobStore
 from gateway.cases import evidence as evidence_items
 from gateway.cases import linking, templates

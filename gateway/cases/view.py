@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.agents.dependencies import AgentContext
+from gateway.agents.context import AgentContext
 from gateway.agents.models import Agent
 from gateway.cases import repository as repo
 from gateway.cases.models import (
@@ -35,7 +35,7 @@ from gateway.cases.schemas import (
 from gateway.errors import InvalidRequest
 from gateway.orders import repository as orders_repo
 from gateway.orders.models import OrderFact, OrderStatus
-from gateway.tickets import service as tickets_service
+from gateway.tickets import views as tickets_views
 from gateway.tickets.models import Attachment, Message, Ticket, ticket_ref
 from gateway.tickets.schemas import MessagePublic
 
@@ -132,7 +132,7 @@ async def public(session: AsyncSession, case: DisputeCase, now: datetime) -> Cas
     party_of = {ticket.id: Party(row.party) for row, ticket in links}
     ref_of = {ticket.id: ticket.ref for _row, ticket in links}
 
-    ticket_summaries = await tickets_service.summaries(session, [t for _r, t in links])
+    ticket_summaries = await tickets_views.summaries(session, [t for _r, t in links])
     sides: dict[Party, list[CaseTicketPublic]] = {p: [] for p in Party}
     for (row, _ticket), summary in zip(links, ticket_summaries, strict=True):
         sides[Party(row.party)].append(

@@ -25,6 +25,7 @@ from gateway.dependencies import RuntimeDep
 from gateway.errors import NotFound
 from gateway.runtime import Runtime
 from gateway.tickets import service
+from gateway.tickets import views as ticket_views
 from gateway.tickets.models import parse_ticket_ref
 
 router = APIRouter(prefix="/console/tickets", include_in_schema=False)
@@ -77,7 +78,7 @@ async def _render_new(
         ticket = await service.ticket_for(session, user.ctx, ref)
         if not await queries.new_messages(session, ticket.id, after):  # type: ignore[arg-type]
             return [], after
-        public = await service.public(session, ticket)
+        public = await ticket_views.public(session, ticket)
         fresh = [m for m in public.messages if m.id > after]
         channels = await queries.message_channels(session, (m.id for m in fresh))
     fragment = templates.get_template("_message.html")

@@ -15,8 +15,8 @@ from gateway.dependencies import RuntimeDep
 from gateway.errors import Forbidden, GatewayError, NotFound
 from gateway.queues import repository as queues_repo
 from gateway.queues import service as queues_service
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets import service as tickets_service
+from gateway.tickets import views as tickets_views
 from gateway.tickets.models import Category, Severity, TicketStatus
 from gateway.tickets.router import get_attachment
 
@@ -63,13 +63,13 @@ async def queue_page(
     """A queue's tickets with filters and SLA countdowns."""
     filters = queries.TicketFilters(status, severity, category, language, channel, assignee, order)
     async with runtime.sessionmaker() as session:
-        queue = await tickets_repo.queue_by_name(session, name)
+        queue = await queues_repo.queue_by_name(session, name)
         if queue is None:
             return _error(request, user, NotFound(f"no queue named {name!r}"))
         if not user.ctx.can_work_queue(queue.id):  # type: ignore[arg-type]
             return _error(request, user, Forbidden(f"queue {name!r} is not one of yours"))
         tickets = await queries.queue_tickets(session, queue.id, filters, user.ctx.id)  # type: ignore[arg-type]
-        summaries = await tickets_service.summaries(session, tickets)
+        summaries = await tickets_views.summaries(session, tickets)
         facets = await queries.facet_values(session, queue.id)  # type: ignore[arg-type]
     t_options = {
         "status": [(str(s), str(s)) for s in TicketStatus],
@@ -102,7 +102,7 @@ async def claim_next(request: Request, user: ConsoleUser, runtime: RuntimeDep) -
     try:
         if queue_name:
             async with runtime.sessionmaker() as session:
-                queue = await tickets_repo.queue_by_name(session, queue_name)
+                queue = await queues_repo.queue_by_name(session, queue_name)
             if queue is None or not ctx.can_work_queue(queue.id):  # type: ignore[arg-type]
                 raise Forbidden(f"queue {queue_name!r} is not one of yours")
             queue_ids = [queue.id]
@@ -145,8 +145,8 @@ async def render_ticket(
     try:
         async with runtime.sessionmaker() as session:
             ticket = await tickets_service.ticket_for(session, user.ctx, ref)
-            public = await tickets_service.public(session, ticket)
-            events = await tickets_service.events(session, ticket)
+            public = await tickets_views.public(session, ticket)
+            events = await tickets_views.events(session, ticket)
             channels = await queries.message_channels(session, (m.id for m in public.messages))
             queue_names = await queries.queue_names(session)
             offers = await offers_for(session, public, user.ctx.agent.name)

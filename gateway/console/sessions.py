@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.agents.dependencies import AgentContext
+from gateway.agents.context import AgentContext
 from gateway.agents.models import Agent
 from gateway.agents.service import agent_by_token, hash_token
 from gateway.console.models import ConsoleLink, ConsoleSession

@@ -17,7 +17,7 @@ from gateway.db import utcnow
 from gateway.dependencies import RuntimeDep
 from gateway.errors import Forbidden
 from gateway.queues import repository as queues_repo
-from gateway.tickets import service as tickets_service
+from gateway.tickets import views as tickets_views
 from gateway.tickets.models import Ticket
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -43,7 +43,7 @@ async def supervisor_page(request: Request, user: ConsoleUser, runtime: RuntimeD
             .group_by(Ticket.queue_id)
         )
         overdue = {row[0]: row[1] for row in overdue_rows}
-        escalations = await tickets_service.summaries(
+        escalations = await tickets_views.summaries(
             session, await queries.escalations_waiting(session)
         )
         agents = await queries.agent_loads(session)

@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from gateway.db import utcnow
+from gateway.db import lock_key, utcnow
 from gateway.outbox import service as outbox
 from gateway.ports import Channel
 from gateway.runtime import Runtime
@@ -100,7 +100,7 @@ class UnseenRepliesByEmail:
         assert reply.external_id
         external_id = reply.external_id + COPY_SUFFIX
         # Another process may copy the same reply right now: whoever locks first copies.
-        await tickets_repo.lock_key(session, "msg", str(Channel.email), external_id)
+        await lock_key(session, "msg", str(Channel.email), external_id)
         if await tickets_repo.message_by_external_id(session, str(Channel.email), external_id):
             return False
         await outbox.enqueue(

@@ -7,9 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db import lock_key
 from gateway.orders.models import OrderFact, OrderSource
 from gateway.orders.schemas import OrderFactsIn, OrderFactsPublic
-from gateway.tickets import repository as tickets_repo
 
 
 async def by_ref(session: AsyncSession, order_ref: str) -> OrderFact | None:
@@ -27,7 +27,7 @@ async def upsert(
 ) -> tuple[OrderFact, bool]:
     """Store the exchange's latest facts for one order; True when the order is new.
     Serialised per order, so two pushes of one order never both insert."""
-    await tickets_repo.lock_key(session, "order", order_ref)
+    await lock_key(session, "order", order_ref)
     row = await by_ref(session, order_ref)
     created = row is None
     values = facts.model_dump(exclude={"created_at"})

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from gateway.agents.dependencies import AgentContext, CurrentAgent
+from gateway.agents.context import AgentContext
+from gateway.agents.dependencies import CurrentAgent
 from gateway.agents.schemas import QueuePublic
 from gateway.dependencies import RuntimeDep, SessionDep
 from gateway.errors import Forbidden, InvalidRequest, NotFound
@@ -15,8 +16,7 @@ from gateway.queues import repository as repo
 from gateway.queues import service
 from gateway.queues.models import Queue
 from gateway.text import parse_id
-from gateway.tickets import repository as tickets_repo
-from gateway.tickets import service as tickets_service
+from gateway.tickets import views as tickets_views
 from gateway.tickets.models import Severity, TicketStatus
 from gateway.tickets.schemas import TicketList, TicketPublic
 
@@ -85,7 +85,7 @@ async def list_queue_tickets(
     )
     next_cursor = str(tickets[-1].id) if len(tickets) == limit else None
     return TicketList(
-        items=await tickets_service.summaries(session, tickets), next_cursor=next_cursor
+        items=await tickets_views.summaries(session, tickets), next_cursor=next_cursor
     )
 
 
@@ -126,7 +126,7 @@ async def _claimed(
 
 
 async def _queue_for(session: SessionDep, ctx: AgentContext, name: str) -> Queue:
-    queue = await tickets_repo.queue_by_name(session, name)
+    queue = await repo.queue_by_name(session, name)
     if queue is None:
         raise NotFound(f"no queue named {name!r}")
     if not ctx.can_work_queue(queue.id):  # type: ignore[arg-type]

@@ -10,15 +10,16 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit, metrics, notify
-from gateway.agents.dependencies import AgentContext
+from gateway.agents.context import AgentContext
 from gateway.db import utcnow
 from gateway.errors import AtCapacity, Conflict, Forbidden
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
 from gateway.sla import shifts
-from gateway.tickets import service as tickets_service
+from gateway.tickets import views as tickets_views
 from gateway.tickets.models import ActorType, Ticket
 from gateway.tickets.schemas import TicketPublic
+from gateway.webhooks import events as webhook_events
 
 log = structlog.get_logger()
 
@@ -65,9 +66,12 @@ async def claim_now(
         raise AtCapacity(
             f"you hold {capacity} tickets, your capacity; resolve or release one first"
         )
-    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow())
+    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow(), ctx.agent.languages)
     if ticket is None:
         return None
+    # A claim only ever takes an unassigned ticket.
+    before = webhook_events.snapshot(ticket) | {"assignee_id": None}
+    await webhook_events.emit_ticket_updated(session, ticket, before, by="claim")
     audit.record(
         session,
         "ticket.claimed",
@@ -76,7 +80,7 @@ async def claim_now(
         actor_agent_id=ctx.id,
     )
     # Read in the same transaction: one connection checkout per claim, not two.
-    public = await tickets_service.public(session, ticket)
+    public = await tickets_views.public(session, ticket)
     metrics.claims.labels(str(ticket.queue_id)).inc()
     log.info("queue.claimed", ticket=ticket.ref, agent=ctx.agent.name)
     return public
@@ -93,7 +97,13 @@ async def claim_chosen(session: AsyncSession, ctx: AgentContext, ticket: Ticket)
         raise AtCapacity(
             f"you hold {capacity} tickets, your capacity; resolve or release one first"
         )
-    claimed = await repo.claim_ticket(session, ctx.id, ticket.id, utcnow())  # type: ignore[arg-type]
+    claimed = await repo.claim_ticket(
+        session,
+        ctx.id,
+        ticket.id,  # type: ignore[arg-type]
+        utcnow(),
+        ctx.agent.languages,
+    )
     if claimed is None:
         raise Conflict(f"ticket {ticket.ref} is held by someone or not open for claiming")
     audit.record(

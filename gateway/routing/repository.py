@@ -6,13 +6,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit
-from gateway.db import utcnow
+from gateway.db import lock_key, utcnow
+from gateway.queues import repository as queues_repo
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.routing.models import RoutingRule
 from gateway.routing.rules import QueueSpec, Rule, RuleSet
 from gateway.sla import repository as sla_repo
 from gateway.system.models import SystemState
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import Direction, Message, Ticket
 
 # Bumped by every rules load: each process compares it per route call and re-reads the
@@ -62,6 +62,7 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
                 q.name,
                 q.description,
                 names.get(q.escalates_to_id) if q.escalates_to_id else None,
+                q.requires_agent_language,
             )
             for q in queues
         ),
@@ -84,11 +85,12 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
 async def replace_rule_set(session: AsyncSession, rule_set: RuleSet) -> int:
     """Create or update the file's queues (none is deleted: tickets point at them), replace
     every routing rule, bump the version. Returns the new version. Flushes."""
-    await tickets_repo.lock_key(session, "routing.rules")
+    await lock_key(session, "routing.rules")
     by_name: dict[str, Queue] = {}
     for spec in rule_set.queues:
-        queue = await tickets_repo.ensure_queue(session, spec.name, spec.description)
+        queue = await queues_repo.ensure_queue(session, spec.name, spec.description)
         queue.description = spec.description
+        queue.requires_agent_language = spec.requires_agent_language
         by_name[spec.name] = queue
     for spec in rule_set.queues:
         target = by_name[spec.escalates_to] if spec.escalates_to else None

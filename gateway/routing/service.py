@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit
 from gateway.ports import InboundMessage
+from gateway.queues import repository as queues_repo
 from gateway.routing import repository as repo
 from gateway.routing.classify import Classification, classify
 from gateway.routing.decision import Classifier, MessageFacts, RoutingOutcome, TicketState, decide
@@ -20,7 +21,6 @@ from gateway.routing.language import LanguageDetectorService, LanguageHints, par
 from gateway.routing.rules import RuleSet
 from gateway.routing.triage import TriageClassifier, shipped_model
 from gateway.settings import RoutingSettings
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import (
     SEVERITY_RANK,
     Customer,
@@ -245,7 +245,7 @@ async def apply(
     if queue_id is None:
         # Only a database edited by hand gets here; the default queue always exists.
         log.warning("routing.queue_missing", queue=decision.queue)
-        queue_id = await tickets_repo.default_queue_id(session)
+        queue_id = await queues_repo.default_queue_id(session)
 
     if new_ticket:
         ticket.queue_id = queue_id

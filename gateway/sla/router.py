@@ -28,6 +28,7 @@ from gateway.sla.schemas import (
     WatcherPublic,
 )
 from gateway.tickets import service as tickets_service
+from gateway.tickets import views as tickets_views
 from gateway.tickets.schemas import TicketSummary
 
 router = APIRouter(prefix="/api/v1", tags=["sla"])
@@ -79,7 +80,7 @@ async def post_deescalate(
     now = runtime.clock.now()
     await escalation.deescalate(session, ticket, level, body.reason, now, actor_agent_id=ctx.id)
     await sla.refresh(session, ticket, now, notifier=runtime.notifier)
-    return (await tickets_service.summaries(session, [ticket]))[0]
+    return (await tickets_views.summaries(session, [ticket]))[0]
 
 
 @router.get("/sla/overview", response_model=SlaOverview)

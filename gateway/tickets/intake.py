@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import audit, metrics, notify
 from gateway.blobs import BlobStore
 from gateway.cases import linking as cases_linking
-from gateway.db import utcnow
+from gateway.db import lock_key, lock_keys, utcnow
 from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
 from gateway.ports import Channel, InboundMessage
+from gateway.queues import repository as queues_repo
 from gateway.settings import IngestSettings
 from gateway.sla import service as sla_service
-from gateway.text import problem_in
+from gateway.text import display_line, display_name, problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
     CLAIMABLE_STATUSES,
@@ -36,6 +37,8 @@ from gateway.tickets.models import (
     TicketStatus,
     parse_ticket_ref,
 )
+from gateway.webhooks import events as webhook_events
+from gateway.webhooks.models import EventType
 
 log = structlog.get_logger()
 
@@ -90,7 +93,7 @@ class DefaultQueueRouter:
         new_customer: bool = False,
     ) -> None:
         if new_ticket:
-            ticket.queue_id = await repo.default_queue_id(session)
+            ticket.queue_id = await queues_repo.default_queue_id(session)
             ticket.routing_reasons = ["no routing rules: default queue"]
 
 
@@ -146,6 +149,13 @@ async def ingest(
     Idempotent on (channel, external_id): a repeat, concurrent or not, returns the stored
     result. Flushes; the caller commits (and only then acks the source).
     """
+    # Names and subjects are display text everywhere they show: one line, no controls,
+    # no bidi overrides, whatever the channel passed on.
+    inbound = replace(
+        inbound,
+        sender_name=display_name(inbound.sender_name),
+        subject=display_line(inbound.subject, max_chars=998),
+    )
     validate(inbound, limits)
     started = time.perf_counter()
     channel = str(inbound.channel)
@@ -154,7 +164,7 @@ async def ingest(
     # here: the first commits, the rest then see its rows. Always in this order.
     # Both locks in one round trip, the message's first: every ingest takes them in
     # this order, so two ingests never wait on each other crosswise.
-    await repo.lock_keys(
+    await lock_keys(
         session, ("msg", channel, inbound.external_id), ("sender", channel, inbound.sender)
     )
     existing = await repo.message_by_external_id(session, channel, inbound.external_id)
@@ -163,7 +173,7 @@ async def ingest(
         # someone else is their own message, kept under an id scoped to its sender, so a
         # resend of it is still stored once. Locked after the first key, in one order.
         inbound = replace(inbound, external_id=sender_scoped_id(inbound))
-        await repo.lock_key(session, "msg", channel, inbound.external_id)
+        await lock_key(session, "msg", channel, inbound.external_id)
         existing = await repo.message_by_external_id(session, channel, inbound.external_id)
     if existing is not None:
         metrics.duplicates.labels(channel).inc()
@@ -173,6 +183,8 @@ async def ingest(
 
     identity, customer, new_customer = await _identify(session, inbound)
     ticket, new_ticket, parent = await _thread(session, inbound, identity, customer, new_customer)
+    # Taken before anything is flushed: a reopen by this message is still seen as a change.
+    before = None if new_ticket else webhook_events.snapshot(ticket)
     now = inbound.received_at or utcnow()
 
     message = Message(
@@ -240,6 +252,17 @@ async def ingest(
         await notifier.publish(session, notify.MESSAGES, str(ticket.id))
         if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
             await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
+    if before is None:
+        await webhook_events.emit(
+            session, EventType.ticket_created, ticket=ticket, notifier=notifier
+        )
+    else:
+        await webhook_events.emit_ticket_updated(
+            session, ticket, before, notifier=notifier, by="customer_message"
+        )
+    await webhook_events.emit(
+        session, EventType.message_created, ticket=ticket, message_id=message.id, notifier=notifier
+    )
 
     metrics.messages_ingested.labels(channel).inc()
     metrics.ingest_seconds.labels(channel).observe(time.perf_counter() - started)
@@ -301,7 +324,7 @@ async def _identify(
     identity = await repo.identity(session, channel, inbound.sender)
     verified_customer: Customer | None = None
     if inbound.verified_user_id:
-        await repo.lock_key(session, "exchange_user", inbound.verified_user_id)
+        await lock_key(session, "exchange_user", inbound.verified_user_id)
         verified_customer = await repo.customer_by_exchange_user(session, inbound.verified_user_id)
 
     if identity is None:
@@ -426,7 +449,7 @@ async def _thread(
         thread_key=inbound.thread_key,
         subject=_subject(inbound),
         status=TicketStatus.new,
-        queue_id=await repo.default_queue_id(session),
+        queue_id=await queues_repo.default_queue_id(session),
         language=customer.language,
         parent_ticket_id=parent.id if parent else None,
         created_at=now,
@@ -442,7 +465,7 @@ def _subject(inbound: InboundMessage) -> str | None:
     if inbound.subject and inbound.subject.strip():
         return inbound.subject.strip()[:998]
     first_line = next((line for line in inbound.text.splitlines() if line.strip()), "")
-    return first_line.strip()[:120] or None
+    return display_line(first_line, max_chars=120)
 
 
 async def _attach(

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import weakref
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.tickets.models import (
     ChannelIdentity,
     Customer,
@@ -18,27 +14,6 @@ from gateway.tickets.models import (
     Ticket,
     TicketStatus,
 )
-
-
-async def lock_key(session: AsyncSession, *parts: str) -> None:
-    """Serialise transactions on one key until commit (PostgreSQL advisory lock).
-
-    SQLite needs nothing: every write transaction there starts with BEGIN IMMEDIATE,
-    so there is only ever one writer.
-    """
-    await lock_keys(session, parts)
-
-
-async def lock_keys(session: AsyncSession, *keys: Sequence[str]) -> None:
-    """`lock_key` for several keys in one round trip, taken in the order given."""
-    if session.bind.dialect.name != "postgresql":
-        return
-    await session.execute(sa.select(*(sa.func.pg_advisory_xact_lock(_key(k)) for k in keys)))
-
-
-def _key(parts: Sequence[str]) -> int:
-    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 async def message_by_external_id(
@@ -102,49 +77,3 @@ async def newest_for_thread(
         .limit(1)
     )
     return result.scalar_one_or_none()
-
-
-async def queue_by_name(session: AsyncSession, name: str) -> Queue | None:
-    result = await session.execute(sa.select(Queue).where(Queue.name == name))
-    return result.scalar_one_or_none()
-
-
-async def ensure_queue(session: AsyncSession, name: str, description: str | None = None) -> Queue:
-    """Get or create a queue by name (safe against a concurrent create)."""
-    queue = await queue_by_name(session, name)
-    if queue is not None:
-        return queue
-    await lock_key(session, "queue", name)
-    queue = await queue_by_name(session, name)
-    if queue is None:
-        queue = Queue(name=name, description=description)
-        session.add(queue)
-        await session.flush()
-    return queue
-
-
-async def default_queue(session: AsyncSession) -> Queue:
-    return await ensure_queue(session, DEFAULT_QUEUE, "Everything no routing rule claims")
-
-
-# Per database (engine): the default queue's id. Queues are never deleted (tickets
-# point at them), so once known the id holds for the life of the process.
-_default_queue_ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
-
-
-async def default_queue_id(session: AsyncSession) -> int:
-    """The default queue's id, created when missing; read once per engine."""
-    engine = session.bind
-    known = _default_queue_ids.get(engine)
-    if known is not None:
-        return known
-    queue = await queue_by_name(session, DEFAULT_QUEUE)
-    if queue is not None:
-        assert queue.id is not None
-        _default_queue_ids[engine] = queue.id
-        return queue.id
-    # Created by this transaction, which may yet roll back: not remembered until a
-    # later call finds it committed.
-    queue = await default_queue(session)
-    assert queue.id is not None
-    return queue.id

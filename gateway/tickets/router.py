@@ -7,11 +7,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Response
 
 from gateway.agents.dependencies import CurrentAgent
+from gateway.csat import service as csat
 from gateway.dependencies import RuntimeDep, SessionDep
 from gateway.sla import escalation as sla_escalation
 from gateway.sla import repository as sla_repo
 from gateway.sla import service as sla
-from gateway.tickets import service
+from gateway.tickets import service, views
 from gateway.tickets.models import DeliveryState, Direction, Message, TicketStatus
 from gateway.tickets.schemas import (
     EscalateBody,
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=NOT_FOU
 async def get_ticket(ref: str, session: SessionDep, ctx: CurrentAgent) -> TicketPublic:
     """The ticket with its messages, private notes and attachments' metadata."""
     ticket = await service.ticket_for(session, ctx, ref)
-    return await service.public(session, ticket)
+    return await views.public(session, ticket)
 
 
 @router.post("/{ref}/replies", status_code=201, response_model=MessagePublic)
@@ -77,7 +78,7 @@ async def get_attachment(
     """The bytes of a customer's (or agent's) file, always as a download: a file is
     never rendered as a page of ours, whatever its declared type."""
     ticket = await service.ticket_for(session, ctx, ref)
-    attachment = await service.attachment_for(session, ticket, attachment_id)
+    attachment = await views.attachment_for(session, ticket, attachment_id)
     data = await runtime.blobs.get(attachment.blob_key)  # type: ignore[arg-type]
     return Response(
         data,
@@ -109,11 +110,23 @@ async def post_note(
 async def post_status(
     ref: str, body: StatusBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
 ) -> TicketSummary:
-    """Move the ticket along its status table (409 for a change it does not allow)."""
+    """Move the ticket along its status table (409 for a change it does not allow).
+    Resolving it asks the customer for a rating (see gateway/csat/service.py)."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
+    resolver = ticket.assignee_id or ctx.id  # resolving frees the assignee
+    was = ticket.status
     await service.change_status(session, ctx, ticket, TicketStatus(body.status), runtime.notifier)
     await sla.refresh(session, ticket, runtime.clock.now(), notifier=runtime.notifier)
-    return (await service.summaries(session, [ticket]))[0]
+    if ticket.status == TicketStatus.resolved and was != TicketStatus.resolved:
+        await csat.ask_after_resolution(
+            session,
+            ticket,
+            agent_id=resolver,
+            settings=runtime.settings,
+            notifier=runtime.notifier,
+            now=runtime.clock.now(),
+        )
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.post("/{ref}/transfer", response_model=TicketSummary)
@@ -124,7 +137,7 @@ async def post_transfer(
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.transfer(session, ctx, ticket, body.queue, runtime.notifier)
     await sla.refresh(session, ticket, runtime.clock.now(), notifier=runtime.notifier)
-    return (await service.summaries(session, [ticket]))[0]
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.post("/{ref}/escalate", response_model=TicketSummary)
@@ -141,7 +154,7 @@ async def post_escalate(
         session, ticket, body.reason, config, now, actor_agent_id=ctx.id, notifier=runtime.notifier
     )
     await sla.refresh(session, ticket, now, config=config, notifier=runtime.notifier)
-    return (await service.summaries(session, [ticket]))[0]
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.post("/{ref}/release", response_model=TicketSummary)
@@ -151,7 +164,7 @@ async def post_release(
     """Give an assigned ticket back to its queue."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.release(session, ctx, ticket, runtime.notifier)
-    return (await service.summaries(session, [ticket]))[0]
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.post("/{ref}/customer-language", response_model=TicketSummary)
@@ -161,14 +174,14 @@ async def post_customer_language(
     """Set the customer's language; it wins over detection from now on."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.set_customer_language(session, ctx, ticket, body.language)
-    return (await service.summaries(session, [ticket]))[0]
+    return (await views.summaries(session, [ticket]))[0]
 
 
 @router.get("/{ref}/events", response_model=EventList)
 async def get_events(ref: str, session: SessionDep, ctx: CurrentAgent) -> EventList:
     """The ticket's audit trail, oldest first."""
     ticket = await service.ticket_for(session, ctx, ref)
-    return EventList(items=await service.events(session, ticket))
+    return EventList(items=await views.events(session, ticket))
 
 
 def _message(message: Message, author: str) -> MessagePublic:

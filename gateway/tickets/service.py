@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit, notify
-from gateway.agents.dependencies import AgentContext
-from gateway.agents.models import Agent
+from gateway.agents.context import AgentContext
 from gateway.blobs import BlobStore
 from gateway.db import utcnow
 from gateway.errors import (
@@ -25,12 +23,12 @@ from gateway.errors import (
 from gateway.notify import Notifier
 from gateway.outbox import service as outbox
 from gateway.outbox.service import OutgoingFile
+from gateway.queues import repository as queues_repo
 from gateway.queues.models import Queue
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
     CLAIMABLE_STATUSES,
     ActorType,
-    Attachment,
     Customer,
     DeliveryState,
     Direction,
@@ -38,17 +36,12 @@ from gateway.tickets.models import (
     Ticket,
     TicketStatus,
     parse_ticket_ref,
-    ticket_ref,
 )
 from gateway.tickets.schemas import (
-    AttachmentPublic,
-    CustomerPublic,
-    EventPublic,
-    MessagePublic,
     ReplyAttachment,
-    TicketPublic,
-    TicketSummary,
 )
+from gateway.webhooks import events as webhook_events
+from gateway.webhooks.models import EventType
 
 S = TicketStatus
 # The one table of status changes an agent may make: from -> allowed targets.
@@ -134,6 +127,7 @@ async def reply(
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
     _ensure_may_act(ctx, ticket)
+    before = webhook_events.snapshot(ticket)
     message = await outbox.enqueue(
         session,
         ticket_id=ticket.id,  # type: ignore[arg-type]
@@ -152,6 +146,10 @@ async def reply(
         ticket.status = S.open
     _touch(ctx, ticket)
     await session.flush()
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
+    await webhook_events.emit(
+        session, EventType.message_created, ticket=ticket, message_id=message.id, notifier=notifier
+    )
     return message
 
 
@@ -188,6 +186,9 @@ async def note(
         actor_agent_id=ctx.id,
         message_id=message.id,
     )
+    await webhook_events.emit(
+        session, EventType.message_created, ticket=ticket, message_id=message.id, note=True
+    )
     return message
 
 
@@ -206,6 +207,7 @@ async def change_status(
     if (current, target) in SUPERVISOR_ONLY and not ctx.sees_all:
         raise Forbidden(f"only a supervisor can move a {current} ticket to {target}")
     _ensure_may_act(ctx, ticket)
+    before = webhook_events.snapshot(ticket)
     now = utcnow()
     ticket.status = target
     if target == S.resolved:
@@ -228,6 +230,7 @@ async def change_status(
         new=target,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def transfer(
@@ -237,9 +240,10 @@ async def transfer(
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed")
     _ensure_may_act(ctx, ticket)
-    queue = await repo.queue_by_name(session, queue_name)
+    queue = await queues_repo.queue_by_name(session, queue_name)
     if queue is None:
         raise NotFound(f"no queue named {queue_name!r}")
+    before = webhook_events.snapshot(ticket)
     old_queue = ticket.queue_id
     ticket.queue_id = queue.id  # type: ignore[assignment]
     ticket.assignee_id = None
@@ -254,6 +258,7 @@ async def transfer(
         to_queue=queue.id,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def escalate(
@@ -265,6 +270,7 @@ async def escalate(
         raise Conflict(f"ticket {ticket.ref} is {ticket.status}; reopen it first")
     _ensure_may_act(ctx, ticket)
     queue = await session.get_one(Queue, ticket.queue_id)
+    before = webhook_events.snapshot(ticket)
     old_status = ticket.status
     ticket.status = S.escalated
     # Matrix levels (gateway/sla/escalation.py): level 1 is the assignee or queue, where
@@ -289,6 +295,21 @@ async def escalate(
         old=old_status,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    next_queue = await session.get_one(Queue, ticket.queue_id)
+    await webhook_events.emit(
+        session,
+        EventType.ticket_escalated,
+        ticket=ticket,
+        data={
+            "reason": reason,
+            "level": ticket.escalation_level,
+            "from_queue": queue.name,
+            "to_queue": next_queue.name,
+            "past_last_level": queue.escalates_to_id is None,
+        },
+        notifier=notifier,
+    )
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def release(
@@ -298,6 +319,7 @@ async def release(
         raise Conflict(f"ticket {ticket.ref} is not assigned")
     if ticket.assignee_id != ctx.id and not ctx.sees_all:
         raise Conflict(f"ticket {ticket.ref} is held by another agent")
+    before = webhook_events.snapshot(ticket)
     previous = ticket.assignee_id
     ticket.assignee_id = None
     ticket.updated_at = utcnow()
@@ -310,12 +332,18 @@ async def release(
         previous_assignee=previous,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def set_customer_language(
     session: AsyncSession, ctx: AgentContext, ticket: Ticket, language: str
 ) -> None:
-    """An agent's word on the customer's language wins over detection from now on."""
+    """An agent's word on the customer's language wins over detection from now on.
+    The same access rule as a reply: the holder (or a supervisor), never on a closed
+    ticket, since it changes what the customer is sent."""
+    if ticket.status == S.closed:
+        raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
+    _ensure_may_act(ctx, ticket)
     customer = await session.get_one(Customer, ticket.customer_id)
     old = customer.language
     customer.language = language
@@ -345,142 +373,3 @@ def clean_text(text: str, max_chars: int) -> str:
     if len(text) > max_chars:
         raise InvalidRequest(f"text is {len(text)} characters; the limit is {max_chars}")
     return text
-
-
-# --- reading -------------------------------------------------------------------------
-
-
-async def _names(session: AsyncSession, agent_ids: Iterable[int | None]) -> dict[int, str]:
-    ids = {i for i in agent_ids if i is not None}
-    if not ids:
-        return {}
-    rows = await session.execute(sa.select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
-    return {row[0]: row[1] for row in rows}
-
-
-async def _queue_names(session: AsyncSession, queue_ids: Iterable[int]) -> dict[int, str]:
-    rows = await session.execute(
-        sa.select(Queue.id, Queue.name).where(Queue.id.in_(set(queue_ids)))
-    )
-    return {row[0]: row[1] for row in rows}
-
-
-def _summary_fields(
-    ticket: Ticket, queues: dict[int, str], agents: dict[int, str]
-) -> dict[str, object]:
-    return {
-        "ref": ticket.ref,
-        "status": ticket.status,
-        "severity": ticket.severity,
-        "category": ticket.category,
-        "language": ticket.language,
-        "channel": ticket.channel,
-        "queue": queues.get(ticket.queue_id, "?"),
-        "assignee": agents.get(ticket.assignee_id) if ticket.assignee_id else None,
-        "subject": ticket.subject,
-        "order_ref": ticket.order_ref,
-        "amount": ticket.amount,
-        "currency": ticket.currency,
-        "escalation_level": ticket.escalation_level,
-        "needs_attention": ticket.needs_attention,
-        "attention_reason": ticket.attention_reason,
-        "created_at": ticket.created_at,
-        "updated_at": ticket.updated_at,
-        "first_response_due": ticket.first_response_due,
-        "next_response_due": ticket.next_response_due,
-        "resolution_due": ticket.resolution_due,
-        "sla_state": ticket.sla_state,
-    }
-
-
-async def summaries(session: AsyncSession, tickets: list[Ticket]) -> list[TicketSummary]:
-    queues = await _queue_names(session, (t.queue_id for t in tickets))
-    agents = await _names(session, (t.assignee_id for t in tickets))
-    return [TicketSummary.model_validate(_summary_fields(t, queues, agents)) for t in tickets]
-
-
-async def public(session: AsyncSession, ticket: Ticket) -> TicketPublic:
-    """The whole ticket as an agent sees it: messages, notes, attachments' metadata."""
-    messages = list(
-        (
-            await session.execute(
-                sa.select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
-            )
-        ).scalars()
-    )
-    attachments: dict[int, list[AttachmentPublic]] = {}
-    if messages:
-        rows = await session.execute(
-            sa.select(Attachment)
-            .where(Attachment.message_id.in_([m.id for m in messages]))
-            .order_by(Attachment.id)
-        )
-        for att in rows.scalars():
-            attachments.setdefault(att.message_id, []).append(
-                AttachmentPublic.model_validate(att, from_attributes=True)
-            )
-    customer = await session.get_one(Customer, ticket.customer_id)
-    agents = await _names(session, [ticket.assignee_id, *(m.author_agent_id for m in messages)])
-    queues = await _queue_names(session, [ticket.queue_id])
-    return TicketPublic.model_validate(
-        _summary_fields(ticket, queues, agents)
-        | {
-            "customer": CustomerPublic(
-                id=customer.id,  # type: ignore[arg-type]
-                name=customer.display_name,
-                email=customer.email,
-                exchange_user_id=customer.exchange_user_id,
-                language=customer.language,
-            ),
-            "parent": ticket_ref(ticket.parent_ticket_id) if ticket.parent_ticket_id else None,
-            "routing_reasons": ticket.routing_reasons,
-            "messages": [
-                MessagePublic(
-                    id=m.id,  # type: ignore[arg-type]
-                    direction=Direction(m.direction),
-                    author=agents.get(m.author_agent_id, "agent")
-                    if m.author_agent_id
-                    else str(m.author_type),
-                    text=m.text,
-                    html=m.html,
-                    subject=m.subject,
-                    language=m.language,
-                    delivery_state=DeliveryState(m.delivery_state),
-                    created_at=m.created_at,
-                    edited_at=m.edited_at,
-                    attachments=attachments.get(m.id, []),  # type: ignore[arg-type]
-                )
-                for m in messages
-            ],
-        }
-    )
-
-
-async def attachment_for(session: AsyncSession, ticket: Ticket, attachment_id: int) -> Attachment:
-    """An attachment of one of this ticket's messages (404 for any other id)."""
-    row = await session.execute(
-        sa.select(Attachment)
-        .join(Message, Message.id == Attachment.message_id)
-        .where(Attachment.id == attachment_id, Message.ticket_id == ticket.id)
-    )
-    attachment = row.scalar_one_or_none()
-    if attachment is None:
-        raise NotFound(f"no attachment {attachment_id} on ticket {ticket.ref}")
-    if attachment.blob_key is None:
-        raise Conflict(f"attachment {attachment_id} is {attachment.state}, not stored yet")
-    return attachment
-
-
-async def events(session: AsyncSession, ticket: Ticket) -> list[EventPublic]:
-    rows = await audit.for_ticket(session, ticket.id)  # type: ignore[arg-type]
-    agents = await _names(session, (e.actor_agent_id for e in rows))
-    return [
-        EventPublic(
-            id=e.id,  # type: ignore[arg-type]
-            action=e.action,
-            actor=agents.get(e.actor_agent_id, "agent") if e.actor_agent_id else e.actor_type,
-            data=e.data,
-            created_at=e.created_at,
-        )
-        for e in rows
-    ]

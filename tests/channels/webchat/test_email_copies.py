@@ -20,9 +20,9 @@ from gateway.flows.unseen_webchat_replies import UnseenRepliesByEmail
 from gateway.outbox.models import Outbox
 from gateway.outbox.worker import DeliveryWorker
 from gateway.ports import Channel, InboundMessage
+from gateway.queues import repository as queues_repo
 from gateway.runtime import Runtime
 from gateway.settings import SmtpSettings
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import Message, Ticket
 from tests.desk import client, make_agent
 
@@ -55,7 +55,7 @@ async def visitor_ticket(
                 contact_email=f"trader-{unique}@example.com" if with_email else None,
             ),
         )
-        queue = await tickets_repo.ensure_queue(session, f"chat-{unique}")
+        queue = await queues_repo.ensure_queue(session, f"chat-{unique}")
         await session.execute(
             sa.update(Ticket).where(Ticket.id == result.ticket_id).values(queue_id=queue.id)
         )

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from gateway.outbox.worker import DeliveryWorker
 from gateway.ports import Channel, InboundAttachment, InboundMessage
+from gateway.queues import repository as queues_repo
 from gateway.runtime import Runtime
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import Ticket
 from tests.desk import client, make_agent
 from tests.gateway.outbox.test_worker import RecordingChannel
@@ -31,7 +31,7 @@ async def ticket_with_screenshot(runtime: Runtime, queue: str, unique: str) -> s
                 attachments=(InboundAttachment("transfer.png", "image/png", data=PNG),),
             ),
         )
-        target = await tickets_repo.ensure_queue(session, queue)
+        target = await queues_repo.ensure_queue(session, queue)
         await session.execute(
             sa.update(Ticket).where(Ticket.id == result.ticket_id).values(queue_id=target.id)
         )

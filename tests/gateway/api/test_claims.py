@@ -94,7 +94,7 @@ INGEST_SCRIPT = textwrap.dedent(
     from gateway.ports import Channel, InboundMessage
     from gateway.runtime import Runtime
     from gateway.settings import Settings
-    from gateway.tickets import repository
+    from gateway.queues import repository
     from gateway.tickets.intake import ingest
     from gateway.tickets.models import Ticket
 

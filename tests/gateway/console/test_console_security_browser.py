@@ -16,8 +16,8 @@ from fastapi import FastAPI
 
 from gateway.agents.models import Role
 from gateway.ports import Channel, InboundAttachment, InboundMessage
+from gateway.queues import repository as queues_repo
 from gateway.runtime import Runtime
-from gateway.tickets import repository as tickets_repo
 from gateway.tickets.intake import ingest
 from gateway.tickets.models import Message, Ticket
 from tests.desk import http_server, make_agent, new_ticket
@@ -70,7 +70,7 @@ async def hostile_ticket(runtime: Runtime, queue: str, payload: str, n: int) -> 
             limits=runtime.settings.ingest,
             blobs=runtime.blobs,
         )
-        target = await tickets_repo.ensure_queue(session, queue)
+        target = await queues_repo.ensure_queue(session, queue)
         await session.execute(
             sa.update(Ticket).where(Ticket.id == result.ticket_id).values(queue_id=target.id)
         )
@@ -244,6 +244,8 @@ async def test_axe_and_a_390px_screen(app: FastAPI, runtime: Runtime, unique: st
             if lang == "ar":
                 assert await page.get_attribute("html", "dir") == "rtl"
                 assert await axe_violations(page) == [], "ticket in Arabic"
+                width = await page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 1280, f"the Arabic ticket page scrolls sideways ({width} px)"
                 await screenshot(page, "ticket-ar")
         async with page.expect_navigation():
             await page.select_option("#lang-select", "en")
@@ -258,6 +260,12 @@ async def test_axe_and_a_390px_screen(app: FastAPI, runtime: Runtime, unique: st
             assert width <= 390, f"{name} scrolls sideways at 390 px ({width} px)"
             await screenshot(page, f"{name}-390")
         await page.goto(base + urls["ticket"])
+        async with page.expect_navigation():
+            await page.select_option("#lang-select", "ar")
+        assert await page.get_attribute("html", "dir") == "rtl"
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the Arabic ticket page scrolls sideways ({width} px)"
+        await screenshot(page, "ticket-ar-390")
         reply = page.locator("#reply-text")
         box = await reply.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390

@@ -1,8 +1,8 @@
 """SLA clocks: metric events, agents' shifts and contacts, escalation watchers; the
 ticket's next-response due time, SLA state and next check.
 
-Revision ID: 0005_sla
-Revises: 0004
+Revision ID: 0007_sla
+Revises: 0006
 Create Date: 2026-12-01 08:46:23.326341
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql
 
 import gateway.db
 
-revision: str = "0005_sla"
-down_revision: str | None = "0004"
+revision: str = "0007_sla"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,169 @@
+"""The tickets read model: what agents see of a ticket, its list rows and its events.
+
+Queries only; nothing here changes a ticket (its actions are in tickets/service.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import audit
+from gateway.agents.models import Agent
+from gateway.errors import Conflict, NotFound
+from gateway.queues.models import Queue
+from gateway.tickets.models import (
+    Attachment,
+    Customer,
+    DeliveryState,
+    Direction,
+    Message,
+    Ticket,
+    ticket_ref,
+)
+from gateway.tickets.schemas import (
+    AttachmentPublic,
+    CustomerPublic,
+    EventPublic,
+    MessagePublic,
+    TicketPublic,
+    TicketSummary,
+)
+
+
+async def _names(session: AsyncSession, agent_ids: Iterable[int | None]) -> dict[int, str]:
+    ids = {i for i in agent_ids if i is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(sa.select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
+    return {row[0]: row[1] for row in rows}
+
+
+async def _queue_names(session: AsyncSession, queue_ids: Iterable[int]) -> dict[int, str]:
+    rows = await session.execute(
+        sa.select(Queue.id, Queue.name).where(Queue.id.in_(set(queue_ids)))
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def _summary_fields(
+    ticket: Ticket, queues: dict[int, str], agents: dict[int, str]
+) -> dict[str, object]:
+    return {
+        "ref": ticket.ref,
+        "status": ticket.status,
+        "severity": ticket.severity,
+        "category": ticket.category,
+        "language": ticket.language,
+        "channel": ticket.channel,
+        "queue": queues.get(ticket.queue_id, "?"),
+        "assignee": agents.get(ticket.assignee_id) if ticket.assignee_id else None,
+        "subject": ticket.subject,
+        "order_ref": ticket.order_ref,
+        "amount": ticket.amount,
+        "currency": ticket.currency,
+        "escalation_level": ticket.escalation_level,
+        "needs_attention": ticket.needs_attention,
+        "attention_reason": ticket.attention_reason,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "first_response_due": ticket.first_response_due,
+        "next_response_due": ticket.next_response_due,
+        "resolution_due": ticket.resolution_due,
+        "sla_state": ticket.sla_state,
+    }
+
+
+async def summaries(session: AsyncSession, tickets: list[Ticket]) -> list[TicketSummary]:
+    queues = await _queue_names(session, (t.queue_id for t in tickets))
+    agents = await _names(session, (t.assignee_id for t in tickets))
+    return [TicketSummary.model_validate(_summary_fields(t, queues, agents)) for t in tickets]
+
+
+async def public(session: AsyncSession, ticket: Ticket) -> TicketPublic:
+    """The whole ticket as an agent sees it: messages, notes, attachments' metadata."""
+    messages = list(
+        (
+            await session.execute(
+                sa.select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
+            )
+        ).scalars()
+    )
+    attachments: dict[int, list[AttachmentPublic]] = {}
+    if messages:
+        rows = await session.execute(
+            sa.select(Attachment)
+            .where(Attachment.message_id.in_([m.id for m in messages]))
+            .order_by(Attachment.id)
+        )
+        for att in rows.scalars():
+            attachments.setdefault(att.message_id, []).append(
+                AttachmentPublic.model_validate(att, from_attributes=True)
+            )
+    customer = await session.get_one(Customer, ticket.customer_id)
+    agents = await _names(session, [ticket.assignee_id, *(m.author_agent_id for m in messages)])
+    queues = await _queue_names(session, [ticket.queue_id])
+    return TicketPublic.model_validate(
+        _summary_fields(ticket, queues, agents)
+        | {
+            "customer": CustomerPublic(
+                id=customer.id,  # type: ignore[arg-type]
+                name=customer.display_name,
+                email=customer.email,
+                exchange_user_id=customer.exchange_user_id,
+                language=customer.language,
+            ),
+            "parent": ticket_ref(ticket.parent_ticket_id) if ticket.parent_ticket_id else None,
+            "routing_reasons": ticket.routing_reasons,
+            "messages": [
+                MessagePublic(
+                    id=m.id,  # type: ignore[arg-type]
+                    direction=Direction(m.direction),
+                    author=agents.get(m.author_agent_id, "agent")
+                    if m.author_agent_id
+                    else str(m.author_type),
+                    text=m.text,
+                    html=m.html,
+                    subject=m.subject,
+                    language=m.language,
+                    delivery_state=DeliveryState(m.delivery_state),
+                    created_at=m.created_at,
+                    edited_at=m.edited_at,
+                    attachments=attachments.get(m.id, []),  # type: ignore[arg-type]
+                )
+                for m in messages
+            ],
+        }
+    )
+
+
+async def attachment_for(session: AsyncSession, ticket: Ticket, attachment_id: int) -> Attachment:
+    """An attachment of one of this ticket's messages (404 for any other id)."""
+    row = await session.execute(
+        sa.select(Attachment)
+        .join(Message, Message.id == Attachment.message_id)
+        .where(Attachment.id == attachment_id, Message.ticket_id == ticket.id)
+    )
+    attachment = row.scalar_one_or_none()
+    if attachment is None:
+        raise NotFound(f"no attachment {attachment_id} on ticket {ticket.ref}")
+    if attachment.blob_key is None:
+        raise Conflict(f"attachment {attachment_id} is {attachment.state}, not stored yet")
+    return attachment
+
+
+async def events(session: AsyncSession, ticket: Ticket) -> list[EventPublic]:
+    rows = await audit.for_ticket(session, ticket.id)  # type: ignore[arg-type]
+    agents = await _names(session, (e.actor_agent_id for e in rows))
+    return [
+        EventPublic(
+            id=e.id,  # type: ignore[arg-type]
+            action=e.action,
+            actor=agents.get(e.actor_agent_id, "agent") if e.actor_agent_id else e.actor_type,
+            data=e.data,
+            created_at=e.created_at,
+        )
+        for e in rows
+    ]
