@@ -26,6 +26,7 @@ from channels.webchat.schemas import (
     Ack,
     AttachmentMeta,
     AttachmentUploaded,
+    ChoiceFrame,
     MessageFrame,
     SessionCreate,
     SessionPublic,
@@ -34,13 +35,14 @@ from gateway import notify
 from gateway.db import utcnow
 from gateway.errors import (
     InvalidInbound,
+    InvalidRequest,
     PayloadTooLarge,
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
 )
 from gateway.flows.unseen_webchat_replies import seen_key
-from gateway.ports import Channel, InboundAttachment, InboundMessage
+from gateway.ports import Channel, Choice, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
 from gateway.sniff import sniff as sniff_mime
 from gateway.system.models import SystemState
@@ -417,10 +419,21 @@ class WebchatService:
                             filename=item.filename, content_type=item.content_type, size=item.size
                         )
                     )
-        replies = [m.id for m in messages if m.direction == Direction.outbound and m.id]
+            replies = [m.id for m in messages if m.direction == Direction.outbound and m.id]
+            choices = await self.runtime.choices_for(session, replies)
         if replies:
             await self.mark_seen(identity_id, max(replies))
-        return [_frame(m, files.get(m.id or 0, [])) for m in messages]
+        return [_frame(m, files.get(m.id or 0, []), choices.get(m.id or 0, ())) for m in messages]
+
+    async def answer_choice(self, visitor: Visitor, value: str) -> str:
+        """A button the visitor tapped (a survey rating); the text to show them."""
+        async with self.runtime.sessionmaker.begin() as session:
+            text = await self.runtime.answer_choice(
+                session, Channel.webchat, visitor.visitor_id, value
+            )
+        if text is None:
+            raise InvalidRequest("that choice is not offered")
+        return text
 
     async def mark_seen(self, identity_id: int, message_id: int) -> None:
         """Remember the newest reply that reached this visitor (socket push or HTTP
@@ -439,7 +452,9 @@ class WebchatService:
             )
 
 
-def _frame(message: Message, files: list[AttachmentMeta]) -> MessageFrame:
+def _frame(
+    message: Message, files: list[AttachmentMeta], choices: tuple[Choice, ...] = ()
+) -> MessageFrame:
     inbound = message.direction == Direction.inbound
     client_id = None
     if inbound and message.external_id and ":" in message.external_id:
@@ -452,6 +467,7 @@ def _frame(message: Message, files: list[AttachmentMeta]) -> MessageFrame:
         created_at=message.created_at.isoformat(),
         client_id=client_id,
         attachments=files,
+        choices=[ChoiceFrame(label=c.label, value=c.value) for c in choices],
     )
 
 
