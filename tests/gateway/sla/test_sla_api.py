@@ -165,3 +165,29 @@ async def test_a_notice_leaves_through_the_delivery_worker_to_its_recipient(
     assert notice.recipient == "n@desk.test"
     assert notice.thread_ids == ()  # not in the customer's thread
     assert "due in" in notice.text
+
+
+async def test_patching_severity_recomputes_the_sla_from_the_start(desk: Desk, unique: str) -> None:
+    desk.clock.set(utcnow())
+    queue = f"p-{unique}"
+    token = await desk.agent(f"p-{unique}", queues=[queue])
+    ref = await desk.ticket(Severity.normal, queue=queue)
+    before = await desk.ticket_row(ref)
+    async with client(desk.app, token) as http:
+        patched = await http.patch(f"/api/v1/tickets/{ref}", json={"severity": "critical"})
+        assert patched.status_code == 200, patched.text
+        body = patched.json()
+    assert body["severity"] == "critical"
+    after = await desk.ticket_row(ref)
+    assert after.first_response_due == before.created_at + minutes(15)
+    async with desk.runtime.sessionmaker() as session:
+        recomputed = list(
+            (
+                await session.execute(
+                    sa.select(AuditEvent.data).where(
+                        AuditEvent.ticket_id == before.id, AuditEvent.action == "sla.recomputed"
+                    )
+                )
+            ).scalars()
+        )
+    assert [(d["old_policy"], d["new_policy"]) for d in recomputed] == [("normal", "critical")]
