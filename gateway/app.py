@@ -22,6 +22,7 @@ from gateway.agents.router import router as agents_router
 from gateway.canned.router import router as canned_router
 from gateway.cases.router import router as cases_router
 from gateway.console.mount import install as install_console
+from gateway.csat.router import router as csat_router
 from gateway.deadletters.router import router as dead_letters_router
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError
@@ -30,9 +31,11 @@ from gateway.orders.router import router as orders_router
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
 from gateway.routing.router import router as rules_router
+from gateway.routing.router import triage_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings
 from gateway.tickets.router import router as tickets_router
+from gateway.webhooks.router import router as webhooks_router
 
 log = structlog.get_logger()
 
@@ -81,10 +84,13 @@ def create_app(
         queues_router,
         tickets_router,
         rules_router,
+        triage_router,
         canned_router,
         orders_router,
         cases_router,
         dead_letters_router,
+        webhooks_router,
+        csat_router,
     ):
         app.include_router(api)
     for plugin in plugins:

@@ -29,3 +29,7 @@ class ManualClock:
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
         self._now += delta if delta is not None else timedelta(**kwargs)
         return self._now
+
+    def set(self, moment: datetime) -> None:
+        """Jump to `moment` (tests that share a clock catch it up with the system's)."""
+        self._now = moment.astimezone(UTC)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import JSON, DateTime, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -81,23 +82,44 @@ def create_engine(
     pool_timeout: float = 30.0,
     echo: bool = False,
     read_only: bool = False,
+    transaction_pooling: bool = False,
 ) -> AsyncEngine:
     """Make the async engine for a SQLAlchemy URL, tuned per database. On PostgreSQL it
     never holds more than `pool_size + max_overflow` connections. `read_only` engines
-    (dry runs, listings) are refused every write by the database itself."""
+    (dry runs, listings) are refused every write by the database itself.
+    `transaction_pooling`: the URL is a PgBouncer in transaction mode."""
     kwargs: dict[str, Any] = {"echo": echo}
+    target: str | URL = url
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     else:
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
-        if read_only:
-            kwargs["connect_args"] = {"server_settings": {"default_transaction_read_only": "on"}}
-    engine = create_async_engine(url, **kwargs)
+        if transaction_pooling:
+            # A statement prepared in one transaction may be looked for on another
+            # server connection in the next: no caches (asyncpg's and SQLAlchemy's),
+            # and names that never collide between clients sharing a server connection.
+            target = make_url(url).update_query_dict({"prepared_statement_cache_size": "0"})
+            kwargs["connect_args"] = {
+                "statement_cache_size": 0,
+                "prepared_statement_name_func": lambda: f"__parley_{uuid.uuid4().hex}__",
+            }
+    engine = create_async_engine(target, **kwargs)
     if is_sqlite(url):
         _tune_sqlite(engine, read_only=read_only)
     else:
         _ping_when_idle(engine)
+        if read_only:
+            _read_only_transactions(engine)
     return engine
+
+
+def _read_only_transactions(engine: AsyncEngine) -> None:
+    """Every transaction starts READ ONLY (a per-transaction statement, so it also holds
+    through PgBouncer, which refuses unknown startup parameters)."""
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
@@ -148,8 +170,22 @@ def _tune_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, public_url: str | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of one gateway. `public_url` rides in `session.info`, so code deep in a
+    transaction (a webhook payload's attachment URLs) can name the gateway's address."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, info={PUBLIC_URL: public_url}
+    )
+
+
+PUBLIC_URL = "parley.public_url"
+
+
+def public_url(session: AsyncSession) -> str:
+    """The gateway's address as others reach it, from the session's sessionmaker."""
+    return str(session.info.get(PUBLIC_URL) or "")
 
 
 async def lock_key(session: AsyncSession, *parts: str) -> None:

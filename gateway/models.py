@@ -15,6 +15,7 @@ from gateway.cases.models import (
     EvidenceRequest,
 )
 from gateway.console.models import ConsoleLink, ConsoleSession
+from gateway.csat.models import CsatSurvey
 from gateway.integrations.models import ServiceToken
 from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
@@ -29,6 +30,7 @@ from gateway.tickets.models import (
     Message,
     Ticket,
 )
+from gateway.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 metadata = SQLModel.metadata
 
@@ -43,6 +45,7 @@ __all__ = [
     "ChannelIdentity",
     "ConsoleLink",
     "ConsoleSession",
+    "CsatSurvey",
     "Customer",
     "DeadLetter",
     "DeliveryAttempt",
@@ -59,5 +62,8 @@ __all__ = [
     "ServiceToken",
     "SystemState",
     "Ticket",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -87,6 +87,15 @@ class OutboundAttachment:
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """A one-tap answer offered with a message (a satisfaction rating): Telegram shows it
+    as an inline keyboard button, the widget as a button; `value` comes back when tapped."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """One agent reply to deliver, built by the worker from an outbox row.
 
@@ -110,6 +119,7 @@ class OutboundMessage:
     attachments: tuple[OutboundAttachment, ...] = ()
     language: str | None = None
     amount: Decimal | None = None
+    choices: tuple[Choice, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from gateway.clock import Clock, SystemClock
 from gateway.db import create_engine, create_sessionmaker
 from gateway.notify import Notifier
 from gateway.orders.pull import ExchangeOrderClient
-from gateway.ports import Channel, ChannelAdapter, InboundMessage
+from gateway.ports import Channel, ChannelAdapter, Choice, InboundMessage
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
 from gateway.tickets.intake import DefaultQueueRouter, IngestResult, TicketRouter, ingest
@@ -40,6 +40,7 @@ class Runtime:
             max_overflow=database.max_overflow,
             pool_timeout=database.pool_timeout_seconds,
             echo=database.echo,
+            transaction_pooling=database.transaction_pooling,
         )
         clock = SystemClock()
         exchange = ExchangeOrderClient(settings.exchange) if settings.exchange.order_url else None
@@ -48,7 +49,7 @@ class Runtime:
             clock=clock,
             exchange=exchange,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine),
+            sessionmaker=create_sessionmaker(engine, public_url=settings.http.base_url()),
             blobs=BlobStore(settings.blob.dir),
             # The language models load on the first routed message, once per process.
             router=RulesRouter(settings.routing),
@@ -66,6 +67,30 @@ class Runtime:
             blobs=self.blobs,
             notifier=self.notifier,
         )
+
+    async def answer_choice(
+        self, session: AsyncSession, channel: Channel, address: str, value: str
+    ) -> str | None:
+        """A button the customer tapped (a survey rating), from `address` on `channel`:
+        the text to show them, or None when the value is not one of ours. Flushes."""
+        from gateway.csat.choices import answer_choice  # csat reaches back into tickets
+
+        return await answer_choice(
+            session,
+            channel=str(channel),
+            address=address,
+            value=value,
+            now=self.clock.now(),
+            notifier=self.notifier,
+        )
+
+    async def choices_for(
+        self, session: AsyncSession, message_ids: list[int]
+    ) -> dict[int, tuple[Choice, ...]]:
+        """The buttons to show under these messages (open surveys' ratings)."""
+        from gateway.csat.choices import choices_by_message
+
+        return await choices_by_message(session, message_ids, now=self.clock.now())
 
     async def close(self) -> None:
         if self.exchange is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from typing import Any
 
 import structlog
 import uvicorn
@@ -46,13 +47,8 @@ async def run(settings: Settings, *, http: bool = True) -> None:
                 tasks.create_task(_supervise(service, stop), name=service.name)
             if http:
                 app = create_app(settings, runtime, plugins)
-                config = uvicorn.Config(
-                    app,
-                    host=settings.http.host,
-                    port=settings.http.port,
-                    log_config=None,
-                    access_log=False,
-                    lifespan="on",
+                config = http_config(
+                    app, settings, host=settings.http.host, port=settings.http.port
                 )
                 server = uvicorn.Server(config)
                 # uvicorn would install its own signal handlers; ours stop everything.
@@ -66,6 +62,25 @@ async def run(settings: Settings, *, http: bool = True) -> None:
     finally:
         await runtime.close()
         log.info("gateway.stopped")
+
+
+def http_config(app: object, settings: Settings, **options: Any) -> uvicorn.Config:
+    """uvicorn as every gateway process (and the tests' servers) runs it.
+
+    Websockets through wsproto: uvicorn's websockets-sansio protocol never answers an
+    upgrade whose request line is over 8 KB, wsproto answers every request. The
+    library's own message limit is the largest frame the chat's socket reads (see
+    channels/webchat/socket.py) at up to 4 bytes a character in UTF-8, not 16 MiB read
+    into memory before the chat's own check."""
+    frame_chars = settings.webchat.max_message_chars * 4 + 64 * 1024
+    defaults: dict[str, Any] = {
+        "log_config": None,
+        "access_log": False,
+        "lifespan": "on",
+        "ws": "wsproto",
+        "ws_max_size": frame_chars * 4,
+    }
+    return uvicorn.Config(app, **(defaults | options))  # type: ignore[arg-type]
 
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:

@@ -32,6 +32,10 @@ class DatabaseSettings(BaseModel):
     # A direct (session) PostgreSQL URL for LISTEN/NOTIFY wake-ups, for when `url` goes
     # through a transaction-pooling PgBouncer, which cannot hold a LISTEN; unset = `url`.
     listen_url: str | None = None
+    # `url` goes through a PgBouncer in transaction mode: no prepared-statement cache and
+    # a unique name per statement, since consecutive transactions may run on different
+    # server connections. Set `listen_url` to a direct connection too.
+    transaction_pooling: bool = False
     # Log every SQL statement (debugging only).
     echo: bool = False
 
@@ -43,6 +47,12 @@ class HttpSettings(BaseModel):
     port: int = 8000
     # Any request body past this is refused with 413 before it is read into memory.
     max_body_bytes: int = 16 * 1024 * 1024
+    # Where others reach this gateway (links in surveys, attachment URLs in webhooks);
+    # defaults to http://host:port.
+    public_url: str | None = None
+
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 class SmtpSettings(BaseModel):
@@ -188,6 +198,45 @@ class OutboxSettings(BaseModel):
     batch_size: int = 50
 
 
+class WebhooksSettings(BaseModel):
+    """Signed outbound webhooks."""
+
+    # Let a receiver's URL resolve to loopback, link-local or private addresses (tests,
+    # a desk on one private network); off, such URLs are refused (SSRF).
+    allow_private: bool = False
+    # Time allowed for one webhook request (seconds).
+    timeout_seconds: float = 10.0
+    # Attempts before a webhook delivery is dead.
+    max_attempts: int = 10
+    # Webhook retry backoff base: base·2^(n-1) seconds, capped, half of it random.
+    backoff_base_seconds: float = 5.0
+    # Longest webhook retry backoff (seconds).
+    backoff_cap_seconds: float = 3600.0
+    # Longest Retry-After a receiver's 429 or 5xx is honoured for (seconds).
+    max_retry_after_seconds: float = 6 * 3600.0
+    # After a secret rotation the old secret still signs (a second v1) this long (seconds).
+    rotation_grace_seconds: int = 24 * 3600
+    # How long a worker owns a webhook delivery it is sending (seconds).
+    lease_seconds: int = 60
+    # Webhook deliveries a worker leases at once.
+    batch_size: int = 20
+
+
+class CsatSettings(BaseModel):
+    """Customer satisfaction surveys sent when a ticket is resolved."""
+
+    # Ask the customer for a rating when a ticket is resolved.
+    enabled: bool = True
+    # No second survey to the same customer within this long of the last one (seconds).
+    quiet_seconds: int = 7 * 24 * 3600
+    # How long a survey (its links, buttons and card) can be answered (seconds).
+    link_ttl_seconds: int = 14 * 24 * 3600
+    # Signs the one-click rating links; generated and stored on first use when unset.
+    secret: SecretStr | None = None
+    # Longest comment kept with a rating (characters).
+    max_comment_chars: int = 2000
+
+
 class IngestSettings(BaseModel):
     # Longest message text accepted (also for replies).
     max_text_chars: int = 100_000
@@ -292,6 +341,8 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     outbox: OutboxSettings = OutboxSettings()
     ingest: IngestSettings = IngestSettings()
+    webhooks: WebhooksSettings = WebhooksSettings()
+    csat: CsatSettings = CsatSettings()
     routing: RoutingSettings = RoutingSettings()
     exchange: ExchangeSettings = ExchangeSettings()
     cases: CasesSettings = CasesSettings()

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 
 from channels.telegram.bot import ALLOWED_UPDATES
 from channels.telegram.files import AttachmentFetcher
-from channels.telegram.service import handle_update, set_aside
+from channels.telegram.service import answer_callback, handle_update, set_aside
 from gateway.errors import InvalidInbound
 from gateway.runtime import Runtime
 from gateway.system import repository as system
@@ -81,6 +81,7 @@ class TelegramPoller:
                 await system.put(session, OFFSET_KEY, str(update.update_id + 1))
             return
         await self.fetcher.fetch_many(handled.pending_attachments)
+        await answer_callback(self.bot, handled)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

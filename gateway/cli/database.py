@@ -43,7 +43,13 @@ async def read_only_session(settings: Settings) -> AsyncIterator[AsyncSession]:
     if is_sqlite(url) and not _sqlite_file_exists(url):
         # Opening it would create an empty file: report the missing schema instead.
         raise SchemaNotCurrent(None, head)
-    engine = create_engine(url, pool_size=1, max_overflow=0, read_only=True)
+    engine = create_engine(
+        url,
+        pool_size=1,
+        max_overflow=0,
+        read_only=True,
+        transaction_pooling=settings.database.transaction_pooling,
+    )
     try:
         async with engine.connect() as connection:
             current = await connection.run_sync(migrate.current_revision)

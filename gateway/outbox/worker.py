@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import metrics, notify
+from gateway.csat.choices import choices_by_message
 from gateway.db import utcnow
 from gateway.flows.undelivered import reply_undelivered
 from gateway.outbox import repository as repo
@@ -27,6 +28,7 @@ from gateway.outbox.models import DeliveryAttempt, Outbox, OutboxState, move
 from gateway.ports import Channel, DeliveryError, DeliveryReceipt, OutboundMessage
 from gateway.runtime import Runtime
 from gateway.tickets.models import ChannelIdentity, Customer, DeliveryState, Message, Ticket
+from gateway.webhooks.worker import WebhookDeliverer
 
 log = structlog.get_logger()
 
@@ -75,25 +77,36 @@ def backoff_seconds(attempt: int, base: float, cap: float) -> float:
 class DeliveryWorker:
     name = "delivery-worker"
 
-    def __init__(self, runtime: Runtime, worker_id: str | None = None):
+    def __init__(
+        self,
+        runtime: Runtime,
+        worker_id: str | None = None,
+        *,
+        webhooks: WebhookDeliverer | None = None,
+    ):
         self.runtime = runtime
         self.settings = runtime.settings.outbox
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # Webhook deliveries are outbox rows of their own kind, sent by this same loop.
+        self.webhooks = webhooks or WebhookDeliverer(runtime, self.worker_id)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop`; wake on a new reply's signal or every poll interval."""
         reported = 0.0
-        async with self.runtime.notifier.subscribe(notify.OUTBOX) as signals:
-            while not stop.is_set():
-                handled = await self.run_once()
-                # The depth gauge is a count over every pending row: once a second is
-                # plenty, and not once per batch while draining a backlog.
-                if time.monotonic() - reported >= DEPTH_REPORT_SECONDS:
-                    await self._report_depth()
-                    reported = time.monotonic()
-                if handled >= self.settings.batch_size:
-                    continue
-                await _wait_any(stop, signals, self.settings.poll_seconds)
+        try:
+            async with self.runtime.notifier.subscribe(notify.OUTBOX) as signals:
+                while not stop.is_set():
+                    handled = await self.run_once()
+                    # The depth gauge is a count over every pending row: once a second is
+                    # plenty, and not once per batch while draining a backlog.
+                    if time.monotonic() - reported >= DEPTH_REPORT_SECONDS:
+                        await self._report_depth()
+                        reported = time.monotonic()
+                    if handled >= self.settings.batch_size:
+                        continue
+                    await _wait_any(stop, signals, self.settings.poll_seconds)
+        finally:
+            await self.webhooks.close()
 
     async def _report_depth(self) -> None:
         async with self.runtime.sessionmaker() as session:
@@ -102,6 +115,10 @@ class DeliveryWorker:
             metrics.outbox_depth.labels(str(channel)).set(depth.get(str(channel), 0))
 
     async def run_once(self) -> int:
+        """One batch of replies and one of webhook deliveries; the number of rows handled."""
+        return await self.webhooks.run_once() + await self._replies_once()
+
+    async def _replies_once(self) -> int:
         """Lease one batch, deliver it, record the outcomes; the number of rows handled."""
         channels = [str(c) for c in self.runtime.adapters]
         if not channels:
@@ -157,6 +174,7 @@ class DeliveryWorker:
         customers = await repo.by_ids(session, Customer, {t.customer_id for t in tickets.values()})
         threads = await repo.thread_messages(session, tickets.keys())
         files = await repo.outbound_attachments(session, messages.keys())
+        choices = await choices_by_message(session, messages.keys(), now=utcnow())
         jobs = []
         for row in rows:
             assert row.id is not None
@@ -184,6 +202,7 @@ class DeliveryWorker:
                 ),
                 language=ticket.language,
                 attachments=tuple(files.get(row.message_id, ())),
+                choices=choices.get(row.message_id, ()),
             )
             jobs.append(Job(row.id, row.attempts, outbound))
         return jobs

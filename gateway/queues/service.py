@@ -18,6 +18,7 @@ from gateway.runtime import Runtime
 from gateway.tickets import views as tickets_views
 from gateway.tickets.models import ActorType, Ticket
 from gateway.tickets.schemas import TicketPublic
+from gateway.webhooks import events as webhook_events
 
 log = structlog.get_logger()
 
@@ -62,9 +63,12 @@ async def claim_now(
         raise AtCapacity(
             f"you hold {capacity} tickets, your capacity; resolve or release one first"
         )
-    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow())
+    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow(), ctx.agent.languages)
     if ticket is None:
         return None
+    # A claim only ever takes an unassigned ticket.
+    before = webhook_events.snapshot(ticket) | {"assignee_id": None}
+    await webhook_events.emit_ticket_updated(session, ticket, before, by="claim")
     audit.record(
         session,
         "ticket.claimed",
@@ -90,7 +94,13 @@ async def claim_chosen(session: AsyncSession, ctx: AgentContext, ticket: Ticket)
         raise AtCapacity(
             f"you hold {capacity} tickets, your capacity; resolve or release one first"
         )
-    claimed = await repo.claim_ticket(session, ctx.id, ticket.id, utcnow())  # type: ignore[arg-type]
+    claimed = await repo.claim_ticket(
+        session,
+        ctx.id,
+        ticket.id,  # type: ignore[arg-type]
+        utcnow(),
+        ctx.agent.languages,
+    )
     if claimed is None:
         raise Conflict(f"ticket {ticket.ref} is held by someone or not open for claiming")
     audit.record(

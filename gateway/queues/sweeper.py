@@ -13,6 +13,7 @@ from gateway import audit, notify
 from gateway.db import utcnow
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
+from gateway.webhooks import events as webhook_events
 
 log = structlog.get_logger()
 
@@ -39,6 +40,7 @@ class LeaseSweeper:
         async with self.runtime.sessionmaker.begin() as session:
             tickets = await repo.stale_assignments(session, utcnow() - self.lease)
             for ticket in tickets:
+                before = webhook_events.snapshot(ticket)
                 audit.record(
                     session,
                     "ticket.claim_expired",
@@ -49,6 +51,9 @@ class LeaseSweeper:
                 ticket.assignee_id = None
                 ticket.updated_at = utcnow()
                 await self.runtime.notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
+                await webhook_events.emit_ticket_updated(
+                    session, ticket, before, notifier=self.runtime.notifier, by="claim_expired"
+                )
         if tickets:
             log.info("queue.claims_expired", count=len(tickets))
         return len(tickets)

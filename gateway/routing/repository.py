@@ -48,6 +48,7 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
                 q.name,
                 q.description,
                 names.get(q.escalates_to_id) if q.escalates_to_id else None,
+                q.requires_agent_language,
             )
             for q in queues
         ),
@@ -74,6 +75,7 @@ async def replace_rule_set(session: AsyncSession, rule_set: RuleSet) -> int:
     for spec in rule_set.queues:
         queue = await queues_repo.ensure_queue(session, spec.name, spec.description)
         queue.description = spec.description
+        queue.requires_agent_language = spec.requires_agent_language
         by_name[spec.name] = queue
     for spec in rule_set.queues:
         target = by_name[spec.escalates_to] if spec.escalates_to else None

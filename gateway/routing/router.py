@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from gateway import audit
-from gateway.agents.dependencies import CurrentAdmin
-from gateway.dependencies import SessionDep
+from gateway.agents.dependencies import CurrentAdmin, CurrentAgent
+from gateway.dependencies import RuntimeDep, SessionDep
 from gateway.errors import InvalidRequest
 from gateway.routing import repository as repo
 from gateway.routing import rules as routing_rules
+from gateway.routing.corrections import correct
 from gateway.routing.service import load_rules
-from gateway.tickets.models import ActorType
+from gateway.tickets import service as tickets_service
+from gateway.tickets import views as tickets_views
+from gateway.tickets.models import ActorType, Category, Severity
+from gateway.tickets.schemas import TicketSummary
 
 router = APIRouter(prefix="/api/v1/admin/rules", tags=["routing"])
+triage_router = APIRouter(
+    prefix="/api/v1/tickets",
+    tags=["tickets"],
+    responses={404: {"description": "No such ticket in the caller's queues"}},
+)
 TOML = {"application/toml": {"schema": {"type": "string"}}}
 
 
@@ -54,3 +63,41 @@ async def put_rules(request: Request, session: SessionDep, admin: CurrentAdmin) 
         version=version,
     )
     return RulesLoaded(version=version, queues=len(rule_set.queues), rules=len(rule_set.rules))
+
+
+class TriageCorrection(BaseModel):
+    """What an agent says the ticket is; give either or both."""
+
+    model_config = ConfigDict(extra="forbid")
+    category: Category | None = None
+    severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> TriageCorrection:
+        if self.category is None and self.severity is None:
+            raise ValueError("give category, severity or both")
+        return self
+
+
+@triage_router.patch("/{ref}", response_model=TicketSummary)
+async def patch_ticket(
+    ref: str,
+    body: TriageCorrection,
+    session: SessionDep,
+    ctx: CurrentAgent,
+    runtime: RuntimeDep,
+) -> TicketSummary:
+    """Correct the ticket's category and/or severity: it is queued where the rules send
+    the new values (unassigned, like a transfer, when that is another queue), the audit
+    trail keeps old and new, and the correction becomes a labelled routing example."""
+    ticket = await tickets_service.ticket_for(session, ctx, ref, for_update=True)
+    await correct(
+        session,
+        ticket,
+        agent_id=ctx.id,
+        may_act=ticket.assignee_id in (None, ctx.id) or ctx.sees_all,
+        category=body.category,
+        severity=body.severity,
+        notifier=runtime.notifier,
+    )
+    return (await tickets_views.summaries(session, [ticket]))[0]

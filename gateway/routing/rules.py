@@ -50,6 +50,7 @@ class QueueSpec:
     name: str
     description: str | None = None
     escalates_to: str | None = None
+    requires_agent_language: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +115,19 @@ def parse(data: Mapping[str, Any]) -> RuleSet:
     queues: dict[str, QueueSpec] = {}
     for i, raw in enumerate(_tables(data.get("queues", []), "queues")):
         where = f"queues[{i}]"
-        _only(raw, {"name", "description", "escalates_to"}, where)
+        _only(raw, {"name", "description", "escalates_to", "requires_agent_language"}, where)
         name = _name(raw.get("name"), f"{where}.name")
         if name in queues:
             raise RulesError(f"{where}: queue {name!r} is defined twice")
         escalates = raw.get("escalates_to")
+        strict = raw.get("requires_agent_language", False)
+        if not isinstance(strict, bool):
+            raise RulesError(f"{where}.requires_agent_language must be true or false")
         queues[name] = QueueSpec(
             name=name,
             description=_opt_str(raw.get("description"), f"{where}.description"),
             escalates_to=_name(escalates, f"{where}.escalates_to") if escalates else None,
+            requires_agent_language=strict,
         )
     if default_queue not in queues:
         queues[default_queue] = QueueSpec(default_queue, "Everything no routing rule claims")
@@ -209,6 +214,8 @@ def to_toml(rule_set: RuleSet) -> str:
             lines.append(f"description = {_q(q.description)}")
         if q.escalates_to:
             lines.append(f"escalates_to = {_q(q.escalates_to)}")
+        if q.requires_agent_language:
+            lines.append("requires_agent_language = true")
         lines.append("")
     for r in rule_set.rules:
         lines += ["[[rules]]", f"name = {_q(r.name)}", f"queue = {_q(r.queue)}"]

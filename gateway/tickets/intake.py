@@ -19,7 +19,7 @@ from gateway.notify import Notifier
 from gateway.ports import Channel, InboundMessage
 from gateway.queues import repository as queues_repo
 from gateway.settings import IngestSettings
-from gateway.text import problem_in
+from gateway.text import display_line, display_name, problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
     CLAIMABLE_STATUSES,
@@ -37,6 +37,8 @@ from gateway.tickets.models import (
     parse_ticket_ref,
 )
 from gateway.tickets.sla import apply_sla
+from gateway.webhooks import events as webhook_events
+from gateway.webhooks.models import EventType
 
 log = structlog.get_logger()
 
@@ -147,6 +149,13 @@ async def ingest(
     Idempotent on (channel, external_id): a repeat, concurrent or not, returns the stored
     result. Flushes; the caller commits (and only then acks the source).
     """
+    # Names and subjects are display text everywhere they show: one line, no controls,
+    # no bidi overrides, whatever the channel passed on.
+    inbound = replace(
+        inbound,
+        sender_name=display_name(inbound.sender_name),
+        subject=display_line(inbound.subject, max_chars=998),
+    )
     validate(inbound, limits)
     started = time.perf_counter()
     channel = str(inbound.channel)
@@ -174,6 +183,8 @@ async def ingest(
 
     identity, customer, new_customer = await _identify(session, inbound)
     ticket, new_ticket, parent = await _thread(session, inbound, identity, customer, new_customer)
+    # Taken before anything is flushed: a reopen by this message is still seen as a change.
+    before = None if new_ticket else webhook_events.snapshot(ticket)
     now = inbound.received_at or utcnow()
 
     message = Message(
@@ -240,6 +251,17 @@ async def ingest(
         await notifier.publish(session, notify.MESSAGES, str(ticket.id))
         if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
             await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
+    if before is None:
+        await webhook_events.emit(
+            session, EventType.ticket_created, ticket=ticket, notifier=notifier
+        )
+    else:
+        await webhook_events.emit_ticket_updated(
+            session, ticket, before, notifier=notifier, by="customer_message"
+        )
+    await webhook_events.emit(
+        session, EventType.message_created, ticket=ticket, message_id=message.id, notifier=notifier
+    )
 
     metrics.messages_ingested.labels(channel).inc()
     metrics.ingest_seconds.labels(channel).observe(time.perf_counter() - started)
@@ -442,7 +464,7 @@ def _subject(inbound: InboundMessage) -> str | None:
     if inbound.subject and inbound.subject.strip():
         return inbound.subject.strip()[:998]
     first_line = next((line for line in inbound.text.splitlines() if line.strip()), "")
-    return first_line.strip()[:120] or None
+    return display_line(first_line, max_chars=120)
 
 
 async def _attach(

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Response
 
 from gateway.agents.dependencies import CurrentAgent
+from gateway.csat import service as csat
 from gateway.dependencies import RuntimeDep, SessionDep
 from gateway.tickets import service, views
 from gateway.tickets.models import DeliveryState, Direction, Message, TicketStatus
@@ -105,9 +106,21 @@ async def post_note(
 async def post_status(
     ref: str, body: StatusBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
 ) -> TicketSummary:
-    """Move the ticket along its status table (409 for a change it does not allow)."""
+    """Move the ticket along its status table (409 for a change it does not allow).
+    Resolving it asks the customer for a rating (see gateway/csat/service.py)."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
+    resolver = ticket.assignee_id or ctx.id  # resolving frees the assignee
+    was = ticket.status
     await service.change_status(session, ctx, ticket, TicketStatus(body.status), runtime.notifier)
+    if ticket.status == TicketStatus.resolved and was != TicketStatus.resolved:
+        await csat.ask_after_resolution(
+            session,
+            ticket,
+            agent_id=resolver,
+            settings=runtime.settings,
+            notifier=runtime.notifier,
+            now=runtime.clock.now(),
+        )
     return (await views.summaries(session, [ticket]))[0]
 
 

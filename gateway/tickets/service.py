@@ -40,6 +40,8 @@ from gateway.tickets.models import (
 from gateway.tickets.schemas import (
     ReplyAttachment,
 )
+from gateway.webhooks import events as webhook_events
+from gateway.webhooks.models import EventType
 
 S = TicketStatus
 # The one table of status changes an agent may make: from -> allowed targets.
@@ -125,6 +127,7 @@ async def reply(
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
     _ensure_may_act(ctx, ticket)
+    before = webhook_events.snapshot(ticket)
     message = await outbox.enqueue(
         session,
         ticket_id=ticket.id,  # type: ignore[arg-type]
@@ -143,6 +146,10 @@ async def reply(
         ticket.status = S.open
     _touch(ctx, ticket)
     await session.flush()
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
+    await webhook_events.emit(
+        session, EventType.message_created, ticket=ticket, message_id=message.id, notifier=notifier
+    )
     return message
 
 
@@ -179,6 +186,9 @@ async def note(
         actor_agent_id=ctx.id,
         message_id=message.id,
     )
+    await webhook_events.emit(
+        session, EventType.message_created, ticket=ticket, message_id=message.id, note=True
+    )
     return message
 
 
@@ -197,6 +207,7 @@ async def change_status(
     if (current, target) in SUPERVISOR_ONLY and not ctx.sees_all:
         raise Forbidden(f"only a supervisor can move a {current} ticket to {target}")
     _ensure_may_act(ctx, ticket)
+    before = webhook_events.snapshot(ticket)
     now = utcnow()
     ticket.status = target
     if target == S.resolved:
@@ -219,6 +230,7 @@ async def change_status(
         new=target,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def transfer(
@@ -231,6 +243,7 @@ async def transfer(
     queue = await queues_repo.queue_by_name(session, queue_name)
     if queue is None:
         raise NotFound(f"no queue named {queue_name!r}")
+    before = webhook_events.snapshot(ticket)
     old_queue = ticket.queue_id
     ticket.queue_id = queue.id  # type: ignore[assignment]
     ticket.assignee_id = None
@@ -245,6 +258,7 @@ async def transfer(
         to_queue=queue.id,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def escalate(
@@ -256,6 +270,7 @@ async def escalate(
         raise Conflict(f"ticket {ticket.ref} is {ticket.status}; reopen it first")
     _ensure_may_act(ctx, ticket)
     queue = await session.get_one(Queue, ticket.queue_id)
+    before = webhook_events.snapshot(ticket)
     old_status = ticket.status
     ticket.status = S.escalated
     ticket.escalation_level += 1
@@ -278,6 +293,21 @@ async def escalate(
         old=old_status,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    next_queue = await session.get_one(Queue, ticket.queue_id)
+    await webhook_events.emit(
+        session,
+        EventType.ticket_escalated,
+        ticket=ticket,
+        data={
+            "reason": reason,
+            "level": ticket.escalation_level,
+            "from_queue": queue.name,
+            "to_queue": next_queue.name,
+            "past_last_level": queue.escalates_to_id is None,
+        },
+        notifier=notifier,
+    )
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def release(
@@ -287,6 +317,7 @@ async def release(
         raise Conflict(f"ticket {ticket.ref} is not assigned")
     if ticket.assignee_id != ctx.id and not ctx.sees_all:
         raise Conflict(f"ticket {ticket.ref} is held by another agent")
+    before = webhook_events.snapshot(ticket)
     previous = ticket.assignee_id
     ticket.assignee_id = None
     ticket.updated_at = utcnow()
@@ -299,12 +330,18 @@ async def release(
         previous_assignee=previous,
     )
     await _announce_if_claimable(session, ticket, notifier)
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
 
 
 async def set_customer_language(
     session: AsyncSession, ctx: AgentContext, ticket: Ticket, language: str
 ) -> None:
-    """An agent's word on the customer's language wins over detection from now on."""
+    """An agent's word on the customer's language wins over detection from now on.
+    The same access rule as a reply: the holder (or a supervisor), never on a closed
+    ticket, since it changes what the customer is sent."""
+    if ticket.status == S.closed:
+        raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
+    _ensure_may_act(ctx, ticket)
     customer = await session.get_one(Customer, ticket.customer_id)
     old = customer.language
     customer.language = language

@@ -53,8 +53,11 @@ async def test_claim_read_answer_note_resolve(app: FastAPI, runtime: Runtime, un
         assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
 
         full = (await http.get(f"/api/v1/tickets/{created.ticket_ref}")).json()
-        assert [m["direction"] for m in full["messages"]] == ["inbound", "outbound", "note"]
+        # The last outbound message is the satisfaction survey the resolution sent.
+        directions = [m["direction"] for m in full["messages"]]
+        assert directions == ["inbound", "outbound", "note", "outbound"]
         assert full["messages"][2]["delivery_state"] == "internal"
+        assert full["messages"][3]["author"] == "system"
         events = (await http.get(f"/api/v1/tickets/{created.ticket_ref}/events")).json()["items"]
         actions = [e["action"] for e in events]
         for action in (
@@ -63,6 +66,7 @@ async def test_claim_read_answer_note_resolve(app: FastAPI, runtime: Runtime, un
             "message.replied",
             "note.added",
             "ticket.status_changed",
+            "csat.asked",
         ):
             assert action in actions
 

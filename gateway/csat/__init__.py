@@ -1,0 +1,1 @@
+"""Customer satisfaction: one question after each resolution, on the customer's channel."""

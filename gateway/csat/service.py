@@ -1,0 +1,245 @@
+"""Ask after a resolution, record the answer. Functions flush; the caller commits.
+
+Rules a desk expects, written down:
+- The survey goes out when an agent resolves a ticket (not when it is closed: closing
+  is how spam and abuse are put away), on the ticket's channel, in the customer's
+  language, once per resolution (UNIQUE(ticket, resolved_at)).
+- None for fraud reports (`fraud_or_scam`: the customer is a victim or a suspect, not a
+  service user to poll), for a customer who blocked the channel, or within the quiet
+  time after the last survey sent to the same customer.
+- The answer counts for the resolution it was asked about, even after a reopen; agent,
+  queue, language and channel are the resolution's.
+- One rating per survey; one optional comment after it, while the survey is open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import audit
+from gateway.csat import links
+from gateway.csat.models import CsatSurvey
+from gateway.csat.texts import texts_for
+from gateway.errors import Conflict, GatewayError
+from gateway.notify import Notifier
+from gateway.outbox.service import enqueue
+from gateway.ports import Channel, Choice
+from gateway.settings import Settings
+from gateway.tickets.models import (
+    Category,
+    ChannelIdentity,
+    Customer,
+    Ticket,
+    TicketStatus,
+)
+from gateway.webhooks.events import emit
+from gateway.webhooks.models import EventType
+
+NO_SURVEY_CATEGORIES = frozenset({Category.fraud_or_scam})
+
+
+class SurveyAnswered(Conflict):
+    """The survey already has its rating: a replayed link or a second tap."""
+
+
+class SurveyExpired(GatewayError):
+    status_code = 410
+
+
+@dataclass(frozen=True)
+class Skipped:
+    reason: str
+
+
+async def ask_after_resolution(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    agent_id: int | None,
+    settings: Settings,
+    notifier: Notifier,
+    now: datetime,
+) -> CsatSurvey | Skipped:
+    """Queue the survey for a ticket just resolved, or say why there is none."""
+    assert ticket.id is not None and ticket.status == TicketStatus.resolved
+    skipped = await _why_not(session, ticket, settings, now)
+    if skipped is not None:
+        audit.record(session, "csat.skipped", ticket_id=ticket.id, reason=skipped.reason)
+        return skipped
+    customer = await session.get_one(Customer, ticket.customer_id)
+    language, words = texts_for(ticket.language or customer.language)
+    survey = CsatSurvey(
+        token=links.new_token(),
+        ticket_id=ticket.id,
+        resolved_at=ticket.resolved_at or now,
+        customer_id=ticket.customer_id,
+        agent_id=agent_id,
+        queue_id=ticket.queue_id,
+        language=language,
+        channel=ticket.channel,
+        expires_at=now + timedelta(seconds=settings.csat.link_ttl_seconds),
+        created_at=now,
+    )
+    session.add(survey)
+    await session.flush()
+    text = f"{words.question.format(ref=ticket.ref)}\n{words.scale}"
+    if ticket.channel == Channel.email:
+        key = await links.link_key(session, settings.csat)
+        base = settings.http.base_url()
+        text += "\n\n" + "\n".join(
+            f"{'★' * r}{'☆' * (5 - r)}  {r}: {links.link(base, key, survey.token, r)}"
+            for r in links.RATINGS
+        )
+    message = await enqueue(
+        session,
+        ticket_id=ticket.id,
+        channel=ticket.channel,
+        text=text,
+        notifier=notifier,
+        action="csat.asked",
+        language=language,
+        survey_id=survey.id,
+    )
+    survey.message_id = message.id
+    await session.flush()
+    return survey
+
+
+async def _why_not(
+    session: AsyncSession, ticket: Ticket, settings: Settings, now: datetime
+) -> Skipped | None:
+    if not settings.csat.enabled:
+        return Skipped("surveys are off")
+    if ticket.category in NO_SURVEY_CATEGORIES:
+        return Skipped(f"no survey for {ticket.category} tickets")
+    identity = await session.get_one(ChannelIdentity, ticket.identity_id)
+    if identity.unreachable:
+        return Skipped("the customer blocked this channel")
+    asked = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CsatSurvey)
+        .where(CsatSurvey.ticket_id == ticket.id, CsatSurvey.resolved_at == ticket.resolved_at)
+    )
+    if asked:
+        return Skipped("already asked for this resolution")
+    last = await session.scalar(
+        sa.select(sa.func.max(CsatSurvey.created_at)).where(
+            CsatSurvey.customer_id == ticket.customer_id
+        )
+    )
+    if last is not None:
+        if last.tzinfo is None:  # SQLite's max() hands back the stored text's datetime
+            last = last.replace(tzinfo=now.tzinfo)
+        if now - last < timedelta(seconds=settings.csat.quiet_seconds):
+            return Skipped("quiet time: this customer was asked recently")
+    return None
+
+
+def choices_for(survey: CsatSurvey) -> tuple[Choice, ...]:
+    """The five answers as buttons (Telegram's inline keyboard, the widget's card)."""
+    return tuple(
+        Choice(label=f"{r} {'★' * r}", value=f"csat:{survey.token}:{r}") for r in links.RATINGS
+    )
+
+
+async def survey_by_token(session: AsyncSession, token: str) -> CsatSurvey | None:
+    if not token or len(token) > 32:
+        return None
+    return (
+        await session.execute(
+            sa.select(CsatSurvey).where(CsatSurvey.token == token).with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+async def answer(
+    session: AsyncSession,
+    survey: CsatSurvey,
+    rating: int,
+    *,
+    via: str,
+    now: datetime,
+    notifier: Notifier | None = None,
+) -> None:
+    """Record the rating once: SurveyAnswered for a second one, SurveyExpired when late.
+    Audited on the ticket and sent as csat.received."""
+    if rating not in links.RATINGS:
+        raise Conflict("a rating is 1 to 5")
+    if survey.rating is not None:
+        raise SurveyAnswered("this survey was already answered")
+    if now > survey.expires_at:
+        raise SurveyExpired("this survey has expired")
+    survey.rating = rating
+    survey.answered_at = now
+    await _received(session, survey, via=via, notifier=notifier)
+
+
+async def add_comment(
+    session: AsyncSession,
+    survey: CsatSurvey,
+    comment: str,
+    *,
+    max_chars: int,
+    now: datetime,
+    notifier: Notifier | None = None,
+) -> None:
+    """The optional comment after a rating, once, while the survey is open."""
+    comment = "".join(ch for ch in comment if ch.isprintable() or ch in "\n\t").strip()
+    if not comment:
+        raise Conflict("the comment is empty")
+    if survey.rating is None:
+        raise Conflict("rate first, then comment")
+    if survey.comment is not None:
+        raise SurveyAnswered("this survey already has a comment")
+    if now > survey.expires_at:
+        raise SurveyExpired("this survey has expired")
+    survey.comment = comment[:max_chars]
+    await _received(session, survey, via="comment", notifier=notifier)
+
+
+async def _received(
+    session: AsyncSession, survey: CsatSurvey, *, via: str, notifier: Notifier | None
+) -> None:
+    ticket = await session.get_one(Ticket, survey.ticket_id)
+    audit.record(
+        session,
+        "csat.received",
+        ticket_id=ticket.id,
+        survey_id=survey.id,
+        rating=survey.rating,
+        comment=survey.comment,
+        via=via,
+    )
+    await session.flush()
+    await emit(
+        session,
+        EventType.csat_received,
+        ticket=ticket,
+        data={"csat": await survey_json(session, survey)},
+        notifier=notifier,
+    )
+
+
+async def survey_json(session: AsyncSession, survey: CsatSurvey) -> dict[str, Any]:
+    from gateway.agents.models import Agent
+    from gateway.queues.models import Queue
+
+    agent = await session.get(Agent, survey.agent_id) if survey.agent_id else None
+    queue = await session.get(Queue, survey.queue_id)
+    return {
+        "survey_id": survey.id,
+        "rating": survey.rating,
+        "comment": survey.comment,
+        "agent": agent.name if agent else None,
+        "queue": queue.name if queue else None,
+        "language": survey.language,
+        "channel": survey.channel,
+        "resolved_at": survey.resolved_at.isoformat(),
+        "asked_at": survey.created_at.isoformat(),
+        "answered_at": survey.answered_at.isoformat() if survey.answered_at else None,
+    }

@@ -1,0 +1,1 @@
+"""Signed outbound webhooks: subscribers, events, and their deliveries through the outbox."""
