@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+from typing import Any
 
 import structlog
 import uvicorn
@@ -17,6 +18,7 @@ from gateway.ports import BackgroundService
 from gateway.queues.sweeper import LeaseSweeper
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from gateway.sla.worker import SlaWorker
 
 log = structlog.get_logger()
 
@@ -30,8 +32,8 @@ async def run(
     migrate_first: bool = True,
 ) -> None:
     """Migrate, then run until a signal: HTTP with every channel's services (`serve`), or
-    only the delivery and claim-lease workers (`gateway worker`). `sockets`: serve HTTP
-    on these already-bound sockets; `channel_listeners=False` leaves the channels'
+    only the delivery, claim-lease and SLA workers (`gateway worker`). `sockets`: serve
+    HTTP on these already-bound sockets; `channel_listeners=False` leaves the channels'
     listeners and pollers to another process (`serve --workers`)."""
     if migrate_first:
         log.info("gateway.migrating", database=_safe_url(settings.database.url))
@@ -57,13 +59,8 @@ async def run(
                 tasks.create_task(_supervise(service, stop), name=service.name)
             if http:
                 app = create_app(settings, runtime, plugins)
-                config = uvicorn.Config(
-                    app,
-                    host=settings.http.host,
-                    port=settings.http.port,
-                    log_config=None,
-                    access_log=False,
-                    lifespan="on",
+                config = http_config(
+                    app, settings, host=settings.http.host, port=settings.http.port
                 )
                 server = uvicorn.Server(config)
                 # uvicorn would install its own signal handlers; ours stop everything.
@@ -79,10 +76,33 @@ async def run(
         log.info("gateway.stopped")
 
 
+def http_config(app: object, settings: Settings, **options: Any) -> uvicorn.Config:
+    """uvicorn as every gateway process (and the tests' servers) runs it.
+
+    Websockets through wsproto: uvicorn's websockets-sansio protocol never answers an
+    upgrade whose request line is over 8 KB, wsproto answers every request. The
+    library's own message limit is the largest frame the chat's socket reads (see
+    channels/webchat/socket.py) at up to 4 bytes a character in UTF-8, not 16 MiB read
+    into memory before the chat's own check."""
+    frame_chars = settings.webchat.max_message_chars * 4 + 64 * 1024
+    defaults: dict[str, Any] = {
+        "log_config": None,
+        "access_log": False,
+        "lifespan": "on",
+        "ws": "wsproto",
+        "ws_max_size": frame_chars * 4,
+    }
+    return uvicorn.Config(app, **(defaults | options))  # type: ignore[arg-type]
+
+
 def background_services(runtime: Runtime) -> list[BackgroundService]:
-    """The core's own workers (delivery, lease expiry, flows that run on a timer),
+    """The core's own workers (delivery, lease expiry, SLA, flows that run on a timer),
     beside the channels' services."""
-    services: list[BackgroundService] = [DeliveryWorker(runtime), LeaseSweeper(runtime)]
+    services: list[BackgroundService] = [
+        DeliveryWorker(runtime),
+        LeaseSweeper(runtime),
+        SlaWorker(runtime),
+    ]
     if runtime.settings.webchat.email_copy_after_seconds:
         services.append(UnseenRepliesByEmail(runtime))
     return services

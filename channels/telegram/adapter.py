@@ -13,7 +13,7 @@ import warnings
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from channels.telegram import metrics
@@ -23,6 +23,7 @@ from gateway.blobs import BlobStore
 from gateway.db import utcnow
 from gateway.ports import (
     Channel,
+    Choice,
     DeliveryError,
     DeliveryReceipt,
     OutboundAttachment,
@@ -116,25 +117,33 @@ class TelegramAdapter:
         if await self._unreachable(chat_id):
             raise DeliveryError("the customer blocked the Telegram bot", retryable=False)
         items: list[str | OutboundAttachment] = [*split_text(message.text), *message.attachments]
+        # Choices (a survey's ratings) ride on the last part as an inline keyboard.
+        markup = keyboard(message.choices)
         sent = await self._progress(message.idempotency_key)
-        for item in items[len(sent) :]:
+        for index, item in enumerate(items[len(sent) :], start=len(sent)):
             await self.limiter.acquire(chat_id)
-            sent.append(await self._send(chat_id, item))
+            last = index == len(items) - 1
+            sent.append(await self._send(chat_id, item, markup if last else None))
             await self._save_progress(message.idempotency_key, sent)
         log.info("telegram.delivered", chat=chat_id, outbox_id=message.outbox_id, parts=len(sent))
         return DeliveryReceipt(provider_id=f"{chat_id}:{sent[0]}" if sent else None)
 
-    async def _send(self, chat_id: str, item: str | OutboundAttachment) -> int:
+    async def _send(
+        self,
+        chat_id: str,
+        item: str | OutboundAttachment,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> int:
         try:
             if isinstance(item, str):
-                sent = await self.bot.send_message(chat_id, item)
+                sent = await self.bot.send_message(chat_id, item, reply_markup=markup)
             else:
                 data = await self.blobs.get(item.blob_key)
                 upload = InputFile(data, filename=item.filename)
                 if item.content_type in PHOTO_TYPES and item.size <= MAX_PHOTO_BYTES:
-                    sent = await self.bot.send_photo(chat_id, upload)
+                    sent = await self.bot.send_photo(chat_id, upload, reply_markup=markup)
                 else:
-                    sent = await self.bot.send_document(chat_id, upload)
+                    sent = await self.bot.send_document(chat_id, upload, reply_markup=markup)
         except RetryAfter as exc:
             seconds = _retry_after_seconds(exc)
             metrics.sends.labels("retry_after").inc()
@@ -184,6 +193,15 @@ class TelegramAdapter:
 
     async def close(self) -> None:
         await self.bot.shutdown()
+
+
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """One button a row: a tap sends the choice's value back as a callback_query."""
+    if not choices:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c.label, callback_data=c.value)] for c in choices]
+    )
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 
 from channels.telegram.bot import ALLOWED_UPDATES
 from channels.telegram.files import AttachmentFetcher
-from channels.telegram.service import handle_update, set_aside
+from channels.telegram.service import answer_callback, handle_update, set_aside
 from gateway.db import utcnow
 from gateway.errors import InvalidInbound
 from gateway.runtime import Runtime
@@ -87,6 +87,7 @@ class TelegramPoller:
                 await session.merge(next_offset)
             return
         await self.fetcher.fetch_many(handled.pending_attachments)
+        await answer_callback(self.bot, handled)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

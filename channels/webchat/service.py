@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import structlog
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from channels.webchat.schemas import (
     Ack,
     AttachmentMeta,
     AttachmentUploaded,
+    ChoiceFrame,
     MessageFrame,
     SessionCreate,
     SessionPublic,
@@ -33,13 +35,14 @@ from gateway import notify
 from gateway.db import utcnow
 from gateway.errors import (
     InvalidInbound,
+    InvalidRequest,
     PayloadTooLarge,
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
 )
 from gateway.flows.unseen_webchat_replies import seen_key
-from gateway.ports import Channel, InboundAttachment, InboundMessage
+from gateway.ports import Channel, Choice, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
 from gateway.sniff import sniff as sniff_mime
 from gateway.system.models import SystemState
@@ -78,6 +81,9 @@ class Visitor:
     visitor_id: str
     user_id: str | None = None
     email: str | None = None
+    # The exchange vouched for the address (email_hash): only then is it the customer's
+    # contact address, mailed reply copies. An unvouched one could be anyone's.
+    email_vouched: bool = False
     language: str | None = None
     name: str | None = None
 
@@ -183,16 +189,31 @@ class WebchatService:
         if self.settings.require_identity and verified is None:
             raise Unauthorized("this desk requires a verified user_id with its user_hash")
         email = (body.email or "").strip() or None
-        if email is not None and (
-            "@" not in email or any(c.isspace() or c in "<>\"'" for c in email)
-        ):
-            raise InvalidInbound("email is not an address")
+        if email is not None:
+            try:
+                email = validate_email(email, check_deliverability=False).normalized
+            except EmailNotValidError as exc:
+                raise InvalidInbound(f"email is not an address: {exc}") from None
+        vouched = False
+        if email is not None and body.email_hash:
+            if identity_secret is None or not tokens.email_hash_valid(
+                identity_secret.get_secret_value().encode(), email, body.email_hash
+            ):
+                raise Unauthorized("email_hash is not the HMAC-SHA256 of the email")
+            vouched = True
         language = (body.language or "").strip() or None
         if language is not None and not LANGUAGE.match(language):
             raise InvalidInbound("language is not a language tag like 'en' or 'pt-BR'")
         name = display_name(body.name, max_chars=200)
         visitor_id = uuid.uuid4().hex
-        payload = {"v": visitor_id, "u": verified, "e": email, "l": language, "n": name}
+        payload = {
+            "v": visitor_id,
+            "u": verified,
+            "e": email,
+            "ev": vouched or None,
+            "l": language,
+            "n": name,
+        }
         ttl = self.settings.session_ttl_seconds
         token = tokens.sign(
             await self.key(),
@@ -221,6 +242,7 @@ class WebchatService:
             visitor_id=visitor_id,
             user_id=payload.get("u"),
             email=payload.get("e"),
+            email_vouched=payload.get("ev") is True,
             language=payload.get("l"),
             name=payload.get("n"),
         )
@@ -265,7 +287,7 @@ class WebchatService:
             if visitor.language
             else None,
             verified_user_id=visitor.user_id,
-            contact_email=visitor.email,
+            contact_email=visitor.email if visitor.email_vouched else None,
             attachments=attachments,
         )
         runtime = self.runtime
@@ -397,10 +419,21 @@ class WebchatService:
                             filename=item.filename, content_type=item.content_type, size=item.size
                         )
                     )
-        replies = [m.id for m in messages if m.direction == Direction.outbound and m.id]
+            replies = [m.id for m in messages if m.direction == Direction.outbound and m.id]
+            choices = await self.runtime.choices_for(session, replies)
         if replies:
             await self.mark_seen(identity_id, max(replies))
-        return [_frame(m, files.get(m.id or 0, [])) for m in messages]
+        return [_frame(m, files.get(m.id or 0, []), choices.get(m.id or 0, ())) for m in messages]
+
+    async def answer_choice(self, visitor: Visitor, value: str) -> str:
+        """A button the visitor tapped (a survey rating); the text to show them."""
+        async with self.runtime.sessionmaker.begin() as session:
+            text = await self.runtime.answer_choice(
+                session, Channel.webchat, visitor.visitor_id, value
+            )
+        if text is None:
+            raise InvalidRequest("that choice is not offered")
+        return text
 
     async def mark_seen(self, identity_id: int, message_id: int) -> None:
         """Remember the newest reply that reached this visitor (socket push or HTTP
@@ -419,7 +452,9 @@ class WebchatService:
             )
 
 
-def _frame(message: Message, files: list[AttachmentMeta]) -> MessageFrame:
+def _frame(
+    message: Message, files: list[AttachmentMeta], choices: tuple[Choice, ...] = ()
+) -> MessageFrame:
     inbound = message.direction == Direction.inbound
     client_id = None
     if inbound and message.external_id and ":" in message.external_id:
@@ -432,6 +467,7 @@ def _frame(message: Message, files: list[AttachmentMeta]) -> MessageFrame:
         created_at=message.created_at.isoformat(),
         client_id=client_id,
         attachments=files,
+        choices=[ChoiceFrame(label=c.label, value=c.value) for c in choices],
     )
 
 

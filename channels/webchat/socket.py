@@ -35,6 +35,8 @@ class VisitorSocket:
         self.identity_id: int | None = None
         self.acked: set[int] = set()
         self.send_lock = asyncio.Lock()
+        # Room for escapes and attachment ids; gateway/server.py sets the websocket
+        # library's limit from the same figure, so nothing larger is ever read.
         self.max_frame_chars = service.settings.max_message_chars * 4 + 64 * 1024
 
     async def run(self) -> None:

@@ -73,6 +73,19 @@ def user_hash(identity_secret: bytes, user_id: str) -> str:
     return hmac.new(identity_secret, user_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def email_hash(identity_secret: bytes, email: str) -> str:
+    """What the exchange backend computes to vouch for a visitor's email address: hex
+    HMAC-SHA256 of `email\0` + the address lowercased (never equal to any user_hash)."""
+    message = b"email\0" + email.strip().lower().encode("utf-8")
+    return hmac.new(identity_secret, message, hashlib.sha256).hexdigest()
+
+
+def email_hash_valid(identity_secret: bytes, email: str, given: str) -> bool:
+    """Constant-time check of an `email_hash` (hex, either case)."""
+    expected = email_hash(identity_secret, email).encode("ascii")
+    return hmac.compare_digest(expected, given.strip().lower().encode("utf-8"))
+
+
 def user_hash_valid(identity_secret: bytes, user_id: str, given: str) -> bool:
     """Constant-time check of a `user_hash` (hex, either case)."""
     expected = user_hash(identity_secret, user_id).encode("ascii")

@@ -20,6 +20,11 @@ class Queue(SQLModel, table=True):
     description: str | None = Field(default=None, sa_type=sa.String(500))
     # The escalation matrix: where `escalate` sends a ticket of this queue next.
     escalates_to_id: int | None = Field(default=None, foreign_key="queue.id")
+    # Only agents who read the ticket's language may claim it from this queue (a ticket
+    # whose language is unknown is claimable by anyone).
+    requires_agent_language: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,24 +38,46 @@ async def lock_agent_load(session: AsyncSession, agent_id: int) -> tuple[int, in
     return int(capacity or 0), int(held or 0)
 
 
+def language_allowed(languages: Sequence[str]) -> sa.ColumnElement[bool]:
+    """The ticket's queue does not require an agent language, or the agent reads it."""
+    strict = sa.select(Queue.id).where(Queue.requires_agent_language.is_(True))
+    return sa.or_(
+        Ticket.queue_id.not_in(strict),
+        Ticket.language.is_(None),
+        Ticket.language.in_(list(languages)),
+    )
+
+
 async def claim_next(
-    session: AsyncSession, agent_id: int, queue_ids: Iterable[int], now: datetime
+    session: AsyncSession,
+    agent_id: int,
+    queue_ids: Iterable[int],
+    now: datetime,
+    languages: Sequence[str] = (),
 ) -> Ticket | None:
     """Assign the most urgent unassigned ticket of the queues to the agent; the ticket
-    as it now is, or None.
+    as it now is, or None. Among equally severe tickets of several queues, those in the
+    agent's `languages` come first; a queue that requires an agent language offers only
+    tickets the agent reads.
 
     One statement: on PostgreSQL the candidate row is locked with SKIP LOCKED, so two
     concurrent claims never get the same ticket and never wait on each other; on SQLite
     the transaction already holds the single write lock (BEGIN IMMEDIATE).
     """
+    queue_ids = list(queue_ids)
+    order: list[sa.ColumnElement[object]] = [Ticket.severity_rank]
+    if languages and len(queue_ids) > 1:
+        # One queue is already one desk's language; across several, prefer the agent's.
+        order.append(sa.case((Ticket.language.in_(list(languages)), 0), else_=1))
     candidate = (
         sa.select(Ticket.id)
         .where(
-            Ticket.queue_id.in_(list(queue_ids)),
+            Ticket.queue_id.in_(queue_ids),
             Ticket.assignee_id.is_(None),
             Ticket.status.in_(CLAIMABLE_STATUSES),
+            language_allowed(languages),
         )
-        .order_by(Ticket.severity_rank, Ticket.first_response_due, Ticket.id)
+        .order_by(*order, Ticket.first_response_due, Ticket.id)
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
@@ -80,16 +102,22 @@ async def claim_next(
 
 
 async def claim_ticket(
-    session: AsyncSession, agent_id: int, ticket_id: int, now: datetime
+    session: AsyncSession,
+    agent_id: int,
+    ticket_id: int,
+    now: datetime,
+    languages: Sequence[str] = (),
 ) -> Ticket | None:
-    """Assign this ticket to the agent if nobody holds it and it is claimable; the ticket
-    as it now is, or None. One conditional UPDATE, so two agents never both win."""
+    """Assign this ticket to the agent if nobody holds it, it is claimable and its queue
+    does not require a language the agent lacks; the ticket as it now is, or None. One
+    conditional UPDATE, so two agents never both win."""
     result = await session.execute(
         sa.update(Ticket)
         .where(
             Ticket.id == ticket_id,
             Ticket.assignee_id.is_(None),
             Ticket.status.in_(CLAIMABLE_STATUSES),
+            language_allowed(languages),
         )
         .values(
             assignee_id=agent_id,

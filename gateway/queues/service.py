@@ -15,6 +15,7 @@ from gateway.db import utcnow
 from gateway.errors import AtCapacity, Conflict, Forbidden
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
+from gateway.sla import shifts
 from gateway.tickets import views as tickets_views
 from gateway.tickets.models import ActorType, Ticket
 from gateway.tickets.schemas import TicketPublic
@@ -58,12 +59,14 @@ async def claim_now(
     sees it, or None. Flushes; the caller commits. Raises AtCapacity."""
     if not queue_ids:
         return None
+    if not await shifts.is_on_shift(session, ctx.id):
+        raise shifts.OffShift("you are off shift; go on shift (PUT /api/v1/me/shift) to claim")
     capacity, held = await repo.lock_agent_load(session, ctx.id)
     if held >= capacity:
         raise AtCapacity(
             f"you hold {capacity} tickets, your capacity; resolve or release one first"
         )
-    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow())
+    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow(), ctx.agent.languages)
     if ticket is None:
         return None
     # A claim only ever takes an unassigned ticket.
@@ -94,7 +97,13 @@ async def claim_chosen(session: AsyncSession, ctx: AgentContext, ticket: Ticket)
         raise AtCapacity(
             f"you hold {capacity} tickets, your capacity; resolve or release one first"
         )
-    claimed = await repo.claim_ticket(session, ctx.id, ticket.id, utcnow())  # type: ignore[arg-type]
+    claimed = await repo.claim_ticket(
+        session,
+        ctx.id,
+        ticket.id,  # type: ignore[arg-type]
+        utcnow(),
+        ctx.agent.languages,
+    )
     if claimed is None:
         raise Conflict(f"ticket {ticket.ref} is held by someone or not open for claiming")
     audit.record(

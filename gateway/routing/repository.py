@@ -11,6 +11,7 @@ from gateway.queues import repository as queues_repo
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.routing.models import RoutingRule
 from gateway.routing.rules import QueueSpec, Rule, RuleSet
+from gateway.sla import repository as sla_repo
 from gateway.system.models import SystemState
 from gateway.tickets.models import Direction, Message, Ticket
 
@@ -61,6 +62,7 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
                 q.name,
                 q.description,
                 names.get(q.escalates_to_id) if q.escalates_to_id else None,
+                q.requires_agent_language,
             )
             for q in queues
         ),
@@ -75,6 +77,7 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
         ),
         default_queue=default,
         triage_queue=state.get(TRIAGE_QUEUE_KEY) or None,
+        sla=await sla_repo.load_config(session),
     )
     return rule_set, {q.name: q.id for q in queues if q.id is not None}
 
@@ -87,6 +90,7 @@ async def replace_rule_set(session: AsyncSession, rule_set: RuleSet) -> int:
     for spec in rule_set.queues:
         queue = await queues_repo.ensure_queue(session, spec.name, spec.description)
         queue.description = spec.description
+        queue.requires_agent_language = spec.requires_agent_language
         by_name[spec.name] = queue
     for spec in rule_set.queues:
         target = by_name[spec.escalates_to] if spec.escalates_to else None
@@ -107,6 +111,7 @@ async def replace_rule_set(session: AsyncSession, rule_set: RuleSet) -> int:
     await _set_state(session, VERSION_KEY, str(version))
     await _set_state(session, DEFAULT_QUEUE_KEY, rule_set.default_queue)
     await _set_state(session, TRIAGE_QUEUE_KEY, rule_set.triage_queue or "")
+    await sla_repo.store_config(session, dict(rule_set.sla.document))
     audit.record(
         session,
         "routing.rules_loaded",

@@ -17,6 +17,9 @@ A rule's conditions (language, severity, category, channel, customer_flags) are 
 a missing one matches anything; all given ones must match. `customer_flags` needs every
 flag listed to be set on the customer. The first enabled rule that matches names the
 queue; otherwise the default queue.
+
+The same file carries the desk's SLA: `[sla]`, `[[sla.policy]]`, `[calendars.NAME]`,
+`[escalation]` and `[[rota]]`, parsed and validated by `gateway.sla.policy_file`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from typing import Any
 
 from gateway.ports import Channel
 from gateway.queues.models import DEFAULT_QUEUE
+from gateway.sla import policy as sla_policy
+from gateway.sla import policy_file as sla_file
+from gateway.sla.defaults import DEFAULT_CONFIG as DEFAULT_SLA
 from gateway.text import first_problem
 from gateway.tickets.models import Category, Severity
 
@@ -50,6 +56,7 @@ class QueueSpec:
     name: str
     description: str | None = None
     escalates_to: str | None = None
+    requires_agent_language: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,7 @@ class RuleSet:
     # Where a ticket goes when routing is not sure enough (None: no triage queue, the
     # rules' own queue takes it anyway).
     triage_queue: str | None = None
+    sla: sla_policy.SlaConfig = DEFAULT_SLA
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,22 +115,26 @@ def parse_toml(source: str) -> RuleSet:
 
 def parse(data: Mapping[str, Any]) -> RuleSet:
     """Validate an already decoded rules document (TOML or JSON)."""
-    unknown = set(data) - TOP_LEVEL_KEYS
+    unknown = set(data) - TOP_LEVEL_KEYS - set(sla_policy.SECTIONS)
     if unknown:
         raise RulesError(f"unknown top-level keys: {', '.join(sorted(unknown))}")
     default_queue = _name(data.get("default_queue", DEFAULT_QUEUE), "default_queue")
     queues: dict[str, QueueSpec] = {}
     for i, raw in enumerate(_tables(data.get("queues", []), "queues")):
         where = f"queues[{i}]"
-        _only(raw, {"name", "description", "escalates_to"}, where)
+        _only(raw, {"name", "description", "escalates_to", "requires_agent_language"}, where)
         name = _name(raw.get("name"), f"{where}.name")
         if name in queues:
             raise RulesError(f"{where}: queue {name!r} is defined twice")
         escalates = raw.get("escalates_to")
+        strict = raw.get("requires_agent_language", False)
+        if not isinstance(strict, bool):
+            raise RulesError(f"{where}.requires_agent_language must be true or false")
         queues[name] = QueueSpec(
             name=name,
             description=_opt_str(raw.get("description"), f"{where}.description"),
             escalates_to=_name(escalates, f"{where}.escalates_to") if escalates else None,
+            requires_agent_language=strict,
         )
     if default_queue not in queues:
         queues[default_queue] = QueueSpec(default_queue, "Everything no routing rule claims")
@@ -169,7 +181,13 @@ def parse(data: Mapping[str, Any]) -> RuleSet:
         if not isinstance(enabled, bool):
             raise RulesError(f"rule {name!r}: enabled must be true or false")
         rules.append(Rule(name, queue, conditions, enabled))
-    return RuleSet(tuple(queues.values()), tuple(rules), default_queue, triage_queue)
+    sla = DEFAULT_SLA
+    if any(key in data for key in sla_policy.SECTIONS):
+        try:
+            sla = sla_file.parse(data, queues=frozenset(queues))
+        except sla_policy.SlaConfigError as exc:
+            raise RulesError(str(exc)) from None
+    return RuleSet(tuple(queues.values()), tuple(rules), default_queue, triage_queue, sla)
 
 
 def matches(rule: Rule, facts: RoutingFacts) -> bool:
@@ -209,6 +227,8 @@ def to_toml(rule_set: RuleSet) -> str:
             lines.append(f"description = {_q(q.description)}")
         if q.escalates_to:
             lines.append(f"escalates_to = {_q(q.escalates_to)}")
+        if q.requires_agent_language:
+            lines.append("requires_agent_language = true")
         lines.append("")
     for r in rule_set.rules:
         lines += ["[[rules]]", f"name = {_q(r.name)}", f"queue = {_q(r.queue)}"]
@@ -216,6 +236,7 @@ def to_toml(rule_set: RuleSet) -> str:
         if not r.enabled:
             lines.append("enabled = false")
         lines.append("")
+    lines.append(sla_file.to_toml(rule_set.sla))
     return "\n".join(lines)
 
 

@@ -19,7 +19,8 @@ from gateway.notify import Notifier
 from gateway.ports import Channel, InboundMessage
 from gateway.queues import repository as queues_repo
 from gateway.settings import IngestSettings
-from gateway.text import problem_in
+from gateway.sla import service as sla_service
+from gateway.text import display_line, display_name, problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
     CLAIMABLE_STATUSES,
@@ -36,7 +37,6 @@ from gateway.tickets.models import (
     TicketStatus,
     parse_ticket_ref,
 )
-from gateway.tickets.sla import apply_sla
 from gateway.webhooks import events as webhook_events
 from gateway.webhooks.models import EventType
 
@@ -149,6 +149,13 @@ async def ingest(
     Idempotent on (channel, external_id): a repeat, concurrent or not, returns the stored
     result. Flushes; the caller commits (and only then acks the source).
     """
+    # Names and subjects are display text everywhere they show: one line, no controls,
+    # no bidi overrides, whatever the channel passed on.
+    inbound = replace(
+        inbound,
+        sender_name=display_name(inbound.sender_name),
+        subject=display_line(inbound.subject, max_chars=998),
+    )
     validate(inbound, limits)
     started = time.perf_counter()
     channel = str(inbound.channel)
@@ -219,7 +226,8 @@ async def ingest(
         new_customer=new_customer,
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
-    apply_sla(ticket, ticket.created_at if new_ticket else now)
+    # Before the audit row below, so the message counts in the ticket's history.
+    await sla_service.refresh(session, ticket, utcnow(), notifier=notifier)
     await cases_linking.on_intake(
         session,
         ticket,
@@ -457,7 +465,7 @@ def _subject(inbound: InboundMessage) -> str | None:
     if inbound.subject and inbound.subject.strip():
         return inbound.subject.strip()[:998]
     first_line = next((line for line in inbound.text.splitlines() if line.strip()), "")
-    return first_line.strip()[:120] or None
+    return display_line(first_line, max_chars=120)
 
 
 async def _attach(

@@ -273,7 +273,9 @@ async def escalate(
     before = webhook_events.snapshot(ticket)
     old_status = ticket.status
     ticket.status = S.escalated
-    ticket.escalation_level += 1
+    # Matrix levels (gateway/sla/escalation.py): level 1 is the assignee or queue, where
+    # the ticket already is, so the first step up reaches level 2, the line manager.
+    ticket.escalation_level = max(ticket.escalation_level + 1, 2)
     if queue.escalates_to_id is not None:
         ticket.queue_id = queue.escalates_to_id
         ticket.assignee_id = None
@@ -336,7 +338,12 @@ async def release(
 async def set_customer_language(
     session: AsyncSession, ctx: AgentContext, ticket: Ticket, language: str
 ) -> None:
-    """An agent's word on the customer's language wins over detection from now on."""
+    """An agent's word on the customer's language wins over detection from now on.
+    The same access rule as a reply: the holder (or a supervisor), never on a closed
+    ticket, since it changes what the customer is sent."""
+    if ticket.status == S.closed:
+        raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
+    _ensure_may_act(ctx, ticket)
     customer = await session.get_one(Customer, ticket.customer_id)
     old = customer.language
     customer.language = language

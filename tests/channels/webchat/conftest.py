@@ -16,6 +16,7 @@ from channels.webchat import WebchatAdapter
 from gateway.app import create_app
 from gateway.ports import Channel
 from gateway.runtime import Runtime
+from gateway.server import http_config
 from tests.channels.webchat.processes import agent_reply
 from tests.conftest import make_settings
 
@@ -62,9 +63,7 @@ async def gateway(database_url: str, tmp_root: Path) -> AsyncIterator[Gateway]:
     app = create_app(settings, runtime)
     sock = free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", ws_ping_interval=None)
-    )
+    server = uvicorn.Server(http_config(app, settings, ws_ping_interval=None))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no "listening" event)

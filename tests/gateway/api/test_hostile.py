@@ -158,3 +158,27 @@ async def test_a_chunked_body_over_the_cap_is_413(
                 headers={"Content-Type": "application/json"},
             )
     assert response.status_code == 413, response.text
+
+
+async def test_customer_language_follows_the_reply_access_rule(
+    app: FastAPI, runtime: Runtime, unique: str
+) -> None:
+    queue = f"lang-{unique}"
+    holder = await make_agent(runtime, [queue])
+    other = await make_agent(runtime, [queue])
+    ref = (await new_ticket(runtime, queue)).ticket_ref
+    async with client(app, holder) as http:
+        assert (await http.post(f"/api/v1/queues/{queue}/claim")).status_code == 200
+    async with client(app, other) as http:
+        refused = await http.post(
+            f"/api/v1/tickets/{ref}/customer-language", json={"language": "ru"}
+        )
+        reply = await http.post(f"/api/v1/tickets/{ref}/replies", json={"text": "hi"})
+    assert refused.status_code == reply.status_code == 409, refused.text
+    async with client(app, holder) as http:
+        ok = await http.post(f"/api/v1/tickets/{ref}/customer-language", json={"language": "ru"})
+        assert ok.status_code == 200 and ok.json()["language"] == "ru"
+        closed = await http.post(f"/api/v1/tickets/{ref}/status", json={"status": "closed"})
+        assert closed.status_code == 200, closed.text
+        late = await http.post(f"/api/v1/tickets/{ref}/customer-language", json={"language": "en"})
+    assert late.status_code == 409, late.text

@@ -240,3 +240,28 @@ async def test_bad_input_is_refused_and_nothing_written(
     )
     identities = sa.select(sa.func.count()).where(ChannelIdentity.address == message.sender)
     assert await count(runtime, identities) == 0
+
+
+async def test_names_and_subjects_are_display_text_at_intake(runtime: Runtime, unique: str) -> None:
+    message = dataclasses.replace(
+        inbound(f"bidi-{unique}@example.com", channel=Channel.email, thread_key=None),
+        sender_name="Bob\r\n\u202eAdmin\u200b",
+        subject="Re:\r\nBcc: x\u2066 [help]",
+    )
+    result = await store(runtime, message)
+    async with runtime.sessionmaker() as session:
+        ticket = await session.get_one(Ticket, result.ticket_id)
+        identity = await session.get_one(ChannelIdentity, ticket.identity_id)
+    assert identity.display_name == "Bob Admin"
+    assert ticket.subject == "Re: Bcc: x [help]"
+    invisible = await store(
+        runtime,
+        dataclasses.replace(
+            inbound(f"zw-{unique}@example.com", channel=Channel.email, thread_key=None),
+            sender_name="\u200b\u200d ",
+        ),
+    )
+    async with runtime.sessionmaker() as session:
+        ticket = await session.get_one(Ticket, invisible.ticket_id)
+        identity = await session.get_one(ChannelIdentity, ticket.identity_id)
+    assert identity.display_name is None
