@@ -18,7 +18,7 @@ from gateway.sla.defaults import DEFAULT_CONFIG
 from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
 from gateway.sla.policy import SlaConfig
 from gateway.sla.policy_file import parse
-from gateway.system.models import SystemState
+from gateway.system import repository as system
 from gateway.tickets.models import ActorType, Direction, Message, Ticket
 
 CONFIG_KEY = "sla.config"
@@ -36,28 +36,18 @@ _cache: dict[str, tuple[str | None, SlaConfig]] = {}
 
 async def store_config(session: AsyncSession, document: dict[str, Any]) -> None:
     """Keep the SLA sections of a loaded rules file for every process. Flushes."""
-    row = await session.get(SystemState, CONFIG_KEY, with_for_update=True)
-    value = json.dumps(document, sort_keys=True)
-    if row is None:
-        session.add(SystemState(key=CONFIG_KEY, value=value))
-    else:
-        row.value = value
-    await session.flush()
+    await system.put(session, CONFIG_KEY, json.dumps(document, sort_keys=True))
 
 
 async def stored_document(session: AsyncSession) -> dict[str, Any] | None:
-    value = (
-        await session.execute(sa.select(SystemState.value).where(SystemState.key == CONFIG_KEY))
-    ).scalar_one_or_none()
+    value = await system.get(session, CONFIG_KEY)
     return json.loads(value) if value else None
 
 
 async def load_config(session: AsyncSession) -> SlaConfig:
     """The SLA configuration in force; one primary-key read while the rules are unchanged
     (cached per database and rules version, so every process sees a load at once)."""
-    version = (
-        await session.execute(sa.select(SystemState.value).where(SystemState.key == VERSION_KEY))
-    ).scalar_one_or_none()
+    version = await system.get(session, VERSION_KEY)
     where = str(session.get_bind().url)
     cached = _cache.get(where)
     if cached is not None and cached[0] == version and version is not None:

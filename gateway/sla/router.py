@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.agents.dependencies import AgentContext, CurrentAgent
+from gateway.agents.context import AgentContext
+from gateway.agents.dependencies import CurrentAgent
 from gateway.agents.models import Agent
 from gateway.dependencies import RuntimeDep, SessionDep
 from gateway.errors import Conflict, Forbidden, NotFound

@@ -152,6 +152,7 @@ async def test_supervisor_page_shows_escalations_and_load(
         page = await http.get("/console/supervisor")
         assert page.status_code == 200
         assert ref in page.text and f"wo-{unique}" in page.text
+        assert "SLA states" in page.text and "Breached in 24 h" in page.text  # the SLA service
 
 
 async def test_routing_correction_from_the_ticket_page(
