@@ -271,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser(
         "worker",
-        help="run only the delivery and claim-lease workers (no HTTP), in the foreground",
+        help="run only the delivery, claim-lease and SLA workers (no HTTP), in the foreground",
     )
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("migrate", help="bring the database schema to the newest version")

@@ -12,7 +12,7 @@ from gateway.clock import Clock, SystemClock
 from gateway.db import create_engine, create_sessionmaker
 from gateway.notify import Notifier
 from gateway.orders.pull import ExchangeOrderClient
-from gateway.ports import Channel, ChannelAdapter, InboundMessage
+from gateway.ports import Channel, ChannelAdapter, Choice, InboundMessage
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
 from gateway.tickets.intake import DefaultQueueRouter, IngestResult, TicketRouter, ingest
@@ -27,6 +27,8 @@ class Runtime:
     notifier: Notifier
     router: TicketRouter = field(default_factory=DefaultQueueRouter)
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
+    # Where SLA clocks, the SLA worker and case deadlines read the time; tests hand in a
+    # ManualClock.
     clock: Clock = field(default_factory=SystemClock)
     # Set when GATEWAY_EXCHANGE_ORDER_URL is: order facts are pulled on demand.
     exchange: ExchangeOrderClient | None = None
@@ -67,6 +69,30 @@ class Runtime:
             blobs=self.blobs,
             notifier=self.notifier,
         )
+
+    async def answer_choice(
+        self, session: AsyncSession, channel: Channel, address: str, value: str
+    ) -> str | None:
+        """A button the customer tapped (a survey rating), from `address` on `channel`:
+        the text to show them, or None when the value is not one of ours. Flushes."""
+        from gateway.csat.choices import answer_choice  # csat reaches back into tickets
+
+        return await answer_choice(
+            session,
+            channel=str(channel),
+            address=address,
+            value=value,
+            now=self.clock.now(),
+            notifier=self.notifier,
+        )
+
+    async def choices_for(
+        self, session: AsyncSession, message_ids: list[int]
+    ) -> dict[int, tuple[Choice, ...]]:
+        """The buttons to show under these messages (open surveys' ratings)."""
+        from gateway.csat.choices import choices_by_message
+
+        return await choices_by_message(session, message_ids, now=self.clock.now())
 
     async def close(self) -> None:
         if self.exchange is not None:

@@ -17,13 +17,14 @@ from gateway.ports import BackgroundService
 from gateway.queues.sweeper import LeaseSweeper
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from gateway.sla.worker import SlaWorker
 
 log = structlog.get_logger()
 
 
 async def run(settings: Settings, *, http: bool = True) -> None:
     """Migrate, then run until a signal: HTTP with every channel's services (`serve`), or
-    only the delivery and claim-lease workers (`gateway worker`)."""
+    only the delivery, claim-lease and SLA workers (`gateway worker`)."""
     log.info("gateway.migrating", database=_safe_url(settings.database.url))
     await asyncio.to_thread(migrate.upgrade, settings.database.url)
     runtime = Runtime.from_settings(settings)
@@ -84,9 +85,13 @@ def http_config(app: object, settings: Settings, **options: Any) -> uvicorn.Conf
 
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:
-    """The core's own workers (delivery, lease expiry, flows that run on a timer),
+    """The core's own workers (delivery, lease expiry, SLA, flows that run on a timer),
     beside the channels' services."""
-    services: list[BackgroundService] = [DeliveryWorker(runtime), LeaseSweeper(runtime)]
+    services: list[BackgroundService] = [
+        DeliveryWorker(runtime),
+        LeaseSweeper(runtime),
+        SlaWorker(runtime),
+    ]
     if runtime.settings.webchat.email_copy_after_seconds:
         services.append(UnseenRepliesByEmail(runtime))
     return services

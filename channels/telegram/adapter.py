@@ -10,25 +10,24 @@ from __future__ import annotations
 import json
 import warnings
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from channels.telegram import metrics
 from channels.telegram.ratelimit import SendLimiter
 from channels.telegram.service import CHANNEL, set_reachability
 from gateway.blobs import BlobStore
-from gateway.db import utcnow
 from gateway.ports import (
     Channel,
+    Choice,
     DeliveryError,
     DeliveryReceipt,
     OutboundAttachment,
     OutboundMessage,
 )
-from gateway.system.models import SystemState
+from gateway.system import repository as system
 from gateway.tickets import repository as repo
 
 log = structlog.get_logger()
@@ -36,7 +35,8 @@ log = structlog.get_logger()
 MAX_TEXT = 4096  # Telegram counts UTF-16 code units
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-PROGRESS_KEY = "telegram.sent:"
+# Per reply: the Telegram message ids of the parts already sent (a resend skips them).
+PROGRESS_KEY = "telegram.progress:"
 
 
 def utf16_len(text: str) -> int:
@@ -116,25 +116,33 @@ class TelegramAdapter:
         if await self._unreachable(chat_id):
             raise DeliveryError("the customer blocked the Telegram bot", retryable=False)
         items: list[str | OutboundAttachment] = [*split_text(message.text), *message.attachments]
+        # Choices (a survey's ratings) ride on the last part as an inline keyboard.
+        markup = keyboard(message.choices)
         sent = await self._progress(message.idempotency_key)
-        for item in items[len(sent) :]:
+        for index, item in enumerate(items[len(sent) :], start=len(sent)):
             await self.limiter.acquire(chat_id)
-            sent.append(await self._send(chat_id, item))
+            last = index == len(items) - 1
+            sent.append(await self._send(chat_id, item, markup if last else None))
             await self._save_progress(message.idempotency_key, sent)
         log.info("telegram.delivered", chat=chat_id, outbox_id=message.outbox_id, parts=len(sent))
         return DeliveryReceipt(provider_id=f"{chat_id}:{sent[0]}" if sent else None)
 
-    async def _send(self, chat_id: str, item: str | OutboundAttachment) -> int:
+    async def _send(
+        self,
+        chat_id: str,
+        item: str | OutboundAttachment,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> int:
         try:
             if isinstance(item, str):
-                sent = await self.bot.send_message(chat_id, item)
+                sent = await self.bot.send_message(chat_id, item, reply_markup=markup)
             else:
                 data = await self.blobs.get(item.blob_key)
                 upload = InputFile(data, filename=item.filename)
                 if item.content_type in PHOTO_TYPES and item.size <= MAX_PHOTO_BYTES:
-                    sent = await self.bot.send_photo(chat_id, upload)
+                    sent = await self.bot.send_photo(chat_id, upload, reply_markup=markup)
                 else:
-                    sent = await self.bot.send_document(chat_id, upload)
+                    sent = await self.bot.send_document(chat_id, upload, reply_markup=markup)
         except RetryAfter as exc:
             seconds = _retry_after_seconds(exc)
             metrics.sends.labels("retry_after").inc()
@@ -167,23 +175,24 @@ class TelegramAdapter:
 
     async def _progress(self, idempotency_key: str) -> list[int]:
         async with self.sessionmaker() as session:
-            value = await session.scalar(
-                sa.select(SystemState.value).where(
-                    SystemState.key == PROGRESS_KEY + idempotency_key
-                )
-            )
+            value = await system.get(session, PROGRESS_KEY + idempotency_key)
         return [int(i) for i in json.loads(value)] if value else []
 
     async def _save_progress(self, idempotency_key: str, sent: list[int]) -> None:
         async with self.sessionmaker.begin() as session:
-            await session.merge(
-                SystemState(
-                    key=PROGRESS_KEY + idempotency_key, value=json.dumps(sent), updated_at=utcnow()
-                )
-            )
+            await system.put(session, PROGRESS_KEY + idempotency_key, json.dumps(sent))
 
     async def close(self) -> None:
         await self.bot.shutdown()
+
+
+def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    """One button a row: a tap sends the choice's value back as a callback_query."""
+    if not choices:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c.label, callback_data=c.value)] for c in choices]
+    )
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:

@@ -11,7 +11,7 @@ from telegram.request import HTTPXRequest
 from gateway.settings import TelegramSettings
 
 # Only what the desk handles; Telegram then does not even send the rest.
-ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member", "callback_query"]
 
 
 def file_base_url(settings: TelegramSettings) -> str:

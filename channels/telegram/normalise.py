@@ -37,7 +37,18 @@ class Ignored:
     reason: str
 
 
-Parsed = InboundMessage | MemberStatus | Ignored
+@dataclass(frozen=True, slots=True)
+class ChoiceTapped:
+    """The user tapped an inline keyboard button of ours (a survey rating)."""
+
+    address: str
+    value: str
+    callback_id: str
+    chat_id: int | None
+    message_id: int | None
+
+
+Parsed = InboundMessage | MemberStatus | ChoiceTapped | Ignored
 
 
 def update_kind(update: Update) -> str:
@@ -61,6 +72,20 @@ def normalise(update: Update, *, start_secret: bytes | None = None, now: datetim
         if status == "member":
             return MemberStatus(str(change.chat.id), blocked=False)
         return Ignored(f"my_chat_member status {status}")
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat if query.message is not None else None
+        if chat is not None and chat.type != PRIVATE:
+            return Ignored(f"callback_query in a {chat.type} chat")
+        if not query.data:
+            return Ignored("callback_query without data")
+        return ChoiceTapped(
+            address=str(query.from_user.id),
+            value=query.data,
+            callback_id=query.id,
+            chat_id=chat.id if chat is not None else None,
+            message_id=query.message.message_id if query.message is not None else None,
+        )
     return Ignored(f"update kind {update_kind(update)} is not handled")
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from telegram import Bot, Update
 
 from channels.telegram.files import AttachmentFetcher
-from channels.telegram.service import handle_update, set_aside
+from channels.telegram.service import answer_callback, handle_update, set_aside
 from gateway.errors import (
     BadRequest,
     InvalidInbound,
@@ -96,6 +96,8 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
             return WebhookAck(outcome="set_aside")
         if handled.pending_attachments:
             background.add_task(fetcher.fetch_many, handled.pending_attachments)
+        if handled.callback is not None:
+            background.add_task(answer_callback, fetcher.bot, handled)
         return WebhookAck(outcome=handled.outcome, ticket=handled.ticket_ref)
 
     return router

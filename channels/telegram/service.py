@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import Bot, Update
+from telegram.error import TelegramError
 
 from channels.telegram import metrics
 from channels.telegram.greetings import GREETINGS, greeting
-from channels.telegram.normalise import SCRUBBED, Ignored, MemberStatus, normalise
+from channels.telegram.normalise import SCRUBBED, ChoiceTapped, Ignored, MemberStatus, normalise
 from gateway import audit
 from gateway.blobs import BlobStore
 from gateway.db import lock_key, utcnow
@@ -39,6 +40,9 @@ class Handled:
     ticket_ref: str | None = None
     message_id: int | None = None
     pending_attachments: tuple[int, ...] = ()
+    # A tapped button to answer after commit: Telegram shows `text` to the user.
+    callback: ChoiceTapped | None = None
+    callback_text: str | None = None
 
 
 async def handle_update(
@@ -55,6 +59,9 @@ async def handle_update(
     elif isinstance(parsed, MemberStatus):
         await set_reachability(session, parsed.address, blocked=parsed.blocked)
         handled = Handled("member")
+    elif isinstance(parsed, ChoiceTapped):
+        text = await runtime.answer_choice(session, Channel.telegram, parsed.address, parsed.value)
+        handled = Handled("choice", callback=parsed, callback_text=text)
     else:
         handled = await _store_message(session, parsed, runtime)
         if handled.outcome == "stored" and parsed.metadata.get(SCRUBBED):
@@ -182,3 +189,18 @@ async def _keep_scrubbed(
         )
     )
     log.warning("telegram.update_scrubbed", fields=fields, message_id=handled.message_id)
+
+
+async def answer_callback(bot: Bot, handled: Handled) -> None:
+    """After commit: close the tapped button's spinner with our answer and take the
+    keyboard off the survey, so it is not tapped again. Best effort: the rating is
+    stored whatever Telegram says."""
+    tapped = handled.callback
+    if tapped is None:
+        return
+    try:
+        await bot.answer_callback_query(tapped.callback_id, text=handled.callback_text)
+        if tapped.chat_id is not None and tapped.message_id is not None:
+            await bot.edit_message_reply_markup(tapped.chat_id, tapped.message_id)
+    except TelegramError as exc:
+        log.info("telegram.callback_answer_failed", error=str(exc))

@@ -22,6 +22,8 @@ from fastapi.routing import APIRoute
 from channels.webchat.schemas import (
     Ack,
     AttachmentUploaded,
+    ChoiceAnswer,
+    ChoiceCreate,
     History,
     MessageCreate,
     SessionCreate,
@@ -109,6 +111,16 @@ def build_router(service: WebchatService) -> APIRouter:
         visitor = await visitor_of(authorization)
         service.check_rate(visitor)
         return await service.post_message(visitor, body.client_id, body.text, body.attachments)
+
+    @router.post("/channels/webchat/choices", response_model=ChoiceAnswer)
+    async def post_choice(
+        body: ChoiceCreate, authorization: Annotated[str | None, Header()] = None
+    ) -> ChoiceAnswer:
+        """A tapped button under a message (a survey rating): what to show the visitor
+        (thanks, already answered, expired). Only the visitor it was offered to counts."""
+        visitor = await visitor_of(authorization)
+        service.check_rate(visitor)
+        return ChoiceAnswer(text=await service.answer_choice(visitor, body.value))
 
     @router.get("/channels/webchat/messages", response_model=History)
     async def get_messages(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.validation import InboundModel
 
@@ -47,6 +47,22 @@ class AttachmentMeta(BaseModel):
     size: int | None
 
 
+class ChoiceFrame(BaseModel):
+    """A one-tap answer offered with a message (a survey rating)."""
+
+    label: str
+    value: str
+
+
+class ChoiceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(min_length=1, max_length=200)
+
+
+class ChoiceAnswer(BaseModel):
+    text: str
+
+
 class MessageFrame(BaseModel):
     """One message of the visitor's conversation, as the `message` frame carries it."""
 
@@ -57,6 +73,8 @@ class MessageFrame(BaseModel):
     created_at: str
     client_id: str | None = None
     attachments: list[AttachmentMeta] = Field(default_factory=list)
+    # Buttons to show under the message while they can still be answered.
+    choices: list[ChoiceFrame] = Field(default_factory=list)
 
 
 class History(BaseModel):

@@ -29,6 +29,7 @@ from gateway.tickets.models import (
     Ticket,
     TicketStatus,
 )
+from gateway.webhooks import events as webhook_events
 
 
 async def export_examples(session: AsyncSession) -> list[Example]:
@@ -79,6 +80,7 @@ async def correct(
     new_severity = severity or Severity(old_severity)
     if (new_category, new_severity) == (old_category, old_severity):
         return None
+    before = webhook_events.snapshot(ticket)
     ticket.category, ticket.severity = new_category, new_severity
     ticket.severity_rank = SEVERITY_RANK[new_severity]
     # An agent's word is certain: the next customer message must not route it again.
@@ -140,4 +142,7 @@ async def correct(
     await session.flush()
     if notifier is not None and ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
         await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
+    await webhook_events.emit_ticket_updated(
+        session, ticket, before, notifier=notifier, by="triage_correction"
+    )
     return correction

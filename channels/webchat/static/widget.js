@@ -123,7 +123,9 @@
     ".send,.attach{border:0;border-radius:8px;padding:9px 12px;cursor:pointer}",
     ".send{background:#1f6feb;color:#fff}.attach{background:#eaeef2;color:#111}",
     ":focus-visible{outline:3px solid #f0b429;outline-offset:2px}",
-    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}",
+    ".choices{display:flex;flex-wrap:wrap;gap:4px;margin-top:6px}",
+    ".choice{border:1px solid #1f6feb;background:#fff;color:#1f6feb;border-radius:6px;padding:4px 8px;cursor:pointer}"
   ].join("");
   root.appendChild(style);
 
@@ -234,14 +236,41 @@
     var when = message.created_at ? new Date(message.created_at) : null;
     var meta = note || (when && !isNaN(when) ? when.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" }) : "");
     if (meta) node.appendChild(el("span", { "class": "meta" }, meta));
+    // A survey card: one button per rating, until one is tapped; then the server's answer.
+    if (message.choices && message.choices.length && !message.answered) {
+      var row = el("div", { "class": "choices", role: "group" });
+      message.choices.forEach(function (choice) {
+        var button = el("button", { type: "button", "class": "choice" }, String(choice.label));
+        button.addEventListener("click", function () { answerChoice(message, String(choice.value)); });
+        row.appendChild(button);
+      });
+      node.appendChild(row);
+    }
+    if (message.notice) node.appendChild(el("span", { "class": "meta notice" }, message.notice));
     return node;
+  }
+  function answerChoice(message, value) {
+    message.answered = true;
+    render();
+    request("POST", "/channels/webchat/choices", { value: value }).then(function (json) {
+      message.notice = String(json.text || "");
+      save();
+      render();
+    }, function (err) {
+      message.answered = false;
+      message.notice = String(err.message || err);
+      render();
+    });
   }
   function accept(frame) {
     if (typeof frame.message_id !== "number") return;
+    var seen = messages[frame.message_id] || {};
     messages[frame.message_id] = {
       id: frame.message_id, author: frame.author === "agent" ? "agent" : "customer",
       text: String(frame.text || ""), created_at: frame.created_at, client_id: frame.client_id,
-      attachments: Array.isArray(frame.attachments) ? frame.attachments : []
+      attachments: Array.isArray(frame.attachments) ? frame.attachments : [],
+      choices: Array.isArray(frame.choices) ? frame.choices : [],
+      answered: seen.answered, notice: seen.notice
     };
     if (frame.client_id) dropPending(frame.client_id);
     if (frame.message_id > state.lastId) state.lastId = frame.message_id;

@@ -218,6 +218,12 @@ class BotApiServer:
             return _error(400, "Bad Request: file is too big")
         return {"file_id": file_id, "file_unique_id": file_id, "file_size": size, "file_path": path}
 
+    async def _m_answerCallbackQuery(self, _call: Call) -> bool:
+        return True
+
+    async def _m_editMessageReplyMarkup(self, _call: Call) -> bool:
+        return True
+
     async def _m_setWebhook(self, call: Call) -> bool:
         self.webhook = dict(call.params)
         return True

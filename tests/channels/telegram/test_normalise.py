@@ -10,7 +10,7 @@ import pytest
 from telegram import Update
 
 from channels.telegram.adapter import split_text, utf16_len
-from channels.telegram.normalise import Ignored, MemberStatus, normalise
+from channels.telegram.normalise import ChoiceTapped, Ignored, MemberStatus, normalise
 from channels.telegram.tokens import sign_start_token, verify_start_token
 from gateway.ports import Channel, InboundMessage
 
@@ -76,7 +76,6 @@ def test_edited_message_is_marked_and_dated_by_the_edit() -> None:
     [
         ("channel_post", "channel_post"),
         ("message_topic", "supergroup"),
-        ("callback_query", "callback_query"),
         ("new_chat_members", "no customer content"),
         ("my_chat_member", "status creator"),
     ],
@@ -85,6 +84,17 @@ def test_everything_else_is_ignored_with_a_reason(name: str, reason_part: str) -
     parsed = normalise(load(name), now=NOW)
     assert isinstance(parsed, Ignored)
     assert reason_part in parsed.reason
+
+
+def test_a_tapped_button_is_a_choice_from_its_user() -> None:
+    parsed = normalise(load("callback_query"), now=NOW)
+    assert parsed == ChoiceTapped(
+        address="222222222",
+        value="thedata",
+        callback_id="666728699048485871",
+        chat_id=222222222,
+        message_id=69587,
+    )
 
 
 def _member_update(status: str) -> Update:

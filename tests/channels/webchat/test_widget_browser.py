@@ -15,6 +15,8 @@ import sqlalchemy as sa
 
 from gateway import migrate
 from gateway.agents.models import Role
+from gateway.csat.models import CsatSurvey
+from gateway.csat.texts import texts_for
 from gateway.runtime import Runtime
 from gateway.tickets.models import Message, Ticket
 from tests.channels.webchat.processes import GatewayProcess, origins
@@ -190,6 +192,80 @@ async def test_customer_and_agent_chat_through_the_widget(
                 "written while you were down",
                 "back after the restart",
             ]
+    finally:
+        await gw.stop()
+        await runtime.close()
+
+
+async def test_the_customer_rates_on_the_widget_card(
+    page_server: tuple[str, list[str]], database: str, tmp_path: Path
+) -> None:
+    if not CHROMIUM_PRESENT:
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing: .ci/install-chromium.sh installs it")
+        pytest.skip(f"{CHROMIUM} missing: run .ci/install-chromium.sh (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    page_origin, gateway_slot = page_server
+    gw = GatewayProcess(
+        database, free_port(), tmp_path, GATEWAY_WEBCHAT_ALLOWED_ORIGINS=origins(page_origin)
+    )
+    gateway_slot.append(gw.url)
+    runtime = Runtime.from_settings(make_settings(database, tmp_path))
+    await gw.start()
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-sync"],
+            )
+            try:
+                page = await browser.new_page()
+                await page.goto(page_origin + "/")
+                widget = "[data-parley-widget]"
+                await page.locator(f"{widget} [data-state=online]").wait_for(timeout=15000)
+                box = page.locator(f"{widget} textarea")
+                await box.fill("Paguei 200 USDT e o vendedor não liberou a moeda")
+                await box.press("Enter")
+                await page.locator(f"{widget} .msg.customer[data-message-id]").wait_for(
+                    timeout=15000
+                )
+                async with runtime.sessionmaker() as db:
+                    ticket = await db.scalar(
+                        sa.select(Ticket).where(Ticket.channel == "webchat").order_by(Ticket.id)
+                    )
+                assert ticket is not None
+                agent = await make_agent(runtime, [], role=Role.supervisor)
+                async with httpx.AsyncClient(base_url=gw.url, timeout=30) as http:
+                    resolved = await http.post(
+                        f"/api/v1/tickets/{ticket.ref}/status",
+                        json={"status": "resolved"},
+                        headers={"Authorization": f"Bearer {agent}"},
+                    )
+                assert resolved.status_code == 200, resolved.text
+
+                buttons = page.locator(f"{widget} .msg.agent .choice")
+                await buttons.nth(4).wait_for(timeout=30000)
+                assert await buttons.count() == 5
+                await buttons.nth(3).click()
+                notice = page.locator(f"{widget} .msg.agent .notice")
+                await notice.wait_for(timeout=15000)
+                async with runtime.sessionmaker() as db:
+                    survey = await db.scalar(
+                        sa.select(CsatSurvey).where(CsatSurvey.ticket_id == ticket.id)
+                    )
+                assert survey is not None and survey.rating == 4
+                assert survey.channel == "webchat"
+                assert await notice.text_content() == texts_for(survey.language)[1].thanks
+                assert await buttons.count() == 0, "the card closes once answered"
+
+                # After a reload the answered card stays closed.
+                await page.reload()
+                await page.locator(f"{widget} .msg.agent").wait_for(timeout=15000)
+                await page.wait_for_timeout(500)
+                assert await page.locator(f"{widget} .msg.agent .choice").count() == 0
+            finally:
+                await browser.close()
     finally:
         await gw.stop()
         await runtime.close()

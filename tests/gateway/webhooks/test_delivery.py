@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from gateway.agents.models import Role
 from gateway.clock import ManualClock
 from gateway.runtime import Runtime
 from gateway.webhooks.events import emit
@@ -293,3 +295,59 @@ async def test_a_deactivated_subscriber_gets_nothing_new(
 async def emit_risk_maybe(runtime: Runtime) -> str | None:
     async with runtime.sessionmaker.begin() as session:
         return await emit(session, "risk.report_created", data={"report": 0})
+
+
+async def test_triage_changes_and_attachments_reach_the_receiver(
+    hooks_app: FastAPI,
+    hooks_runtime: Runtime,
+    receiver: Receiver,
+    subscriptions: Subscriptions,
+    deliverer: WebhookDeliverer,
+    unique: str,
+) -> None:
+    await subscriptions.create(receiver, ["ticket.updated", "message.created"])
+    queue = f"triage-{unique}"
+    boss = await make_agent(hooks_runtime, [queue], role=Role.supervisor)
+    ticket = await new_ticket(hooks_runtime, queue)
+    ref = ticket.ticket_ref
+    receipt = base64.b64encode(b"%PDF-1.4 bank receipt").decode()
+    async with client(hooks_app, boss) as http:
+        patched = await http.patch(f"/api/v1/tickets/{ref}", json={"severity": "critical"})
+        assert patched.status_code == 200, patched.text
+        reply = await http.post(
+            f"/api/v1/tickets/{ref}/replies",
+            json={
+                "text": "Our receipt",
+                "attachments": [
+                    {
+                        "filename": "receipt.pdf",
+                        "content_type": "application/pdf",
+                        "content_base64": receipt,
+                    }
+                ],
+            },
+        )
+        assert reply.status_code == 201, reply.text
+    await drain(deliverer)
+    events = events_of(receiver, ref)
+    [triage] = [
+        e for e in events if e["type"] == "ticket.updated" and "severity" in e["data"]["changes"]
+    ]
+    assert triage["data"]["changes"]["severity"] == {"old": "normal", "new": "critical"}
+    assert triage["data"]["by"] == "triage_correction"
+    [sent] = [
+        e for e in events if e["type"] == "message.created" and e["data"]["message"]["attachments"]
+    ]
+    [file] = sent["data"]["message"]["attachments"]
+    assert file["filename"] == "receipt.pdf" and file["size"] == len(b"%PDF-1.4 bank receipt")
+    assert file["download_url"].startswith(
+        f"https://desk.example/api/v1/tickets/{ref}/attachments/"
+    )
+    path = file["download_url"].removeprefix("https://desk.example")
+    async with client(hooks_app, boss) as http:
+        fetched = await http.get(path)
+    async with client(hooks_app) as http:
+        anonymous = await http.get(path)
+    assert fetched.status_code == 200 and fetched.content == b"%PDF-1.4 bank receipt"
+    assert anonymous.status_code == 401, "the download URL needs a token"
+    assert all(receiver.verified)
