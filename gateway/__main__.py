@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from channels.telegram import cli as telegram_cli
-from gateway import audit_chain, migrate, server
+from gateway import audit_chain, migrate, serve_workers, server
 from gateway.agents.models import Role
 from gateway.agents.service import agent_by_name, create_agent, list_agents, rotate_token
 from gateway.canned import starter as canned_starter
@@ -37,7 +37,9 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 SAMPLE_RULES = "rules.sample.toml"
 
 
-async def cmd_serve(settings: Settings, _args: argparse.Namespace) -> int:
+async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.workers > 1:
+        return serve_workers.run_workers(settings, args.workers)
     await server.run(settings, http=True)
     return 0
 
@@ -268,10 +270,17 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="migrate the database, then run HTTP, SMTP and the workers in the foreground",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="serving processes on the one HTTP port (PostgreSQL only; the first also "
+        "runs the SMTP listener and pollers)",
+    )
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser(
         "worker",
-        help="run only the delivery and claim-lease workers (no HTTP), in the foreground",
+        help="run only the delivery, claim-lease and SLA workers (no HTTP), in the foreground",
     )
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("migrate", help="bring the database schema to the newest version")

@@ -34,6 +34,7 @@ from gateway.routing.router import router as rules_router
 from gateway.routing.router import triage_router
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from gateway.sla.router import router as sla_router
 from gateway.tickets.router import router as tickets_router
 from gateway.webhooks.router import router as webhooks_router
 
@@ -88,6 +89,7 @@ def create_app(
         canned_router,
         orders_router,
         cases_router,
+        sla_router,
         dead_letters_router,
         webhooks_router,
         csat_router,

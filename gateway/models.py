@@ -21,6 +21,7 @@ from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
 from gateway.routing.models import RoutingCorrection, RoutingRule
+from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
 from gateway.system.models import SystemState
 from gateway.tickets.models import (
     Attachment,
@@ -36,6 +37,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Agent",
+    "AgentShift",
     "Attachment",
     "AuditEvent",
     "CannedReply",
@@ -60,8 +62,10 @@ __all__ = [
     "RoutingCorrection",
     "RoutingRule",
     "ServiceToken",
+    "SlaEvent",
     "SystemState",
     "Ticket",
+    "TicketWatcher",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -27,6 +27,8 @@ class Runtime:
     notifier: Notifier
     router: TicketRouter = field(default_factory=DefaultQueueRouter)
     adapters: dict[Channel, ChannelAdapter] = field(default_factory=dict)
+    # Where SLA clocks, the SLA worker and case deadlines read the time; tests hand in a
+    # ManualClock.
     clock: Clock = field(default_factory=SystemClock)
     # Set when GATEWAY_EXCHANGE_ORDER_URL is: order facts are pulled on demand.
     exchange: ExchangeOrderClient | None = None

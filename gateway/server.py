@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from typing import Any
 
 import structlog
@@ -17,19 +18,30 @@ from gateway.ports import BackgroundService
 from gateway.queues.sweeper import LeaseSweeper
 from gateway.runtime import Runtime
 from gateway.settings import Settings
+from gateway.sla.worker import SlaWorker
 
 log = structlog.get_logger()
 
 
-async def run(settings: Settings, *, http: bool = True) -> None:
+async def run(
+    settings: Settings,
+    *,
+    http: bool = True,
+    sockets: list[socket.socket] | None = None,
+    channel_listeners: bool = True,
+    migrate_first: bool = True,
+) -> None:
     """Migrate, then run until a signal: HTTP with every channel's services (`serve`), or
-    only the delivery and claim-lease workers (`gateway worker`)."""
-    log.info("gateway.migrating", database=_safe_url(settings.database.url))
-    await asyncio.to_thread(migrate.upgrade, settings.database.url)
+    only the delivery, claim-lease and SLA workers (`gateway worker`). `sockets`: serve
+    HTTP on these already-bound sockets; `channel_listeners=False` leaves the channels'
+    listeners and pollers to another process (`serve --workers`)."""
+    if migrate_first:
+        log.info("gateway.migrating", database=_safe_url(settings.database.url))
+        await asyncio.to_thread(migrate.upgrade, settings.database.url)
     runtime = Runtime.from_settings(settings)
     plugins = install_channels(runtime)
     services = background_services(runtime)
-    if http:
+    if http and channel_listeners:
         # Channels' listeners and pollers run beside HTTP; `gateway worker` only delivers
         # (it still needs every channel's adapter, which install_channels registered).
         services += [s for p in plugins for s in p.services]
@@ -53,7 +65,7 @@ async def run(settings: Settings, *, http: bool = True) -> None:
                 server = uvicorn.Server(config)
                 # uvicorn would install its own signal handlers; ours stop everything.
                 server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-                tasks.create_task(server.serve(), name="http")
+                tasks.create_task(server.serve(sockets=sockets), name="http")
                 log.info("gateway.listening", host=settings.http.host, port=settings.http.port)
                 await stop.wait()
                 server.should_exit = True
@@ -84,9 +96,13 @@ def http_config(app: object, settings: Settings, **options: Any) -> uvicorn.Conf
 
 
 def background_services(runtime: Runtime) -> list[BackgroundService]:
-    """The core's own workers (delivery, lease expiry, flows that run on a timer),
+    """The core's own workers (delivery, lease expiry, SLA, flows that run on a timer),
     beside the channels' services."""
-    services: list[BackgroundService] = [DeliveryWorker(runtime), LeaseSweeper(runtime)]
+    services: list[BackgroundService] = [
+        DeliveryWorker(runtime),
+        LeaseSweeper(runtime),
+        SlaWorker(runtime),
+    ]
     if runtime.settings.webchat.email_copy_after_seconds:
         services.append(UnseenRepliesByEmail(runtime))
     return services

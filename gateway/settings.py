@@ -198,6 +198,16 @@ class OutboxSettings(BaseModel):
     batch_size: int = 50
 
 
+class SlaSettings(BaseModel):
+    """The SLA worker (policies, calendars and the matrix live in the rules file)."""
+
+    # How often the SLA worker looks for tickets whose next SLA moment has come; a breach
+    # is acted on within this much of its due time (seconds).
+    poll_seconds: float = 5.0
+    # Tickets the SLA worker handles before it looks again without waiting.
+    batch_size: int = 100
+
+
 class WebhooksSettings(BaseModel):
     """Signed outbound webhooks."""
 
@@ -340,6 +350,7 @@ class Settings(BaseSettings):
     blob: BlobSettings = BlobSettings()
     queue: QueueSettings = QueueSettings()
     outbox: OutboxSettings = OutboxSettings()
+    sla: SlaSettings = SlaSettings()
     ingest: IngestSettings = IngestSettings()
     webhooks: WebhooksSettings = WebhooksSettings()
     csat: CsatSettings = CsatSettings()

@@ -60,13 +60,15 @@ def gateway_process(
     command: str = "serve",
     port: int | None = None,
     executable: str | None = None,
+    args: list[str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `gateway <command>` (`python -m gateway`, or the installed `executable`); with
     a port, wait for /healthz. Stops it on exit."""
     log_path = cwd / f"gateway-{command}-{port or os.getpid()}-{time.monotonic_ns()}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [executable, command] if executable else [sys.executable, "-m", "gateway", command],
+            [*([executable] if executable else [sys.executable, "-m", "gateway"]), command]
+            + (args or []),
             env=env | ({"GATEWAY_HTTP_PORT": str(port)} if port else {}),
             cwd=cwd,
             stdout=log,

@@ -18,9 +18,9 @@ import aioimaplib
 import structlog
 
 from channels.email import metrics
-from channels.email import repository as repo
 from channels.email.service import EmailIntake, StorageUnavailable
 from gateway.settings import ImapSettings
+from gateway.system import repository as system
 
 log = structlog.get_logger()
 
@@ -154,7 +154,7 @@ class ImapPoller:
 
     async def _load(self) -> Checkpoint | None:
         async with self.intake.runtime.sessionmaker() as session:
-            value = await repo.get_state(session, self.state_key)
+            value = await system.get(session, self.state_key)
         if value is None:
             return None
         data = json.loads(value)
@@ -163,4 +163,4 @@ class ImapPoller:
     async def _save(self, checkpoint: Checkpoint) -> None:
         value = json.dumps({"uidvalidity": checkpoint.uidvalidity, "last_uid": checkpoint.last_uid})
         async with self.intake.runtime.sessionmaker.begin() as session:
-            await repo.put_state(session, self.state_key, value)
+            await system.put(session, self.state_key, value)

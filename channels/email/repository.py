@@ -7,9 +7,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.db import lock_key, utcnow
+from gateway.db import lock_key
 from gateway.ports import Channel
-from gateway.system.models import SystemState
 from gateway.tickets.models import DeadLetter, Direction, Message
 
 EMAIL = str(Channel.email)
@@ -67,18 +66,3 @@ async def set_aside(
 
 async def dead_letter(session: AsyncSession, dead_letter_id: int) -> DeadLetter | None:
     return await session.get(DeadLetter, dead_letter_id, with_for_update=True)
-
-
-async def get_state(session: AsyncSession, key: str) -> str | None:
-    row = await session.get(SystemState, key)
-    return row.value if row is not None else None
-
-
-async def put_state(session: AsyncSession, key: str, value: str) -> None:
-    row = await session.get(SystemState, key, with_for_update=True)
-    if row is None:
-        session.add(SystemState(key=key, value=value))
-    else:
-        row.value = value
-        row.updated_at = utcnow()
-    await session.flush()

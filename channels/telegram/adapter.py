@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import warnings
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
@@ -20,7 +19,6 @@ from channels.telegram import metrics
 from channels.telegram.ratelimit import SendLimiter
 from channels.telegram.service import CHANNEL, set_reachability
 from gateway.blobs import BlobStore
-from gateway.db import utcnow
 from gateway.ports import (
     Channel,
     Choice,
@@ -29,7 +27,7 @@ from gateway.ports import (
     OutboundAttachment,
     OutboundMessage,
 )
-from gateway.system.models import SystemState
+from gateway.system import repository as system
 from gateway.tickets import repository as repo
 
 log = structlog.get_logger()
@@ -37,7 +35,8 @@ log = structlog.get_logger()
 MAX_TEXT = 4096  # Telegram counts UTF-16 code units
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-PROGRESS_KEY = "telegram.sent:"
+# Per reply: the Telegram message ids of the parts already sent (a resend skips them).
+PROGRESS_KEY = "telegram.progress:"
 
 
 def utf16_len(text: str) -> int:
@@ -176,20 +175,12 @@ class TelegramAdapter:
 
     async def _progress(self, idempotency_key: str) -> list[int]:
         async with self.sessionmaker() as session:
-            value = await session.scalar(
-                sa.select(SystemState.value).where(
-                    SystemState.key == PROGRESS_KEY + idempotency_key
-                )
-            )
+            value = await system.get(session, PROGRESS_KEY + idempotency_key)
         return [int(i) for i in json.loads(value)] if value else []
 
     async def _save_progress(self, idempotency_key: str, sent: list[int]) -> None:
         async with self.sessionmaker.begin() as session:
-            await session.merge(
-                SystemState(
-                    key=PROGRESS_KEY + idempotency_key, value=json.dumps(sent), updated_at=utcnow()
-                )
-            )
+            await system.put(session, PROGRESS_KEY + idempotency_key, json.dumps(sent))
 
     async def close(self) -> None:
         await self.bot.shutdown()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-import sqlalchemy as sa
 import structlog
 from telegram import Bot, Update
 from telegram.error import TelegramError
@@ -16,10 +15,9 @@ from telegram.error import TelegramError
 from channels.telegram.bot import ALLOWED_UPDATES
 from channels.telegram.files import AttachmentFetcher
 from channels.telegram.service import answer_callback, handle_update, set_aside
-from gateway.db import utcnow
 from gateway.errors import InvalidInbound
 from gateway.runtime import Runtime
-from gateway.system.models import SystemState
+from gateway.system import repository as system
 
 log = structlog.get_logger()
 
@@ -52,9 +50,7 @@ class TelegramPoller:
     async def offset(self) -> int | None:
         """The first update_id not yet stored (None before the first update)."""
         async with self.runtime.sessionmaker() as session:
-            value = await session.scalar(
-                sa.select(SystemState.value).where(SystemState.key == OFFSET_KEY)
-            )
+            value = await system.get(session, OFFSET_KEY)
         return int(value) if value else None
 
     async def _get_updates(self, offset: int | None, stop: asyncio.Event) -> tuple[Update, ...]:
@@ -73,18 +69,16 @@ class TelegramPoller:
         return fetch.result()
 
     async def _handle(self, update: Update) -> None:
-        next_offset = SystemState(key=OFFSET_KEY, value=str(update.update_id + 1))
         try:
             async with self.runtime.sessionmaker.begin() as session:
                 handled = await handle_update(session, update, self.runtime)
-                next_offset.updated_at = utcnow()
-                await session.merge(next_offset)
+                await system.put(session, OFFSET_KEY, str(update.update_id + 1))
         except InvalidInbound as exc:
             await set_aside(
                 self.runtime, update.to_json().encode(), reason="invalid", error=exc.detail
             )
             async with self.runtime.sessionmaker.begin() as session:
-                await session.merge(next_offset)
+                await system.put(session, OFFSET_KEY, str(update.update_id + 1))
             return
         await self.fetcher.fetch_many(handled.pending_attachments)
         await answer_callback(self.bot, handled)

@@ -19,12 +19,10 @@ import time
 
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from channels.telegram import metrics
-from gateway.db import utcnow
-from gateway.system.models import SystemState
+from gateway.system import repository as system
 
 log = structlog.get_logger()
 
@@ -72,14 +70,9 @@ class SendLimiter:
         """Take the right to send to `chat_id` now (returns 0), or say how long to wait."""
         chat_key, global_key = SENT_CHAT_KEY + chat_id, SENT_GLOBAL_KEY
         async with self.sessionmaker.begin() as session:
-            await _ensure_rows(session, [chat_key, global_key])
-            rows = await session.execute(
-                sa.select(SystemState.key, SystemState.value)
-                .where(SystemState.key.in_([chat_key, global_key]))
-                .order_by(SystemState.key)
-                .with_for_update()
-            )
-            last = {key: float(value) for key, value in rows.all()}
+            await system.ensure(session, [chat_key, global_key], "0")
+            rows = await system.get_many(session, [chat_key, global_key], for_update=True)
+            last = {key: float(value) for key, value in rows.items()}
             now = await _db_now(session)
             wait = max(
                 last[chat_key] + self.chat_interval - now,
@@ -96,14 +89,9 @@ class SendLimiter:
         and this loop's clock at `now`."""
         chat_key = CHAT_KEY + chat_id
         async with self.sessionmaker.begin() as session:
-            await _ensure_rows(session, [chat_key, GLOBAL_KEY])
-            rows = await session.execute(
-                sa.select(SystemState.key, SystemState.value)
-                .where(SystemState.key.in_([chat_key, GLOBAL_KEY]))
-                .order_by(SystemState.key)
-                .with_for_update()
-            )
-            free = {key: float(value) for key, value in rows.all()}
+            await system.ensure(session, [chat_key, GLOBAL_KEY], "0")
+            rows = await system.get_many(session, [chat_key, GLOBAL_KEY], for_update=True)
+            free = {key: float(value) for key, value in rows.items()}
             # Read the clock only once the locks are ours: waiting for them is not lateness.
             now = await _db_now(session)
             local_now = asyncio.get_running_loop().time()
@@ -117,10 +105,8 @@ class SendLimiter:
         chat_key = CHAT_KEY + chat_id
         async with self.sessionmaker.begin() as session:
             now = await _db_now(session)
-            await _ensure_rows(session, [chat_key])
-            current = await session.scalar(
-                sa.select(SystemState.value).where(SystemState.key == chat_key).with_for_update()
-            )
+            await system.ensure(session, [chat_key], "0")
+            current = (await system.get_many(session, [chat_key], for_update=True)).get(chat_key)
             await _set(session, chat_key, max(float(current or 0.0), now + seconds))
 
 
@@ -132,18 +118,5 @@ async def _db_now(session: AsyncSession) -> float:
     return time.time()
 
 
-async def _ensure_rows(session: AsyncSession, keys: list[str]) -> None:
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(SystemState).values(
-        [{"key": key, "value": "0", "updated_at": utcnow()} for key in keys]
-    )
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
-
-
 async def _set(session: AsyncSession, key: str, value: float) -> None:
-    await session.execute(
-        sa.update(SystemState)
-        .where(SystemState.key == key)
-        .values(value=repr(value), updated_at=utcnow())
-    )
+    await system.put(session, key, repr(value))

@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 import structlog
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.webchat import tokens
@@ -32,7 +30,6 @@ from channels.webchat.schemas import (
     SessionPublic,
 )
 from gateway import notify
-from gateway.db import utcnow
 from gateway.errors import (
     InvalidInbound,
     InvalidRequest,
@@ -45,7 +42,7 @@ from gateway.flows.unseen_webchat_replies import seen_key
 from gateway.ports import Channel, Choice, InboundAttachment, InboundMessage
 from gateway.runtime import Runtime
 from gateway.sniff import sniff as sniff_mime
-from gateway.system.models import SystemState
+from gateway.system import repository as system
 from gateway.text import display_name, problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import Attachment, ChannelIdentity, Direction, Message, Ticket
@@ -162,17 +159,7 @@ class WebchatService:
 
     async def _stored_secret(self) -> str:
         async with self.runtime.sessionmaker.begin() as session:
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-            await session.execute(
-                insert(SystemState)
-                .values(key=SECRET_STATE_KEY, value=secrets.token_urlsafe(48))
-                .on_conflict_do_nothing(index_elements=["key"])
-            )
-            value = await session.scalar(
-                sa.select(SystemState.value).where(SystemState.key == SECRET_STATE_KEY)
-            )
-        assert value is not None
-        return value
+            return await system.put_if_absent(session, SECRET_STATE_KEY, secrets.token_urlsafe(48))
 
     async def create_session(self, body: SessionCreate) -> SessionPublic:
         """Issue a token for a new visitor; a user id counts only when its hash checks."""
@@ -438,18 +425,8 @@ class WebchatService:
     async def mark_seen(self, identity_id: int, message_id: int) -> None:
         """Remember the newest reply that reached this visitor (socket push or HTTP
         read), so the email fallback knows which replies they never got."""
-        key = seen_key(identity_id)
         async with self.runtime.sessionmaker.begin() as session:
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-            stmt = insert(SystemState).values(key=key, value=str(message_id), updated_at=utcnow())
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["key"],
-                    set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-                    where=sa.cast(SystemState.value, sa.BigInteger)
-                    < sa.cast(stmt.excluded.value, sa.BigInteger),
-                )
-            )
+            await system.raise_to(session, seen_key(identity_id), message_id)
 
 
 def _frame(

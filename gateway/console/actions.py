@@ -14,9 +14,10 @@ from gateway.console.web import ConsoleUser, checked_form, redirect
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError, InvalidRequest
 from gateway.queues import service as queues_service
+from gateway.routing import corrections
 from gateway.runtime import Runtime
 from gateway.tickets import service
-from gateway.tickets.models import Ticket, TicketStatus
+from gateway.tickets.models import Category, Severity, Ticket, TicketStatus
 
 router = APIRouter(prefix="/console/tickets", include_in_schema=False)
 Action = Callable[[AsyncSession, Ticket, dict[str, str]], Awaitable[None]]
@@ -110,5 +111,26 @@ async def release(request: Request, ref: str, user: ConsoleUser, runtime: Runtim
 async def claim(request: Request, ref: str, user: ConsoleUser, runtime: RuntimeDep) -> Response:
     async def run(session: AsyncSession, ticket: Ticket, _form: dict[str, str]) -> None:
         await queues_service.claim_chosen(session, user.ctx, ticket)
+
+    return await _act(request, ref, user, runtime, run)
+
+
+@router.post("/{ref}/correct")
+async def correct(request: Request, ref: str, user: ConsoleUser, runtime: RuntimeDep) -> Response:
+    """The routing correction (category and severity), as PATCH /api/v1/tickets/{ref}."""
+
+    async def run(session: AsyncSession, ticket: Ticket, form: dict[str, str]) -> None:
+        category, severity = form.get("category", ""), form.get("severity", "")
+        if category not in {str(c) for c in Category} or severity not in {str(s) for s in Severity}:
+            raise InvalidRequest("choose a category and a severity")
+        await corrections.correct(
+            session,
+            ticket,
+            agent_id=user.ctx.id,
+            may_act=ticket.assignee_id in (None, user.ctx.id) or user.ctx.sees_all,
+            category=Category(category),
+            severity=Severity(severity),
+            notifier=runtime.notifier,
+        )
 
     return await _act(request, ref, user, runtime, run)

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from gateway.console import actions, api, auth, canned_pages, live, pages, supervisor
+from gateway.console import actions, api, auth, canned_pages, cases, live, pages, supervisor
 from gateway.console.web import HERE, SignInRequired, redirect
 
 
@@ -20,6 +20,7 @@ def install(app: FastAPI) -> None:
         live.router,
         supervisor.router,
         canned_pages.router,
+        cases.router,
     ):
         app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway.agents.schemas import QueuePublic
 from gateway.console import queries
 from gateway.console.canned_offer import offers_for
+from gateway.console.cases import case_of_ticket
 from gateway.console.web import ConsoleUser, checked_form, redirect, render
 from gateway.dependencies import RuntimeDep
 from gateway.errors import Forbidden, GatewayError, NotFound
@@ -150,6 +151,7 @@ async def render_ticket(
             channels = await queries.message_channels(session, (m.id for m in public.messages))
             queue_names = await queries.queue_names(session)
             offers = await offers_for(session, public, user.ctx.agent.name)
+            case = await case_of_ticket(session, ticket.id)  # type: ignore[arg-type]
     except GatewayError as exc:
         return _error(request, user, exc)
     return render(
@@ -164,7 +166,11 @@ async def render_ticket(
         queue_names=queue_names,
         last_id=public.messages[-1].id if public.messages else 0,
         offers=offers,
+        case_ref=case,
+        confidence=ticket.routing_confidence,
         can_correct=_has_route(request, "PATCH", "/api/v1/tickets/{ref}"),
+        categories=[str(c) for c in Category],
+        severities=[str(s) for s in Severity],
     )
 
 
@@ -197,8 +203,7 @@ def _error(request: Request, user: ConsoleUser, exc: GatewayError) -> HTMLRespon
 
 
 def _has_route(request: Request, method: str, path: str) -> bool:
-    """Whether this gateway has a route (neighbouring features light up when they land)."""
-    for route in request.app.routes:
-        if getattr(route, "path", None) == path and method in getattr(route, "methods", ()):
-            return True
-    return False
+    """Whether this gateway has a route (neighbouring features light up when they land);
+    read from the OpenAPI document, which describes every route and is built once."""
+    paths = request.app.openapi().get("paths", {})
+    return method.lower() in paths.get(path, {})

@@ -1,8 +1,8 @@
 """The supervisor's page: SLA by queue, escalations waiting, agents and their load.
 
-Built on what the gateway stores today (queue counts, due times, escalation flags,
-assignments). The SLA issue's `/api/v1/sla/overview`, shift rosters and the loss and
-risk reports are not in this gateway yet; their panels join this page when they land.
+Queue counts, due times, escalation flags and assignments, plus the SLA service's
+overview (tickets by SLA state, next breaches, breaches in 24 h) and who is off shift.
+The loss and risk reports are not in this gateway yet; their panels join when they land.
 """
 
 from __future__ import annotations
@@ -11,12 +11,16 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from gateway.agents.models import Agent
 from gateway.console import queries
 from gateway.console.web import ConsoleUser, render
 from gateway.db import utcnow
 from gateway.dependencies import RuntimeDep
 from gateway.errors import Forbidden
 from gateway.queues import repository as queues_repo
+from gateway.sla import overview as sla_overview
+from gateway.sla.models import AgentShift
+from gateway.sla.schemas import QueueSla
 from gateway.tickets import views as tickets_views
 from gateway.tickets.models import Ticket
 
@@ -47,6 +51,20 @@ async def supervisor_page(request: Request, user: ConsoleUser, runtime: RuntimeD
             session, await queries.escalations_waiting(session)
         )
         agents = await queries.agent_loads(session)
+        # The SLA issue's overview (states, next breaches, breaches in 24 h) and shifts.
+        sla_states = [
+            QueueSla.model_validate(e)
+            for e in await sla_overview.build(session, runtime.clock.now())
+        ]
+        off_shift = set(
+            (
+                await session.execute(
+                    sa.select(Agent.name)
+                    .join(AgentShift, AgentShift.agent_id == Agent.id)
+                    .where(AgentShift.on_shift.is_(False))
+                )
+            ).scalars()
+        )
     sla = [
         {
             "name": q.name,
@@ -57,4 +75,13 @@ async def supervisor_page(request: Request, user: ConsoleUser, runtime: RuntimeD
         }
         for q in queues
     ]
-    return render(request, "supervisor.html", user, sla=sla, escalations=escalations, agents=agents)
+    return render(
+        request,
+        "supervisor.html",
+        user,
+        sla=sla,
+        escalations=escalations,
+        agents=agents,
+        sla_states=sla_states,
+        off_shift=off_shift,
+    )

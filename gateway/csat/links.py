@@ -11,13 +11,10 @@ import hashlib
 import hmac
 import secrets
 
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.settings import CsatSettings
-from gateway.system.models import SystemState
+from gateway.system import repository as system
 
 SECRET_STATE_KEY = "csat.secret"
 RATINGS = (1, 2, 3, 4, 5)
@@ -44,14 +41,5 @@ async def link_key(session: AsyncSession, settings: CsatSettings) -> bytes:
     through the database (the first writer wins)."""
     if settings.secret is not None:
         return settings.secret.get_secret_value().encode()
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(SystemState)
-        .values(key=SECRET_STATE_KEY, value=secrets.token_urlsafe(48))
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    value = await session.scalar(
-        sa.select(SystemState.value).where(SystemState.key == SECRET_STATE_KEY)
-    )
-    assert value is not None
+    value = await system.put_if_absent(session, SECRET_STATE_KEY, secrets.token_urlsafe(48))
     return value.encode()

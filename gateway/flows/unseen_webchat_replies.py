@@ -26,7 +26,7 @@ from gateway.db import lock_key, utcnow
 from gateway.outbox import service as outbox
 from gateway.ports import Channel
 from gateway.runtime import Runtime
-from gateway.system.models import SystemState
+from gateway.system import repository as system
 from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType, Customer, DeliveryState, Direction, Message, Ticket
 
@@ -85,9 +85,7 @@ class UnseenRepliesByEmail:
                 .limit(200)
             )
             for reply, identity_id in rows.all():
-                seen = await session.scalar(
-                    sa.select(SystemState.value).where(SystemState.key == seen_key(identity_id))
-                )
+                seen = await system.get(session, seen_key(identity_id))
                 if seen is not None and int(seen) >= (reply.id or 0):
                     continue
                 if await self._copy(session, reply):

@@ -45,6 +45,9 @@ class Outbox(SQLModel, table=True):
     message_id: int = Field(foreign_key="message.id", unique=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     channel: str = Field(sa_type=sa.String(16))
+    # Set for a notice to a desk member (an agent's email, a Telegram chat id): the row
+    # goes there instead of to the ticket's customer, outside the customer's thread.
+    recipient: str | None = Field(default=None, sa_type=sa.String(320))
     state: str = Field(default=OutboxState.pending, sa_type=sa.String(10))
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -39,7 +39,7 @@ async def enqueue(
     ticket_id: int,
     channel: str,
     text: str,
-    notifier: Notifier,
+    notifier: Notifier | None,
     action: str,
     author_type: ActorType = ActorType.system,
     author_agent_id: int | None = None,
@@ -49,21 +49,26 @@ async def enqueue(
     files: Sequence[OutgoingFile] = (),
     blobs: BlobStore | None = None,
     created_at: datetime | None = None,
+    recipient: str | None = None,
     **audit_data: Any,
 ) -> Message:
-    """Queue one outbound message on `channel` for the ticket's customer.
+    """Queue one outbound message on `channel` for the ticket's customer, or, with a
+    `recipient`, a notice about the ticket to a desk member (an agent's email, an on-call
+    Telegram chat): then the message is a note, never shown to the customer, outside the
+    customer's thread, with no external id a reply could thread on.
 
     Writes the message (with `files`, stored in `blobs`), its outbox row and the audit
     event `action` (its `message_id` is the new message; `audit_data` rides along, the
     actor is `audit_actor` or the author), and wakes the delivery workers after commit.
     `external_id` defaults to a fresh id: channels derive their own ids from it (an
-    email's Message-ID), so a resend after a crash carries the same one. Flushes.
+    email's Message-ID), so a resend after a crash carries the same one. Without a
+    `notifier` the workers find the row at their next poll. Flushes.
     """
     message = Message(
         ticket_id=ticket_id,
         channel=channel,
-        external_id=external_id or uuid.uuid4().hex,
-        direction=Direction.outbound,
+        external_id=None if recipient else external_id or uuid.uuid4().hex,
+        direction=Direction.note if recipient else Direction.outbound,
         author_type=author_type,
         author_agent_id=author_agent_id,
         text=text,
@@ -88,7 +93,7 @@ async def enqueue(
                 blob_key=key,
             )
         )
-    row = Outbox(message_id=message.id, ticket_id=ticket_id, channel=channel)
+    row = Outbox(message_id=message.id, ticket_id=ticket_id, channel=channel, recipient=recipient)
     session.add(row)
     actor = audit_actor or author_type
     audit.record(
@@ -101,7 +106,8 @@ async def enqueue(
         **audit_data,
     )
     await session.flush()
-    await notifier.publish(session, notify.OUTBOX, str(row.id))
+    if notifier is not None:
+        await notifier.publish(session, notify.OUTBOX, str(row.id))
     return message
 
 

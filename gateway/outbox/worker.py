@@ -180,7 +180,11 @@ class DeliveryWorker:
             assert row.id is not None
             message, ticket = messages[row.message_id], tickets[row.ticket_id]
             identity, customer = identities[ticket.identity_id], customers[ticket.customer_id]
-            recipient, refused = _recipient(row.channel, identity, customer)
+            recipient, refused = (
+                (row.recipient, None)
+                if row.recipient
+                else _recipient(row.channel, identity, customer)
+            )
             if recipient is None:
                 jobs.append(Job(row.id, row.attempts, None, refused=refused))
                 continue
@@ -190,12 +194,17 @@ class DeliveryWorker:
                 ticket_ref=ticket.ref,
                 channel=Channel(row.channel),
                 recipient=recipient,
-                recipient_name=identity.display_name or customer.display_name,
+                recipient_name=None
+                if row.recipient
+                else identity.display_name or customer.display_name,
                 text=message.text,
                 html=message.html,
                 idempotency_key=message.external_id or f"outbox-{row.id}",
-                subject=ticket.subject,
-                thread_ids=tuple(
+                # A desk notice stands alone: not in the customer's mail thread.
+                subject=f"[{ticket.ref}] desk notice" if row.recipient else ticket.subject,
+                thread_ids=()
+                if row.recipient
+                else tuple(
                     external_id
                     for message_id, channel, external_id in threads.get(row.ticket_id, ())
                     if channel == row.channel and message_id < row.message_id

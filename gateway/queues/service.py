@@ -15,6 +15,7 @@ from gateway.db import utcnow
 from gateway.errors import AtCapacity, Conflict, Forbidden
 from gateway.queues import repository as repo
 from gateway.runtime import Runtime
+from gateway.sla import shifts
 from gateway.tickets import views as tickets_views
 from gateway.tickets.models import ActorType, Ticket
 from gateway.tickets.schemas import TicketPublic
@@ -58,6 +59,8 @@ async def claim_now(
     sees it, or None. Flushes; the caller commits. Raises AtCapacity."""
     if not queue_ids:
         return None
+    if not await shifts.is_on_shift(session, ctx.id):
+        raise shifts.OffShift("you are off shift; go on shift (PUT /api/v1/me/shift) to claim")
     capacity, held = await repo.lock_agent_load(session, ctx.id)
     if held >= capacity:
         raise AtCapacity(

@@ -6,12 +6,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit
-from gateway.db import lock_key, utcnow
+from gateway.db import lock_key
 from gateway.queues import repository as queues_repo
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.routing.models import RoutingRule
 from gateway.routing.rules import QueueSpec, Rule, RuleSet
-from gateway.system.models import SystemState
+from gateway.sla import repository as sla_repo
+from gateway.system import repository as system
 from gateway.tickets.models import Direction, Message, Ticket
 
 # Bumped by every rules load: each process compares it per route call and re-reads the
@@ -22,19 +23,11 @@ TRIAGE_QUEUE_KEY = "routing.triage_queue"
 
 
 async def rules_version(session: AsyncSession) -> str | None:
-    result = await session.execute(
-        sa.select(SystemState.value).where(SystemState.key == VERSION_KEY)
-    )
-    return result.scalar_one_or_none()
+    return await system.get(session, VERSION_KEY)
 
 
 async def _set_state(session: AsyncSession, key: str, value: str) -> None:
-    row = await session.get(SystemState, key, with_for_update=True)
-    if row is None:
-        session.add(SystemState(key=key, value=value, updated_at=utcnow()))
-    else:
-        row.value, row.updated_at = value, utcnow()
-    await session.flush()
+    await system.put(session, key, value)
 
 
 async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]:
@@ -48,12 +41,7 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
             .order_by(RoutingRule.position, RoutingRule.id)
         )
     ).all()
-    rows = await session.execute(
-        sa.select(SystemState.key, SystemState.value).where(
-            SystemState.key.in_((DEFAULT_QUEUE_KEY, TRIAGE_QUEUE_KEY))
-        )
-    )
-    state = {key: value for key, value in rows}
+    state = await system.get_many(session, (DEFAULT_QUEUE_KEY, TRIAGE_QUEUE_KEY))
     default = state.get(DEFAULT_QUEUE_KEY) or DEFAULT_QUEUE
     rule_set = RuleSet(
         queues=tuple(
@@ -76,6 +64,7 @@ async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]
         ),
         default_queue=default,
         triage_queue=state.get(TRIAGE_QUEUE_KEY) or None,
+        sla=await sla_repo.load_config(session),
     )
     return rule_set, {q.name: q.id for q in queues if q.id is not None}
 
@@ -109,6 +98,7 @@ async def replace_rule_set(session: AsyncSession, rule_set: RuleSet) -> int:
     await _set_state(session, VERSION_KEY, str(version))
     await _set_state(session, DEFAULT_QUEUE_KEY, rule_set.default_queue)
     await _set_state(session, TRIAGE_QUEUE_KEY, rule_set.triage_queue or "")
+    await sla_repo.store_config(session, dict(rule_set.sla.document))
     audit.record(
         session,
         "routing.rules_loaded",

@@ -13,6 +13,7 @@ from gateway.routing import repository as repo
 from gateway.routing import rules as routing_rules
 from gateway.routing.corrections import correct
 from gateway.routing.service import load_rules
+from gateway.sla import service as sla
 from gateway.tickets import service as tickets_service
 from gateway.tickets import views as tickets_views
 from gateway.tickets.models import ActorType, Category, Severity
@@ -100,4 +101,7 @@ async def patch_ticket(
         severity=body.severity,
         notifier=runtime.notifier,
     )
+    # A new severity (or category, or queue) may mean another SLA policy: the due times
+    # are recomputed from the ticket's history, with an `sla.recomputed` audit event.
+    await sla.refresh(session, ticket, runtime.clock.now(), notifier=runtime.notifier)
     return (await tickets_views.summaries(session, [ticket]))[0]

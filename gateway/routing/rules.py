@@ -17,6 +17,9 @@ A rule's conditions (language, severity, category, channel, customer_flags) are 
 a missing one matches anything; all given ones must match. `customer_flags` needs every
 flag listed to be set on the customer. The first enabled rule that matches names the
 queue; otherwise the default queue.
+
+The same file carries the desk's SLA: `[sla]`, `[[sla.policy]]`, `[calendars.NAME]`,
+`[escalation]` and `[[rota]]`, parsed and validated by `gateway.sla.policy_file`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from typing import Any
 
 from gateway.ports import Channel
 from gateway.queues.models import DEFAULT_QUEUE
+from gateway.sla import policy as sla_policy
+from gateway.sla import policy_file as sla_file
+from gateway.sla.defaults import DEFAULT_CONFIG as DEFAULT_SLA
 from gateway.text import first_problem
 from gateway.tickets.models import Category, Severity
 
@@ -73,6 +79,7 @@ class RuleSet:
     # Where a ticket goes when routing is not sure enough (None: no triage queue, the
     # rules' own queue takes it anyway).
     triage_queue: str | None = None
+    sla: sla_policy.SlaConfig = DEFAULT_SLA
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +115,7 @@ def parse_toml(source: str) -> RuleSet:
 
 def parse(data: Mapping[str, Any]) -> RuleSet:
     """Validate an already decoded rules document (TOML or JSON)."""
-    unknown = set(data) - TOP_LEVEL_KEYS
+    unknown = set(data) - TOP_LEVEL_KEYS - set(sla_policy.SECTIONS)
     if unknown:
         raise RulesError(f"unknown top-level keys: {', '.join(sorted(unknown))}")
     default_queue = _name(data.get("default_queue", DEFAULT_QUEUE), "default_queue")
@@ -174,7 +181,13 @@ def parse(data: Mapping[str, Any]) -> RuleSet:
         if not isinstance(enabled, bool):
             raise RulesError(f"rule {name!r}: enabled must be true or false")
         rules.append(Rule(name, queue, conditions, enabled))
-    return RuleSet(tuple(queues.values()), tuple(rules), default_queue, triage_queue)
+    sla = DEFAULT_SLA
+    if any(key in data for key in sla_policy.SECTIONS):
+        try:
+            sla = sla_file.parse(data, queues=frozenset(queues))
+        except sla_policy.SlaConfigError as exc:
+            raise RulesError(str(exc)) from None
+    return RuleSet(tuple(queues.values()), tuple(rules), default_queue, triage_queue, sla)
 
 
 def matches(rule: Rule, facts: RoutingFacts) -> bool:
@@ -223,6 +236,7 @@ def to_toml(rule_set: RuleSet) -> str:
         if not r.enabled:
             lines.append("enabled = false")
         lines.append("")
+    lines.append(sla_file.to_toml(rule_set.sla))
     return "\n".join(lines)
 
 

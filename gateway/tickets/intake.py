@@ -19,6 +19,7 @@ from gateway.notify import Notifier
 from gateway.ports import Channel, InboundMessage
 from gateway.queues import repository as queues_repo
 from gateway.settings import IngestSettings
+from gateway.sla import service as sla_service
 from gateway.text import display_line, display_name, problem_in
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
@@ -36,7 +37,6 @@ from gateway.tickets.models import (
     TicketStatus,
     parse_ticket_ref,
 )
-from gateway.tickets.sla import apply_sla
 from gateway.webhooks import events as webhook_events
 from gateway.webhooks.models import EventType
 
@@ -226,7 +226,8 @@ async def ingest(
         new_customer=new_customer,
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
-    apply_sla(ticket, ticket.created_at if new_ticket else now)
+    # Before the audit row below, so the message counts in the ticket's history.
+    await sla_service.refresh(session, ticket, utcnow(), notifier=notifier)
     await cases_linking.on_intake(
         session,
         ticket,

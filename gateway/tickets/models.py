@@ -194,6 +194,13 @@ class Ticket(SQLModel, table=True):
     parent_ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     first_response_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolution_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Kept by gateway/sla: the open next-response cycle's due time, the one-word state
+    # (none, active, warning, paused, breached, fulfilled), the policy that applies, and
+    # when the SLA worker must look at the ticket next (NULL: nothing pending).
+    next_response_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sla_state: str = _str(16, default="none")
+    sla_policy: str | None = _str(100, default=None)
+    sla_check_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     first_responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_customer_message_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

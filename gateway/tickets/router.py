@@ -9,6 +9,9 @@ from fastapi import APIRouter, Response
 from gateway.agents.dependencies import CurrentAgent
 from gateway.csat import service as csat
 from gateway.dependencies import RuntimeDep, SessionDep
+from gateway.sla import escalation as sla_escalation
+from gateway.sla import repository as sla_repo
+from gateway.sla import service as sla
 from gateway.tickets import service, views
 from gateway.tickets.models import DeliveryState, Direction, Message, TicketStatus
 from gateway.tickets.schemas import (
@@ -57,6 +60,7 @@ async def post_reply(
         files=files,
         blobs=runtime.blobs,
     )
+    await sla.refresh(session, ticket, runtime.clock.now(), notifier=runtime.notifier)
     return _message(message, ctx.agent.name)
 
 
@@ -112,6 +116,7 @@ async def post_status(
     resolver = ticket.assignee_id or ctx.id  # resolving frees the assignee
     was = ticket.status
     await service.change_status(session, ctx, ticket, TicketStatus(body.status), runtime.notifier)
+    await sla.refresh(session, ticket, runtime.clock.now(), notifier=runtime.notifier)
     if ticket.status == TicketStatus.resolved and was != TicketStatus.resolved:
         await csat.ask_after_resolution(
             session,
@@ -131,6 +136,7 @@ async def post_transfer(
     """Put the ticket in another queue, unassigned."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.transfer(session, ctx, ticket, body.queue, runtime.notifier)
+    await sla.refresh(session, ticket, runtime.clock.now(), notifier=runtime.notifier)
     return (await views.summaries(session, [ticket]))[0]
 
 
@@ -138,9 +144,16 @@ async def post_transfer(
 async def post_escalate(
     ref: str, body: EscalateBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
 ) -> TicketSummary:
-    """Send the ticket to the next level of the escalation matrix."""
+    """Send the ticket to the next level of the escalation matrix: its queue's
+    `escalates_to` queue, and a notice to the people at the new level."""
     ticket = await service.ticket_for(session, ctx, ref, for_update=True)
     await service.escalate(session, ctx, ticket, body.reason, runtime.notifier)
+    now = runtime.clock.now()
+    config = await sla_repo.load_config(session)
+    await sla_escalation.record_manual(
+        session, ticket, body.reason, config, now, actor_agent_id=ctx.id, notifier=runtime.notifier
+    )
+    await sla.refresh(session, ticket, now, config=config, notifier=runtime.notifier)
     return (await views.summaries(session, [ticket]))[0]
 
 

@@ -62,7 +62,13 @@ class TicketSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     first_response_due: datetime | None
-    resolution_due: datetime | None
+    next_response_due: datetime | None = Field(
+        None, description="Due time of the open next-response cycle (a customer waits)"
+    )
+    resolution_due: datetime | None = Field(None, description="None while the clock is paused")
+    sla_state: str = Field(
+        "none", description="none, active, warning, paused, breached or fulfilled"
+    )
 
 
 class TicketPublic(TicketSummary):

@@ -273,7 +273,9 @@ async def escalate(
     before = webhook_events.snapshot(ticket)
     old_status = ticket.status
     ticket.status = S.escalated
-    ticket.escalation_level += 1
+    # Matrix levels (gateway/sla/escalation.py): level 1 is the assignee or queue, where
+    # the ticket already is, so the first step up reaches level 2, the line manager.
+    ticket.escalation_level = max(ticket.escalation_level + 1, 2)
     if queue.escalates_to_id is not None:
         ticket.queue_id = queue.escalates_to_id
         ticket.assignee_id = None

@@ -70,7 +70,9 @@ def _summary_fields(
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
         "first_response_due": ticket.first_response_due,
+        "next_response_due": ticket.next_response_due,
         "resolution_due": ticket.resolution_due,
+        "sla_state": ticket.sla_state,
     }
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit, notify
-from gateway.agents.dependencies import AgentContext
+from gateway.agents.context import AgentContext
 from gateway.db import utcnow
 from gateway.errors import InvalidRequest, NotFound
 from gateway.notify import Notifier

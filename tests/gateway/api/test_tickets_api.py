@@ -191,7 +191,7 @@ async def test_transfer_escalate_release(app: FastAPI, runtime: Runtime, unique:
         assert (escalated["queue"], escalated["status"], escalated["escalation_level"]) == (
             second,
             "escalated",
-            1,
+            2,
         )
         # The ticket left the agent's queues: it is no longer theirs to see.
         assert (await http.get(f"/api/v1/tickets/{ref}")).status_code == 404

@@ -152,3 +152,30 @@ async def test_supervisor_page_shows_escalations_and_load(
         page = await http.get("/console/supervisor")
         assert page.status_code == 200
         assert ref in page.text and f"wo-{unique}" in page.text
+        assert "SLA states" in page.text and "Breached in 24 h" in page.text  # the SLA service
+
+
+async def test_routing_correction_from_the_ticket_page(
+    app: FastAPI, runtime: Runtime, unique: str
+) -> None:
+    queue = f"q-{unique}"
+    token = await make_agent(runtime, [queue])
+    ref = (await new_ticket(runtime, queue)).ticket_ref
+    async with browser(app) as http:
+        csrf = await sign_in(http, token)
+        page = await http.get(f"/console/tickets/{ref}")
+        assert f'action="/console/tickets/{ref}/correct"' in page.text  # PATCH exists
+        bad = await http.post(
+            f"/console/tickets/{ref}/correct",
+            data={"csrf": csrf, "category": "nope", "severity": "high"},
+        )
+        assert bad.status_code == 422
+        fixed = await http.post(
+            f"/console/tickets/{ref}/correct",
+            data={"csrf": csrf, "category": "chargeback", "severity": "critical"},
+        )
+        assert fixed.status_code == 303, fixed.text
+    # The rules may queue the corrected ticket elsewhere: a supervisor reads it.
+    async with client(app, await make_agent(runtime, [], role=Role.supervisor)) as api:
+        ticket = (await api.get(f"/api/v1/tickets/{ref}")).json()
+    assert (ticket["category"], ticket["severity"]) == ("chargeback", "critical")

@@ -71,3 +71,11 @@ def test_train_writes_a_model_that_loads(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     model = TriageModel.load(out)
     assert model.meta["trained_on"] + model.meta["held_out"] == len(LINES)
+
+
+def test_export_corrections_writes_jsonl_from_the_database(tmp_path: Path) -> None:
+    env = gateway_env(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", tmp_path)
+    out = tmp_path / "corrections.jsonl"
+    result = run_cli(["routing", "export-corrections", "--out", str(out)], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "wrote 0 corrections" in result.stdout and out.read_text() == ""

@@ -1,0 +1,1 @@
+"""SLA clocks, business calendars, the SLA worker and the escalation matrix."""

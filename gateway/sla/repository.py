@@ -1,0 +1,190 @@
+"""All SQL of the SLA domain. Functions flush; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.agents.models import Agent
+from gateway.audit import AuditEvent
+from gateway.queues.models import Queue
+from gateway.sla.clocks import History
+from gateway.sla.defaults import DEFAULT_CONFIG
+from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
+from gateway.sla.policy import SlaConfig
+from gateway.sla.policy_file import parse
+from gateway.system import repository as system
+from gateway.tickets.models import ActorType, Direction, Message, Ticket
+
+CONFIG_KEY = "sla.config"
+VERSION_KEY = "routing.rules_version"  # bumped by every rules load, SLA sections included
+# Audit actions that change a ticket's status, and the status each leaves it in.
+STATUS_ACTIONS = (
+    "ticket.status_changed",
+    "ticket.reopened",
+    "ticket.escalated",
+    "ticket.deescalated",
+)
+
+_cache: dict[str, tuple[str | None, SlaConfig]] = {}
+
+
+async def store_config(session: AsyncSession, document: dict[str, Any]) -> None:
+    """Keep the SLA sections of a loaded rules file for every process. Flushes."""
+    await system.put(session, CONFIG_KEY, json.dumps(document, sort_keys=True))
+
+
+async def stored_document(session: AsyncSession) -> dict[str, Any] | None:
+    value = await system.get(session, CONFIG_KEY)
+    return json.loads(value) if value else None
+
+
+async def load_config(session: AsyncSession) -> SlaConfig:
+    """The SLA configuration in force; one primary-key read while the rules are unchanged
+    (cached per database and rules version, so every process sees a load at once)."""
+    version = await system.get(session, VERSION_KEY)
+    where = str(session.get_bind().url)
+    cached = _cache.get(where)
+    if cached is not None and cached[0] == version and version is not None:
+        return cached[1]
+    document = await stored_document(session)
+    config = parse(document) if document else DEFAULT_CONFIG
+    _cache[where] = (version, config)
+    return config
+
+
+async def history(session: AsyncSession, ticket: Ticket) -> History:
+    """The ticket's messages and status changes, for the clock computation."""
+    rows = await session.execute(
+        sa.select(Message.direction, Message.author_type, Message.created_at)
+        .where(Message.ticket_id == ticket.id, Message.direction != Direction.note)
+        .order_by(Message.id)
+    )
+    customer, agent = [], []
+    for direction, author_type, created_at in rows:
+        if direction == Direction.inbound:
+            customer.append(created_at)
+        elif author_type == ActorType.agent:
+            agent.append(created_at)
+    events = await session.execute(
+        sa.select(AuditEvent.action, AuditEvent.data, AuditEvent.created_at)
+        .where(AuditEvent.ticket_id == ticket.id, AuditEvent.action.in_(STATUS_ACTIONS))
+        .order_by(AuditEvent.id)
+    )
+    statuses: list[tuple[datetime, str]] = []
+    for action, data, at in events:
+        status = {
+            "ticket.status_changed": data.get("new"),
+            "ticket.reopened": "open",
+            "ticket.escalated": "escalated" if data.get("old") else None,
+            "ticket.deescalated": data.get("status"),
+        }[action]
+        if status:
+            statuses.append((at, str(status)))
+    return History(ticket.created_at, customer, agent, statuses)
+
+
+async def events(session: AsyncSession, ticket_id: int) -> list[SlaEvent]:
+    rows = await session.execute(
+        sa.select(SlaEvent)
+        .where(SlaEvent.ticket_id == ticket_id)
+        .order_by(SlaEvent.at, SlaEvent.id)
+    )
+    return list(rows.scalars())
+
+
+async def queue_name(session: AsyncSession, queue_id: int) -> str:
+    return (await session.execute(sa.select(Queue.name).where(Queue.id == queue_id))).scalar_one()
+
+
+async def queue_by_name(session: AsyncSession, name: str) -> Queue | None:
+    return (await session.execute(sa.select(Queue).where(Queue.name == name))).scalar_one_or_none()
+
+
+async def due_tickets(session: AsyncSession, now: datetime, limit: int) -> list[Ticket]:
+    """Tickets whose next SLA moment has come, locked; tickets another worker holds are
+    skipped (SKIP LOCKED), so several workers share the work and never act twice."""
+    result = await session.execute(
+        sa.select(Ticket)
+        .where(Ticket.sla_check_at.is_not(None), Ticket.sla_check_at <= now)
+        .order_by(Ticket.sla_check_at, Ticket.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return list(result.scalars())
+
+
+async def agents_named(session: AsyncSession, names: Iterable[str]) -> list[Agent]:
+    wanted = set(names)
+    if not wanted:
+        return []
+    rows = await session.execute(
+        sa.select(Agent).where(Agent.name.in_(wanted), Agent.active.is_(True)).order_by(Agent.id)
+    )
+    return list(rows.scalars())
+
+
+async def agents_with_roles(session: AsyncSession, roles: Iterable[str]) -> list[Agent]:
+    wanted = set(roles)
+    if not wanted:
+        return []
+    rows = await session.execute(
+        sa.select(Agent).where(Agent.role.in_(wanted), Agent.active.is_(True)).order_by(Agent.id)
+    )
+    return list(rows.scalars())
+
+
+async def shifts(session: AsyncSession, agent_ids: Iterable[int]) -> dict[int, AgentShift]:
+    wanted = set(agent_ids)
+    if not wanted:
+        return {}
+    rows = await session.execute(sa.select(AgentShift).where(AgentShift.agent_id.in_(wanted)))
+    return {row.agent_id: row for row in rows.scalars()}
+
+
+async def shift_for_update(session: AsyncSession, agent_id: int) -> AgentShift:
+    """The agent's shift row, created (on shift) when missing, locked. Flushes."""
+    row = await session.get(AgentShift, agent_id, with_for_update=True)
+    if row is None:
+        row = AgentShift(agent_id=agent_id)
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def add_watchers(
+    session: AsyncSession, ticket_id: int, agent_ids: Iterable[int], level: int
+) -> None:
+    existing = set(
+        (
+            await session.execute(
+                sa.select(TicketWatcher.agent_id).where(TicketWatcher.ticket_id == ticket_id)
+            )
+        ).scalars()
+    )
+    for agent_id in agent_ids:
+        if agent_id not in existing:
+            session.add(TicketWatcher(ticket_id=ticket_id, agent_id=agent_id, level=level))
+    await session.flush()
+
+
+async def watchers(session: AsyncSession, ticket_id: int) -> list[tuple[str, int]]:
+    rows = await session.execute(
+        sa.select(Agent.name, TicketWatcher.level)
+        .join(Agent, Agent.id == TicketWatcher.agent_id)
+        .where(TicketWatcher.ticket_id == ticket_id)
+        .order_by(TicketWatcher.level, Agent.name)
+    )
+    return [(name, level) for name, level in rows]
+
+
+async def postpone(session: AsyncSession, ticket_id: int, until: datetime) -> None:
+    await session.execute(
+        sa.update(Ticket).where(Ticket.id == ticket_id).values(sla_check_at=until)
+    )

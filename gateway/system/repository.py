@@ -1,0 +1,93 @@
+"""All SQL of `SystemState`, the desk's small key-value store. Functions flush or
+execute in the caller's transaction; the caller commits.
+
+Keys are `domain.name[:detail]` (`webchat.secret`, `telegram.polling.offset`,
+`email.imap:<mailbox>`); values are text the owner encodes. Every write is one upsert
+that works on both databases, so concurrent writers never collide on the primary key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.db import utcnow
+from gateway.system.models import SystemState
+
+
+def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(SystemState).values(rows)
+
+
+async def get(session: AsyncSession, key: str) -> str | None:
+    """The value under `key`, or None."""
+    return await session.scalar(sa.select(SystemState.value).where(SystemState.key == key))
+
+
+async def get_many(
+    session: AsyncSession, keys: Iterable[str], *, for_update: bool = False
+) -> dict[str, str]:
+    """The values of those `keys` that exist; `for_update` locks their rows (taken in
+    key order, so two writers never deadlock) until the caller commits."""
+    stmt = (
+        sa.select(SystemState.key, SystemState.value)
+        .where(SystemState.key.in_(sorted(set(keys))))
+        .order_by(SystemState.key)
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return {key: value for key, value in (await session.execute(stmt)).all()}
+
+
+async def put(session: AsyncSession, key: str, value: str) -> None:
+    """Set `key` to `value`, created or replaced."""
+    stmt = _insert(session, [{"key": key, "value": value, "updated_at": utcnow()}])
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+    )
+
+
+async def put_if_absent(session: AsyncSession, key: str, value: str) -> str:
+    """Store `value` unless `key` holds one already; the value that is stored now
+    (so concurrent first starts agree on one generated secret)."""
+    stmt = _insert(session, [{"key": key, "value": value, "updated_at": utcnow()}])
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+    stored = await get(session, key)
+    assert stored is not None
+    return stored
+
+
+async def ensure(session: AsyncSession, keys: Iterable[str], default: str) -> None:
+    """Create whichever of `keys` are missing, holding `default` (one statement)."""
+    now = utcnow()
+    rows = [{"key": key, "value": default, "updated_at": now} for key in keys]
+    if rows:
+        await session.execute(_insert(session, rows).on_conflict_do_nothing(index_elements=["key"]))
+
+
+async def raise_to(session: AsyncSession, key: str, value: int) -> None:
+    """Set an integer `key` to `value` only if that is higher than what it holds (a
+    marker that never moves back, however late a writer arrives)."""
+    stmt = _insert(session, [{"key": key, "value": str(value), "updated_at": utcnow()}])
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+            where=sa.cast(SystemState.value, sa.BigInteger)
+            < sa.cast(stmt.excluded.value, sa.BigInteger),
+        )
+    )
+
+
+async def delete(session: AsyncSession, key: str) -> None:
+    """Forget `key` (nothing happens if it is not there)."""
+    await session.execute(sa.delete(SystemState).where(SystemState.key == key))
