@@ -9,7 +9,7 @@ side ever receives what the other wrote or sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,8 @@ from gateway.settings import CasesSettings
 from gateway.sla import service as sla_service
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import ActorType, Customer, Message, Ticket, TicketStatus
+from gateway.webhooks import events as webhook_events
+from gateway.webhooks.models import EventType
 
 Link = tuple[CaseTicket, Ticket]
 
@@ -324,7 +326,10 @@ async def decide(
 ) -> tuple[CaseDecision, list[str]]:
     """Close the case with a decision; tell each party on their newest open ticket, in
     their language; resolve the case's tickets. Returns the tickets told (tickets of
-    unknown party are not: say which side they are first)."""
+    unknown party are not: say which side they are first).
+
+    Webhooks get one `case.decided` per linked ticket (`_emit_decided`), before the
+    decision's message and the resolve on that ticket, in the same transaction."""
     if not linking.is_open(case):
         raise Conflict(f"case {case.ref} is decided already; an appeal reopens it")
     reason = tickets_service.clean_text(reason, 10_000)
@@ -354,6 +359,7 @@ async def decide(
         reason=reason,
         appeal_until=decision.appeal_until.isoformat(),
     )
+    await _emit_decided(session, ctx, case, decision, links, notifier)
     told = []
     for row, ticket in _one_per_party(links):
         ticket = await session.get_one(
@@ -386,6 +392,45 @@ async def decide(
                 session, ctx, ticket, TicketStatus.resolved, notifier
             )
     return decision, told
+
+
+async def _emit_decided(
+    session: AsyncSession,
+    ctx: AgentContext,
+    case: DisputeCase,
+    decision: CaseDecision,
+    links: Sequence[Link],
+    notifier: Notifier,
+) -> None:
+    """`case.decided` once per linked ticket rather than once per case: each event then
+    carries that ticket's JSON and party and keeps the ticket's order (a case has no one
+    ticket, and an event without one would race the ticket's own events). A receiver
+    that wants one per case keys on `data.decision_id`; `data.tickets` lists them all."""
+    ordered = sorted(links, key=lambda link: link[1].id or 0)
+    refs = [ticket.ref for _row, ticket in ordered]
+    for row, ticket in ordered:
+        await webhook_events.emit(
+            session,
+            EventType.case_decided,
+            ticket=ticket,
+            data={
+                "case": case.ref,
+                "order_ref": case.order_ref,
+                "decision_id": decision.id,
+                "outcome": str(decision.outcome),
+                "decided_by": ctx.agent.name,
+                "decided_by_id": ctx.id,
+                "decided_at": _stamp(decision.decided_at),
+                "appeal_until": _stamp(decision.appeal_until),
+                "party": str(row.party),
+                "tickets": refs,
+            },
+            notifier=notifier,
+        )
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _one_per_party(links: Sequence[Link]) -> list[Link]:

@@ -6,7 +6,9 @@ Level 1 is the ticket's assignee (or, unassigned, its queue's agents on shift); 
 the queue's line manager; level 3 and up the agents and roles the rules file names.
 A level with a `queue` takes the ticket there, unassigned; without one the ticket stays
 where it is and the level's people watch it. Every step is an audit event and an
-`escalated` SLA event whose unique key (level and cause) makes it happen once.
+`escalated` SLA event whose unique key (level and cause) makes it happen once, and a
+`ticket.escalated` webhook in the same transaction (an agent's own escalate emits its
+webhook in the tickets service, so `record_manual` does not).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from gateway.sla.metrics import escalations, notifications
 from gateway.sla.models import SlaEvent
 from gateway.sla.policy import Level, SlaConfig
 from gateway.tickets.models import ActorType, Ticket
+from gateway.webhooks import events as webhook_events
+from gateway.webhooks.models import EventType
 
 log = structlog.get_logger()
 
@@ -61,6 +65,7 @@ async def escalate(
     queue = await repo.queue_name(session, ticket.queue_id)
     people = await _people(session, ticket, level, spec, config, queue)
     old_status, from_queue = ticket.status, ticket.queue_id
+    before = webhook_events.snapshot(ticket)
     ticket.escalation_level = level
     if ticket.status in ("new", "open"):
         ticket.status = "escalated"
@@ -104,6 +109,23 @@ async def escalate(
     escalations.labels(str(level), cause.split(":", 1)[0]).inc()
     log.info("sla.escalated", ticket=ticket.ref, level=level, cause=cause, notified=notified)
     await session.flush()
+    await webhook_events.emit(
+        session,
+        EventType.ticket_escalated,
+        ticket=ticket,
+        data={
+            "reason": reason,
+            "level": level,
+            "from_queue": queue,
+            "to_queue": await repo.queue_name(session, ticket.queue_id),
+            # What moved it: `breach:<target>#<cycle>`, `after:<level>:...`, `rule:<name>`.
+            "trigger": cause,
+            "by": "agent" if actor_agent_id else "matrix",
+        },
+        notifier=notifier,
+    )
+    # Like an agent's escalate: ticket.updated subscribers see the status and queue move.
+    await webhook_events.emit_ticket_updated(session, ticket, before, notifier=notifier)
     return True
 
 

@@ -4,13 +4,16 @@ ticket's due times, state and next check. Functions flush; the caller commits.
 
 The same `refresh` runs inside every change to a ticket (intake, replies, status) and
 in the SLA worker: whoever first records an event acts on it, in the same transaction,
-and the event's unique key makes sure nobody does again.
+and the event's unique key makes sure nobody does again. The webhooks go with the
+action: `sla.warning` for each warning and `sla.breached` for each breach recorded here
+(a breach found late, after the reply came, still is one), in the same transaction, so
+a subscriber hears of each event exactly once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +27,8 @@ from gateway.sla.metrics import sla_events
 from gateway.sla.models import SlaEvent
 from gateway.sla.policy import SlaConfig
 from gateway.tickets.models import SEVERITY_RANK, ActorType, Severity, Ticket
+from gateway.webhooks import events as webhook_events
+from gateway.webhooks.models import EventType
 
 log = structlog.get_logger()
 
@@ -103,10 +108,15 @@ async def refresh(
         await session.flush()
     for event in recorded:
         clock = next(c for c in clocks if (c.target, c.cycle) == (event.target, event.cycle))
-        if event.kind == State.breached and clock.fulfilled_at is None:
+        if event.kind == State.breached:
+            # None: an evidence breach the rules name no level for, recorded and told,
+            # not escalated.
             level = _breach_level(config, event.target)
-            if level is None:
-                continue  # the recorded breach is all this target's policy asks for
+            await webhook_events.emit(
+                session, EventType.sla_breached, ticket=ticket, notifier=notifier,
+                data=_event_data(event, level=level, breached_at=_stamp(event.at)),
+            )  # fmt: skip
+        if event.kind == State.breached and clock.fulfilled_at is None and level is not None:
             await escalation.escalate(
                 session, ticket, level, config, now,
                 cause=f"breach:{event.target}#{event.cycle}", reason=f"{event.target} breached",
@@ -114,6 +124,10 @@ async def refresh(
             )  # fmt: skip
         elif event.kind == "warned":
             await escalation.warn(session, ticket, clock, config, now, notifier)
+            await webhook_events.emit(
+                session, EventType.sla_warning, ticket=ticket, notifier=notifier,
+                data=_event_data(event, warned_at=_stamp(event.at)),
+            )  # fmt: skip
     await escalation.follow_up(session, ticket, clocks, config, now, notifier)
     ticket.sla_check_at = await _next_check(session, ticket, clocks, keys, config, now)
     if old_policy is not None and policy is not None and old_policy != policy.name:
@@ -252,6 +266,23 @@ async def _next_check(
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    """A UTC moment the way webhook payloads write them (`...Z`, like `created_at`)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _event_data(event: SlaEvent, **extra: object) -> dict[str, object]:
+    """The fields of an sla.* webhook: which target (and cycle: each customer message
+    starts a next_response cycle), its due time, the policy, and the event's own."""
+    return {
+        "target": event.target,
+        "cycle": event.cycle,
+        "due_at": _stamp(event.due_at),
+        "policy": event.policy,
+        **extra,
+    }
 
 
 @dataclass(frozen=True, slots=True)
