@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import audit
 from gateway.blobs import BlobStore
 from gateway.cases.models import CaseTicket, Evidence, EvidenceRequest, ReviewState
+from gateway.sla import service as sla_service
 from gateway.sniff import kind_of, sniff
 from gateway.tickets.models import (
     ActorType,
@@ -112,7 +113,9 @@ async def _fulfil_requests(
             EvidenceRequest.fulfilled_at.is_(None),
         )
     )
+    answered: set[int] = set()
     for request in result.scalars():
+        answered.add(request.ticket_id)
         request.fulfilled_at = now
         request.fulfilled_by_evidence_id = evidence.id
         audit.record(
@@ -125,6 +128,10 @@ async def _fulfil_requests(
             late=now > request.deadline_at,
         )
     await session.flush()
+    # Each request is an SLA target of its ticket: record it fulfilled now rather than
+    # when the worker next looks (a fulfilment escalates nobody, so no notifier).
+    for ticket_id in sorted(answered):
+        await sla_service.refresh(session, await session.get_one(Ticket, ticket_id), now)
 
 
 async def attachment_stored(session: AsyncSession, attachment_id: int, data: bytes) -> None:

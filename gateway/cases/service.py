@@ -36,6 +36,7 @@ from gateway.cases.models import (
 from gateway.errors import Conflict, InvalidRequest, NotFound
 from gateway.notify import Notifier
 from gateway.settings import CasesSettings
+from gateway.sla import service as sla_service
 from gateway.tickets import service as tickets_service
 from gateway.tickets.models import ActorType, Customer, Message, Ticket, TicketStatus
 from gateway.webhooks import events as webhook_events
@@ -300,6 +301,9 @@ async def request_evidence(
         await tickets_service.change_status(
             session, ctx, ticket, TicketStatus.pending_customer, notifier
         )
+    # The deadline is an SLA target of the ticket: its clock starts now and the SLA
+    # worker looks at the ticket again when it falls due.
+    await sla_service.refresh(session, ticket, now, notifier=notifier)
     return request
 
 

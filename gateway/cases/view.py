@@ -51,7 +51,8 @@ async def agent_names(session: AsyncSession, ids: set[int | None]) -> dict[int, 
 def request_state(request: EvidenceRequest, now: datetime) -> str:
     if request.fulfilled_at is not None:
         return "met" if request.fulfilled_at <= request.deadline_at else "breached"
-    return "breached" if now > request.deadline_at else "open"
+    # Breached at the deadline itself, as the ticket's `evidence` SLA clock counts it.
+    return "breached" if now >= request.deadline_at else "open"
 
 
 def _payment_deadline(order: OrderFact, now: datetime) -> DeadlinePublic | None:

@@ -11,7 +11,14 @@ Targets, all counted in the queue's business calendar:
 - resolution: from creation to resolved/closed; it stands still in the pause statuses
   (pending_customer by default) and while resolved, and runs on again after a reopen.
 
-Resolving or closing fulfils every open target: a ticket closed without an answer (spam,
+- evidence: one clock per evidence request an agent sent on the ticket (cycle = the
+  request's id), from the request to the party's next file, due at the request's own
+  deadline (wall-clock time the agent chose, not the policy's business calendar, and not
+  paused while the ticket waits on the customer: waiting on them is the point). It does
+  not depend on a policy, and the ticket's status does not end it: the case shows the
+  request until it is met or breached, and this clock agrees with the case.
+
+Resolving or closing fulfils every open policy target: a ticket closed without an answer (spam,
 a duplicate) is done, not overdue. Because the computation always starts from the
 history, a severity change simply recomputes: the new targets apply from the start.
 """
@@ -44,6 +51,18 @@ class History:
     agent_replies: Sequence[datetime] = ()
     # (when, new status); the ticket starts as `new` at created_at.
     statuses: Sequence[tuple[datetime, str]] = ()
+    evidence_requests: Sequence[EvidenceAsk] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceAsk:
+    """An agent's request for evidence on the ticket: `answered_at` is when the party's
+    file fulfilled it (the case domain records which file), None while it is open."""
+
+    request_id: int
+    requested_at: datetime
+    deadline_at: datetime
+    answered_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -114,6 +133,20 @@ def compute(
                 calendar, now, warn_share,
             )
         )  # fmt: skip
+    clocks.extend(evidence_clocks(history, now=now))
+    return clocks
+
+
+def evidence_clocks(history: History, *, now: datetime) -> list[Clock]:
+    """The ticket's evidence-request clocks at `now` (with or without a policy)."""
+    clocks = []
+    for ask in sorted(history.evidence_requests, key=lambda a: a.request_id):
+        clock = Clock(
+            "evidence", ask.request_id, ask.requested_at, ask.deadline_at, None,
+            State.active, events=[(State.active, ask.requested_at)],
+        )  # fmt: skip
+        _settle(clock, ask.answered_at, now)
+        clocks.append(clock)
     return clocks
 
 

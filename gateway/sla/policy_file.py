@@ -252,9 +252,11 @@ def _escalation(
         _known_queues(tuple(q for q in managers if q != "*"), queues, "escalation.line_managers")
     on_breach = {"first_response": 2, "next_response": 2, "resolution": 2}
     for target, level in _table(raw.get("on_breach", {}), "escalation.on_breach").items():
-        if target not in TARGETS:
+        # An evidence request's deadline is a target too (gateway/sla/clocks.py), with
+        # no level unless the desk names one.
+        if target not in (*TARGETS, "evidence"):
             raise SlaConfigError(
-                f"escalation.on_breach: {target!r} is not one of {', '.join(TARGETS)}"
+                f"escalation.on_breach: {target!r} is not one of {', '.join(TARGETS)}, evidence"
             )
         on_breach[target] = _level(level, f"escalation.on_breach.{target}")
     levels: dict[int, Level] = {}

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.agents.models import Agent
 from gateway.audit import AuditEvent
+from gateway.cases.models import EvidenceRequest
 from gateway.queues.models import Queue
-from gateway.sla.clocks import History
+from gateway.sla.clocks import EvidenceAsk, History
 from gateway.sla.defaults import DEFAULT_CONFIG
 from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
 from gateway.sla.policy import SlaConfig
@@ -59,7 +60,9 @@ async def load_config(session: AsyncSession) -> SlaConfig:
 
 
 async def history(session: AsyncSession, ticket: Ticket) -> History:
-    """The ticket's messages and status changes, for the clock computation."""
+    """The ticket's messages, status changes and evidence requests, for the clock
+    computation. An evidence request's answer is the case domain's record of it, so the
+    SLA and the case never disagree about whether a file met a request."""
     rows = await session.execute(
         sa.select(Message.direction, Message.author_type, Message.created_at)
         .where(Message.ticket_id == ticket.id, Message.direction != Direction.note)
@@ -86,7 +89,16 @@ async def history(session: AsyncSession, ticket: Ticket) -> History:
         }[action]
         if status:
             statuses.append((at, str(status)))
-    return History(ticket.created_at, customer, agent, statuses)
+    asks = await session.execute(
+        sa.select(
+            EvidenceRequest.id,
+            EvidenceRequest.created_at,
+            EvidenceRequest.deadline_at,
+            EvidenceRequest.fulfilled_at,
+        ).where(EvidenceRequest.ticket_id == ticket.id)
+    )
+    evidence = [EvidenceAsk(*row) for row in asks]
+    return History(ticket.created_at, customer, agent, statuses, evidence)
 
 
 async def events(session: AsyncSession, ticket_id: int) -> list[SlaEvent]:

@@ -9,8 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ClockPublic(BaseModel):
-    target: str = Field(description="first_response, next_response or resolution")
-    cycle: int = Field(description="0; next_response counts 1, 2, ... per customer message")
+    target: str = Field(description="first_response, next_response, resolution or evidence")
+    cycle: int = Field(
+        description="0; next_response counts 1, 2, ... per customer message; evidence is the "
+        "evidence request's id"
+    )
     state: str = Field(description="active, paused, fulfilled or breached")
     started_at: datetime
     due_at: datetime | None = Field(description="None while paused")

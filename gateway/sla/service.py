@@ -22,7 +22,7 @@ from gateway import audit
 from gateway.notify import Notifier
 from gateway.sla import escalation
 from gateway.sla import repository as repo
-from gateway.sla.clocks import Clock, State, compute, overall_state
+from gateway.sla.clocks import Clock, State, compute, evidence_clocks, overall_state
 from gateway.sla.metrics import sla_events
 from gateway.sla.models import SlaEvent
 from gateway.sla.policy import SlaConfig
@@ -70,48 +70,53 @@ async def refresh(
     old_policy = ticket.sla_policy
     stored = await repo.events(session, ticket.id)
     keys = {e.key for e in stored}
-    clocks: list[Clock] = []
     recorded: list[SlaEvent] = []
+    history = await repo.history(session, ticket)
     if policy is not None:
         clocks = compute(
-            await repo.history(session, ticket),
+            history,
             policy.targets,
             config.calendar_for(queue),
             now=now,
             warn_share=config.warn_at,
             pause_statuses=config.pause_statuses,
         )
-        breached_before = {(e.target, e.cycle): e.at for e in stored if e.kind == State.breached}
-        for clock in clocks:
-            _keep_recorded_breach(clock, breached_before)
-            for kind, at in clock.events:
-                key = event_key(ticket.id, clock.target, clock.cycle, kind, at)
-                if key not in keys:
-                    keys.add(key)
-                    recorded.append(_event(ticket, clock, kind, at, key, policy.name))
-            if (
-                _warn_due(clock, now)
-                and event_key(ticket.id, clock.target, clock.cycle, "warned", now) not in keys
-            ):
-                key = event_key(ticket.id, clock.target, clock.cycle, "warned", now)
+    else:
+        clocks = evidence_clocks(history, now=now)
+    policy_name = policy.name if policy else None
+    breached_before = {(e.target, e.cycle): e.at for e in stored if e.kind == State.breached}
+    for clock in clocks:
+        _keep_recorded_breach(clock, breached_before)
+        for kind, at in clock.events:
+            key = event_key(ticket.id, clock.target, clock.cycle, kind, at)
+            if key not in keys:
                 keys.add(key)
-                at = clock.warn_at or now
-                recorded.append(_event(ticket, clock, "warned", at, key, policy.name))
+                recorded.append(_event(ticket, clock, kind, at, key, policy_name))
+        if (
+            _warn_due(clock, now)
+            and event_key(ticket.id, clock.target, clock.cycle, "warned", now) not in keys
+        ):
+            key = event_key(ticket.id, clock.target, clock.cycle, "warned", now)
+            keys.add(key)
+            at = clock.warn_at or now
+            recorded.append(_event(ticket, clock, "warned", at, key, policy_name))
     for event in recorded:
         session.add(event)
         sla_events.labels(event.target, event.kind).inc()
-    _apply(ticket, clocks, now, policy.name if policy else None)
+    _apply(ticket, clocks, now, policy_name)
     if recorded:
         await session.flush()
     for event in recorded:
         clock = next(c for c in clocks if (c.target, c.cycle) == (event.target, event.cycle))
         if event.kind == State.breached:
-            level = config.escalation.on_breach.get(event.target, 2)
+            # None: an evidence breach the rules name no level for, recorded and told,
+            # not escalated.
+            level = _breach_level(config, event.target)
             await webhook_events.emit(
                 session, EventType.sla_breached, ticket=ticket, notifier=notifier,
                 data=_event_data(event, level=level, breached_at=_stamp(event.at)),
             )  # fmt: skip
-        if event.kind == State.breached and clock.fulfilled_at is None:
+        if event.kind == State.breached and clock.fulfilled_at is None and level is not None:
             await escalation.escalate(
                 session, ticket, level, config, now,
                 cause=f"breach:{event.target}#{event.cycle}", reason=f"{event.target} breached",
@@ -176,6 +181,17 @@ async def change_severity(
     await refresh(session, ticket, now, notifier=notifier)
 
 
+def _breach_level(config: SlaConfig, target: str) -> int | None:
+    """The escalation level a breach of `target` reaches. A policy target without a
+    level of its own escalates to level 2 as it always did; an evidence request's breach
+    escalates only where the rules file names a level for it (`on_breach = { evidence =
+    N }`): a party missing the deadline is a fact for the case's agent, who sees it on the
+    case and in the ticket's SLA, not by default an emergency for the line manager."""
+    if target == "evidence":
+        return config.escalation.on_breach.get(target)
+    return config.escalation.on_breach.get(target, 2)
+
+
 def _keep_recorded_breach(clock: Clock, breached: dict[tuple[str, int], datetime]) -> None:
     """A breach on record stands even if a later recompute (a lowered severity) would
     not have breached: it was real under the policy in force then."""
@@ -197,7 +213,7 @@ def _warn_due(clock: Clock, now: datetime) -> bool:
 
 
 def _event(
-    ticket: Ticket, clock: Clock, kind: str, at: datetime, key: str, policy: str
+    ticket: Ticket, clock: Clock, kind: str, at: datetime, key: str, policy: str | None
 ) -> SlaEvent:
     return SlaEvent(
         ticket_id=ticket.id,  # type: ignore[arg-type]
@@ -287,20 +303,22 @@ async def view(session: AsyncSession, ticket: Ticket, now: datetime) -> SlaView:
         severity=ticket.severity, category=ticket.category, queue=queue, channel=ticket.channel
     )
     stored = await repo.events(session, ticket.id)
-    clocks: list[Clock] = []
     calendar = config.calendar_for(queue)
+    history = await repo.history(session, ticket)
     if policy is not None:
         clocks = compute(
-            await repo.history(session, ticket),
+            history,
             policy.targets,
             calendar,
             now=now,
             warn_share=config.warn_at,
             pause_statuses=config.pause_statuses,
         )
-        breached = {(e.target, e.cycle): e.at for e in stored if e.kind == State.breached}
-        for clock in clocks:
-            _keep_recorded_breach(clock, breached)
+    else:
+        clocks = evidence_clocks(history, now=now)
+    breached = {(e.target, e.cycle): e.at for e in stored if e.kind == State.breached}
+    for clock in clocks:
+        _keep_recorded_breach(clock, breached)
     return SlaView(
         policy.name if policy else None, calendar.name, overall_state(clocks, now), clocks, stored
     )

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.clock import ManualClock
 from gateway.sla.calendar import BusinessCalendar
-from gateway.sla.clocks import History, compute, overall_state
+from gateway.sla.clocks import EvidenceAsk, History, compute, evidence_clocks, overall_state
 from gateway.sla.policy import Targets
 
 T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -161,3 +161,35 @@ def test_resolving_fulfils_every_open_target() -> None:
         "resolution": "fulfilled",
     }
     assert overall_state(clocks, T0 + timedelta(hours=9)) == "fulfilled"
+
+
+def test_an_evidence_request_is_a_target_on_its_own_deadline() -> None:
+    """Due at the agent's deadline in wall-clock time (not the business calendar), not
+    paused while the ticket waits on the customer, and met by a file at the deadline."""
+    office = BusinessCalendar("apac", "Asia/Tokyo", {d: ((9 * 60, 18 * 60),) for d in range(5)})
+    asked, deadline = T0 + timedelta(minutes=5), T0 + timedelta(hours=2)
+    waiting = [(asked, "pending_customer")]
+    open_ask = EvidenceAsk(7, asked, deadline)
+    history = History(T0, customer_messages=[T0], statuses=waiting, evidence_requests=[open_ask])
+    before = by_target(
+        compute(history, NORMAL, office, now=deadline - timedelta(seconds=1)), "evidence", 7
+    )
+    assert (before.state, before.due_at, before.warn_at) == ("active", deadline, None)
+    at = by_target(compute(history, NORMAL, office, now=deadline), "evidence", 7)
+    assert (at.state, at.breached_at) == ("breached", deadline)
+    assert [kind for kind, _at in at.events] == ["active", "breached"]
+
+    met = replace(history, evidence_requests=[replace(open_ask, answered_at=deadline)])
+    clock = by_target(
+        compute(met, NORMAL, office, now=deadline + timedelta(hours=1)), "evidence", 7
+    )
+    assert (clock.state, clock.breached_at, clock.fulfilled_at) == ("fulfilled", None, deadline)
+    late = replace(
+        history, evidence_requests=[replace(open_ask, answered_at=deadline + timedelta(minutes=1))]
+    )
+    clock = by_target(
+        compute(late, NORMAL, office, now=deadline + timedelta(hours=1)), "evidence", 7
+    )
+    assert (clock.state, clock.breached_at) == ("breached", deadline)
+    assert overall_state([clock], deadline + timedelta(hours=1)) == "fulfilled"  # answered since
+    assert evidence_clocks(History(T0), now=deadline) == []

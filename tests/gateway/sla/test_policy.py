@@ -96,3 +96,14 @@ def test_the_readme_example_matrix_is_a_valid_rules_file() -> None:
     sla = routing_rules.parse_toml(queues + block).sla
     assert sla.escalation.level(3).telegram_chat == "-1001234567890"
     assert sla.rota[0].hand_to == "night-lead"
+
+
+def test_an_evidence_breach_escalates_only_where_the_rules_name_a_level() -> None:
+    assert "evidence" not in DEFAULT_CONFIG.escalation.on_breach
+    text = QUEUES + "[escalation]\non_breach = { evidence = 3 }\n"
+    rule_set = routing_rules.parse_toml(text)
+    assert rule_set.sla.escalation.on_breach["evidence"] == 3
+    assert rule_set.sla.escalation.on_breach["first_response"] == 2  # the others keep theirs
+    assert routing_rules.parse_toml(routing_rules.to_toml(rule_set)) == rule_set
+    with pytest.raises(routing_rules.RulesError, match="evidence"):
+        routing_rules.parse_toml(QUEUES + "[escalation]\non_breach = { evidense = 3 }\n")
