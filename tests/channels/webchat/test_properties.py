@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from hypothesis import given
@@ -54,9 +55,10 @@ async def test_webchat_http_never_fails_and_what_is_stored_reads_back(
         if posted.status_code == 200:
             ids = [item["message_id"] for item in history.json()["items"]]
             assert posted.json()["message_id"] in ids
-        paged = await client.get(
-            "/channels/webchat/messages", params={"after": after}, headers=auth
-        )
+        # Encoded by hand, as a hostile client would: httpx cannot encode a lone
+        # surrogate, so its bytes go out percent-encoded (invalid UTF-8 on the wire).
+        raw_after = quote(after.encode("utf-8", "surrogatepass"), safe="")
+        paged = await client.get(f"/channels/webchat/messages?after={raw_after}", headers=auth)
         assert paged.status_code < 500, paged.text
 
 
