@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gateway.canned.placeholders import unknown_placeholders
 from gateway.tickets.models import Category
+from gateway.validation import InboundModel
 
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,8})?$")]
 Body = Annotated[str, Field(min_length=1, max_length=20_000)]
 
 
-class CannedFields(BaseModel):
+class CannedFields(InboundModel):
     model_config = ConfigDict(extra="forbid")
     category: Category | None = Field(
         default=None, description="Offered on tickets of this category; null: on every ticket"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.cases.models import CaseStatus, DecisionOutcome, Party
 from gateway.orders.schemas import ORDER_REF_PATTERN, OrderFactsPublic
 from gateway.tickets.schemas import MessagePublic, ReplyAttachment, TicketSummary
+from gateway.validation import InboundModel
 
 TICKET_PATTERN = r"^[Dd]-\d{1,18}$"
 TICKET_REF = Field(min_length=3, max_length=24, pattern=TICKET_PATTERN)
@@ -124,20 +125,20 @@ class CaseList(BaseModel):
     next_cursor: str | None
 
 
-class CaseCreate(BaseModel):
+class CaseCreate(InboundModel):
     model_config = ConfigDict(extra="forbid")
     order_ref: str = Field(pattern=ORDER_REF_PATTERN)
     ticket: str = TICKET_REF
     party: Party | None = None
 
 
-class LinkBody(BaseModel):
+class LinkBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     ticket: str = TICKET_REF
     party: Party | None = Field(default=None, description="Say which side; else from facts")
 
 
-class CaseReplyBody(BaseModel):
+class CaseReplyBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     party: SpokenParty | None = None
     ticket: str | None = SOME_TICKET
@@ -151,18 +152,18 @@ class CaseReply(BaseModel):
     message: MessagePublic
 
 
-class CaseNoteBody(BaseModel):
+class CaseNoteBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1)
 
 
-class ReviewBody(BaseModel):
+class ReviewBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     state: Literal["accepted", "rejected", "pending"]
     reason: str | None = Field(default=None, max_length=2000)
 
 
-class EvidenceRequestBody(BaseModel):
+class EvidenceRequestBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     party: SpokenParty | None = None
     ticket: str | None = SOME_TICKET
@@ -170,13 +171,13 @@ class EvidenceRequestBody(BaseModel):
     deadline_hours: float | None = Field(default=None, gt=0, description="Default: settings")
 
 
-class DecisionBody(BaseModel):
+class DecisionBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     outcome: DecisionOutcome
     reason: str = Field(min_length=1, max_length=10000, description="On record; not sent")
 
 
-class AppealBody(BaseModel):
+class AppealBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     party: SpokenParty
     reason: str = Field(min_length=1, max_length=10000)

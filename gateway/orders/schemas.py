@@ -9,6 +9,7 @@ from typing import Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from gateway.orders.models import OrderSide, OrderSource, OrderStatus
+from gateway.validation import InboundModel
 
 ORDER_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{3,99}$"
 USER_ID = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
@@ -18,7 +19,7 @@ MONEY = Field(gt=0, max_digits=30, decimal_places=8)
 PRICE_TOLERANCE = Decimal("0.01")
 
 
-class OrderFactsIn(BaseModel):
+class OrderFactsIn(InboundModel):
     model_config = ConfigDict(extra="forbid")
 
     buyer_user_id: str = USER_ID

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.validation import InboundModel
+
 
 class ClockPublic(BaseModel):
     target: str = Field(description="first_response, next_response, resolution or evidence")
@@ -54,7 +56,7 @@ class TicketSla(BaseModel):
     watchers: list[WatcherPublic]
 
 
-class DeescalateBody(BaseModel):
+class DeescalateBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=2000)
     level: int | None = Field(
@@ -81,7 +83,7 @@ class SlaOverview(BaseModel):
     queues: list[QueueSla]
 
 
-class ShiftBody(BaseModel):
+class ShiftBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     on_shift: bool
     hand_to: str | None = Field(
@@ -93,7 +95,7 @@ class ShiftBody(BaseModel):
     )
 
 
-class ContactBody(BaseModel):
+class ContactBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     email: str | None = Field(None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     telegram_chat_id: str | None = Field(None, max_length=64, pattern=r"^-?\d{1,20}$")

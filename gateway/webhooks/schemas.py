@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gateway.validation import InboundModel
 from gateway.webhooks.models import EventType
 
 
@@ -15,7 +16,7 @@ def _event_types(values: list[EventType]) -> list[EventType]:
     return list(dict.fromkeys(values))
 
 
-class SubscriptionCreate(BaseModel):
+class SubscriptionCreate(InboundModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(min_length=8, max_length=2000, description="http(s) URL of the receiver")
     event_types: list[EventType] = Field(min_length=1, max_length=len(EventType))
@@ -26,7 +27,7 @@ class SubscriptionCreate(BaseModel):
     _unique = field_validator("event_types")(_event_types)
 
 
-class SubscriptionUpdate(BaseModel):
+class SubscriptionUpdate(InboundModel):
     model_config = ConfigDict(extra="forbid")
     url: str | None = Field(None, min_length=8, max_length=2000)
     event_types: list[EventType] | None = Field(None, min_length=1, max_length=len(EventType))

@@ -182,3 +182,35 @@ async def test_customer_language_follows_the_reply_access_rule(
         assert closed.status_code == 200, closed.text
         late = await http.post(f"/api/v1/tickets/{ref}/customer-language", json={"language": "en"})
     assert late.status_code == 409, late.text
+
+
+@pytest.mark.parametrize("bad", ["nul\x00", "a\ud800b"])
+async def test_second_wave_bodies_that_cannot_be_stored_are_422(
+    app: FastAPI, desk: tuple[str, str, str], bad: str, unique: str
+) -> None:
+    """Canned replies, webhooks, SLA and case bodies follow the same edge rules as the
+    first wave's: a NUL or lone surrogate is refused before anything is written."""
+    token, _queue, ref = desk
+    cases = [
+        ("POST", "/api/v1/admin/canned", {"name": f"c-{unique}", "bodies": {"en": bad}}),
+        ("POST", "/api/v1/admin/canned", {"name": bad, "bodies": {"en": "ok"}}),
+        (
+            "POST",
+            "/api/v1/admin/webhooks",
+            {"url": "https://example.com/h", "event_types": ["ticket.created"], "description": bad},
+        ),
+        ("POST", f"/api/v1/tickets/{ref}/de-escalate", {"reason": bad}),
+        ("PUT", "/api/v1/me/shift", {"on_shift": False, "hand_to": bad}),
+    ]
+    async with client(app, token) as http:
+        for method, path, body in cases:
+            response = await http.request(
+                method,
+                path,
+                content=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            assert response.status_code == 422, (path, response.text)
+        canned = await http.get("/api/v1/admin/canned")
+        assert canned.status_code == 200
+        assert all("\x00" not in json.dumps(item) for item in canned.json()["items"])
