@@ -168,7 +168,6 @@ async def render_ticket(
         offers=offers,
         case_ref=case,
         confidence=ticket.routing_confidence,
-        can_correct=_has_route(request, "PATCH", "/api/v1/tickets/{ref}"),
         categories=[str(c) for c in Category],
         severities=[str(s) for s in Severity],
     )
@@ -200,10 +199,3 @@ def _error(request: Request, user: ConsoleUser, exc: GatewayError) -> HTMLRespon
         status=exc.status_code,
         detail=exc.detail,
     )
-
-
-def _has_route(request: Request, method: str, path: str) -> bool:
-    """Whether this gateway has a route (neighbouring features light up when they land);
-    read from the OpenAPI document, which describes every route and is built once."""
-    paths = request.app.openapi().get("paths", {})
-    return method.lower() in paths.get(path, {})
