@@ -7,11 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from gateway.agents.dependencies import CurrentAgent
 from gateway.dependencies import RuntimeDep, SessionDep
+from gateway.errors import NotFound
+from gateway.risk import reports, service, view
 from gateway.risk import repository as repo
-from gateway.risk import service, view
 from gateway.risk.dependencies import RiskReviewer
-from gateway.risk.schemas import USER_ID_PATTERN, AccountList, AccountPublic
+from gateway.risk.schemas import (
+    USER_ID_PATTERN,
+    AccountList,
+    AccountPublic,
+    ReportCreate,
+    ReportPublic,
+    ReviewBody,
+)
+from gateway.validation import IdPath
 
 FORBIDDEN = {403: {"description": "Not a supervisor, admin or agent of the risk queue"}}
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"], responses=FORBIDDEN)
@@ -45,3 +55,73 @@ async def get_account(
     return await view.account_public(
         session, user_id, row, threshold=runtime.settings.risk.route_threshold, now=now
     )
+
+
+@router.post(
+    "/reports",
+    status_code=201,
+    response_model=ReportPublic,
+    responses={404: {"description": "A linked case the caller cannot see"}},
+)
+async def create_report(
+    body: ReportCreate, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
+) -> ReportPublic:
+    """Report a suspicious account (any agent, linking cases they can see): opens a risk
+    ticket in the risk queue, audited, and sends the report to the exchange's risk
+    system (the `risk.report_created` webhook, else GATEWAY_RISK_REPORT_EMAIL)."""
+    report = await reports.create(
+        session,
+        ctx,
+        user_id=body.user_id,
+        reason=body.reason,
+        case_refs=body.cases,
+        settings=runtime.settings.risk,
+        notifier=runtime.notifier,
+        now=runtime.clock.now(),
+    )
+    [public] = await view.reports_public(session, [report])
+    return public
+
+
+@router.get("/reports/{report_id}", response_model=ReportPublic, responses={404: {}})
+async def get_report(report_id: IdPath, session: SessionDep, _ctx: RiskReviewer) -> ReportPublic:
+    report = await repo.report(session, report_id)
+    if report is None:
+        raise NotFound(f"no risk report {report_id}")
+    [public] = await view.reports_public(session, [report])
+    return public
+
+
+async def _review(
+    report_id: int, body: ReviewBody, session: SessionDep, ctx: RiskReviewer, runtime: RuntimeDep,
+    *, confirm: bool,
+) -> ReportPublic:  # fmt: skip
+    report = await reports.review(
+        session, ctx, report_id, confirm=confirm, note=body.note, now=runtime.clock.now()
+    )
+    [public] = await view.reports_public(session, [report])
+    return public
+
+
+REVIEW_ERRORS = {
+    404: {"description": "No such report"},
+    409: {"description": "Already confirmed or dismissed"},
+}
+
+
+@router.post("/reports/{report_id}/confirm", response_model=ReportPublic, responses=REVIEW_ERRORS)
+async def confirm_report(
+    report_id: IdPath, body: ReviewBody, session: SessionDep, ctx: RiskReviewer, runtime: RuntimeDep
+) -> ReportPublic:
+    """A risk reviewer other than the reporter confirms: the account goes on the
+    watchlist routing reads."""
+    return await _review(report_id, body, session, ctx, runtime, confirm=True)
+
+
+@router.post("/reports/{report_id}/dismiss", response_model=ReportPublic, responses=REVIEW_ERRORS)
+async def dismiss_report(
+    report_id: IdPath, body: ReviewBody, session: SessionDep, ctx: RiskReviewer, runtime: RuntimeDep
+) -> ReportPublic:
+    """A risk reviewer other than the reporter dismisses: each signal the report named
+    weighs less for this account from now on."""
+    return await _review(report_id, body, session, ctx, runtime, confirm=False)

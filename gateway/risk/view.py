@@ -69,7 +69,7 @@ async def _names(session: AsyncSession, ids: set[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     rows = await session.execute(sa.select(Agent.id, Agent.name).where(Agent.id.in_(wanted)))
-    return {i: n for i, n in rows.tuples()}
+    return {i: n for i, n in rows.all()}
 
 
 async def reports_public(session: AsyncSession, reports: list[RiskReport]) -> list[ReportPublic]:

@@ -10,8 +10,17 @@ from gateway.agents.models import Role
 from tests.desk import make_agent
 from tests.gateway.cases import conftest as cases
 from tests.gateway.cases.conftest import Desk, new_order_ref, order_facts
+from tests.gateway.webhooks import conftest as hooks
 
 desk = cases.desk  # the case tests' desk fixture, shared
+# The webhook tests' receiver on loopback and a deliverer that may call it.
+hooks_runtime, hooks_app, admin_token = hooks.hooks_runtime, hooks.hooks_app, hooks.admin_token
+receiver, clock, deliverer, subscriptions = (
+    hooks.receiver,
+    hooks.clock,
+    hooks.deliverer,
+    hooks.subscriptions,
+)
 
 RISK_QUEUE = "risk"
 
