@@ -325,7 +325,7 @@ class RiskSettings(BaseModel):
     window_days: int = Field(30, ge=1, le=3650)
     # A repeat-dispute or many-complainants signal needs this share of the account's
     # orders in the window disputed (a heavy honest trader has many disputes, few per order).
-    min_dispute_rate: float = Field(0.05, ge=0, le=1)
+    min_dispute_rate: float = Field(0.10, ge=0, le=1)
     # This many disputes within `burst_hours` are a burst (an account takeover's pattern).
     burst_disputes: int = Field(4, ge=2)
     # The burst window (hours).

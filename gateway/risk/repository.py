@@ -331,3 +331,64 @@ async def reports_of(session: AsyncSession, user_id: str) -> list[RiskReport]:
         sa.select(RiskReport).where(RiskReport.user_id == user_id).order_by(RiskReport.id)
     )
     return list(rows)
+
+
+async def candidates(session: AsyncSession, sensitive_words: Sequence[str]) -> list[str]:
+    """Every account some signal could fire for (a full rescore reads only these): a
+    party of a disputed order, a third-party or flagged-remark buyer, a holder of a
+    shared payer name or receiving account, a shared email, an identity link, or an
+    account already scored or watchlisted."""
+    disputed = sa.select(OrderFact.buyer_user_id, OrderFact.seller_user_id).join(
+        DisputeCase, DisputeCase.order_ref == OrderFact.order_ref
+    )
+    found: set[str] = set()
+    for buyer, seller in await session.execute(disputed):
+        found |= {buyer, seller}
+    remark = sa.func.lower(OrderFact.transfer_remark)
+    flagged = [OrderFact.payer_name_matches.is_(False)]
+    if sensitive_words:
+        flagged.append(sa.or_(*(remark.contains(w, autoescape=True) for w in sensitive_words)))
+    found |= set(await session.scalars(sa.select(OrderFact.buyer_user_id).where(sa.or_(*flagged))))
+    payer = (
+        sa.select(OrderFact.payer_account_name)
+        .where(OrderFact.payer_account_name.is_not(None), OrderFact.payer_name_matches.is_not(True))
+        .group_by(OrderFact.payer_account_name)
+        .having(sa.func.count(sa.distinct(OrderFact.buyer_user_id)) > 1)
+    )
+    found |= set(
+        await session.scalars(
+            sa.select(OrderFact.buyer_user_id).where(
+                OrderFact.payer_account_name.in_(payer), OrderFact.payer_name_matches.is_not(True)
+            )
+        )
+    )
+    receiving = (
+        sa.select(OrderFact.receiving_account)
+        .where(OrderFact.receiving_account.is_not(None))
+        .group_by(OrderFact.receiving_account)
+        .having(sa.func.count(sa.distinct(OrderFact.seller_user_id)) > 1)
+    )
+    found |= set(
+        await session.scalars(
+            sa.select(OrderFact.seller_user_id).where(OrderFact.receiving_account.in_(receiving))
+        )
+    )
+    shared_email = (
+        sa.select(Customer.email)
+        .where(Customer.email.is_not(None), Customer.exchange_user_id.is_not(None))
+        .group_by(Customer.email)
+        .having(sa.func.count() > 1)
+    )
+    found |= {
+        u
+        for u in await session.scalars(
+            sa.select(Customer.exchange_user_id).where(Customer.email.in_(shared_email))
+        )
+        if u
+    }
+    for a, b in await session.execute(
+        sa.select(RiskIdentityLink.user_id, RiskIdentityLink.linked_user_id)
+    ):
+        found |= {a, b}
+    found |= set(await session.scalars(sa.select(RiskAccount.user_id)))
+    return sorted(found)

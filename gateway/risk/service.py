@@ -109,6 +109,14 @@ async def on_case_change(
         await refresh(session, parties, now=now)
 
 
+async def on_identity_link(
+    session: AsyncSession, channel: str, address: str, user_id: str, other_user_id: str
+) -> None:
+    """One channel address proved two exchange ids: remember it, refresh both. Flushes."""
+    if await repo.record_identity_link(session, channel, address, user_id, other_user_id):
+        await refresh(session, [user_id, other_user_id])
+
+
 @dataclass(frozen=True, slots=True)
 class CounterpartyScore:
     user_id: str

@@ -80,7 +80,7 @@ class AccountFacts:
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     window_days: int = 30
-    min_dispute_rate: float = 0.05
+    min_dispute_rate: float = 0.10
     burst_disputes: int = 4
     burst_hours: int = 24
     dismiss_factor: float = 0.5
@@ -182,7 +182,7 @@ def signals(facts: AccountFacts, limits: Thresholds) -> list[Signal]:
         ))  # fmt: skip
     others = sorted({o for link in facts.linked for o in link.others})
     if others:
-        hows = " and ".join(sorted({link.how for link in facts.linked}))
+        hows = " and ".join(sorted({_HOW.get(link.how, link.how) for link in facts.linked}))
         shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
         found.append(Signal(
             "linked_identities", min(40.0, 20.0 * len(others)),
@@ -191,6 +191,9 @@ def signals(facts: AccountFacts, limits: Thresholds) -> list[Signal]:
         ))  # fmt: skip
     damped = [_damp(s, facts.dismissals.get(s.kind, 0), limits.dismiss_factor) for s in found]
     return sorted(damped, key=lambda s: (-s.weight, s.kind))
+
+
+_HOW = {"email": "vouched email", "telegram": "Telegram user", "webchat": "chat visitor"}
 
 
 def _damp(signal: Signal, dismissed: int, factor: float) -> Signal:

@@ -44,6 +44,8 @@ def tag() -> str:
 
 async def push(desk: Desk, buyer: str, seller: str, **overrides: Any) -> str:
     ref = new_order_ref()
+    # The buyer's own payer name (the shared desk database has other tests' orders).
+    overrides.setdefault("payer_account_name", f"PAYER {buyer}")
     response = await desk.push_order(ref, order_facts(buyer, seller, **overrides))
     assert response.status_code == 201, response.text
     return ref

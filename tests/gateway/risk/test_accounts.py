@@ -71,7 +71,7 @@ async def test_one_vouched_email_behind_two_exchange_ids_links_them(desk: Desk) 
         await desk.chat(visitor, "hello, a question about my account")
     body = await account(desk, await risk_agent(desk), f"a-{t}")
     linked = kinds(body)["linked_identities"]
-    assert linked["sentence"] == f"the same email is behind 1 other exchange account: b-{t}"
+    assert linked["sentence"] == f"the same vouched email is behind 1 other exchange account: b-{t}"
 
 
 async def test_only_risk_reviewers_see_risk(desk: Desk) -> None:
@@ -159,3 +159,34 @@ async def _visitor_with_email(desk: Desk, user_id: str, email: str) -> dict[str,
         )
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+async def test_one_telegram_user_proving_two_exchange_ids_links_them(desk: Desk) -> None:
+    import uuid
+
+    from gateway.ports import Channel, InboundMessage
+
+    t = tag()
+    for user in (f"tg-a-{t}", f"tg-b-{t}"):  # the same Telegram user, two /start links
+        async with desk.runtime.sessionmaker.begin() as session:
+            await desk.runtime.ingest(
+                session,
+                InboundMessage(
+                    channel=Channel.telegram,
+                    external_id=uuid.uuid4().hex,
+                    sender=f"tg-user-{t}",
+                    text="/start",
+                    thread_key=f"tg-user-{t}",
+                    verified_user_id=user,
+                ),
+            )
+    token = await risk_agent(desk)
+    async with desk.api(token) as api:
+        listed = (
+            await api.get("/api/v1/risk/accounts", params={"min_score": 20, "limit": 500})
+        ).json()
+    assert {f"tg-a-{t}", f"tg-b-{t}"} <= {i["user_id"] for i in listed["items"]}
+    body = await account(desk, token, f"tg-b-{t}")
+    assert kinds(body)["linked_identities"]["sentence"] == (
+        f"the same Telegram user is behind 1 other exchange account: tg-a-{t}"
+    )
