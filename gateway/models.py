@@ -20,6 +20,7 @@ from gateway.integrations.models import ServiceToken
 from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
+from gateway.reports.models import CaseLoss, ExchangeRate
 from gateway.routing.models import RoutingCorrection, RoutingRule
 from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
 from gateway.system.models import SystemState
@@ -42,6 +43,7 @@ __all__ = [
     "AuditEvent",
     "CannedReply",
     "CaseDecision",
+    "CaseLoss",
     "CaseNote",
     "CaseTicket",
     "ChannelIdentity",
@@ -54,6 +56,7 @@ __all__ = [
     "DisputeCase",
     "Evidence",
     "EvidenceRequest",
+    "ExchangeRate",
     "Message",
     "OrderFact",
     "Outbox",
