@@ -187,3 +187,25 @@ async def test_a_decision_without_figures_still_decides(desk: Desk) -> None:
         await desk.scalar(sa.select(sa.func.count()).where(CaseLoss.case_id == dispute.case_id))
         == 0
     )
+
+
+async def test_a_decided_loss_reaches_the_loss_report(desk: Desk) -> None:
+    await eur_rates(desk)
+    token = await supervisor(desk)
+
+    async def totals() -> dict[str, Any]:
+        async with desk.api(token) as api:
+            response = await api.get("/api/v1/reports/losses", params={"group_by": "category"})
+        assert response.status_code == 200, response.text
+        return dict(response.json()["totals"])
+
+    before = await totals()
+    for lost in ("100", "250.50"):
+        dispute = await open_dispute(desk, token)
+        assert (
+            await decide(desk, token, dispute.case_id, {"lost": {"exchange": lost}})
+        ).status_code == 201
+    after = await totals()
+    assert after["cases"] - before["cases"] == 2
+    # 350.50 EUR at 1.08 = 108.00 + 270.54 USD
+    assert Decimal(after["lost_exchange"]) - Decimal(before["lost_exchange"]) == Decimal("378.54")
