@@ -40,6 +40,10 @@ async def losses_report(
         Query(max_length=200, description=f"One or several (comma-separated) of {GROUPS}"),
     ] = None,
     top: Annotated[int, Query(ge=1, le=50, description="How many top movers")] = 5,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=report.MAX_LIMIT, description="Most groups listed (largest net loss)"),
+    ] = report.DEFAULT_LIMIT,
     format: Annotated[
         str | None, Query(max_length=10, description="json or csv (else the Accept header)")
     ] = None,
@@ -64,6 +68,7 @@ async def losses_report(
         group_by=report.parse_group_by(group_by),
         currency=runtime.settings.reports.currency,
         top=top,
+        limit=limit,
     )
     if as_csv:
         name = f"losses-{start.date().isoformat()}-{end.date().isoformat()}.csv"

@@ -233,3 +233,19 @@ async def test_dates_at_the_ends_of_the_calendar_are_a_422(
     async with client(app, token) as api:
         response = await api.get("/api/v1/reports/losses", params=params)
     assert response.status_code == 422, response.text
+
+
+async def test_limit_keeps_the_largest_groups_and_counts_them_all(
+    app: FastAPI, runtime: Runtime, window: tuple[datetime, datetime]
+) -> None:
+    token = await make_agent(runtime, [], role=Role.supervisor)
+    start, end = window
+    body = await report(app, token, start, end, group_by="week,category", limit=2)
+    assert body["groups"] == 6
+    # The two largest net losses (chargebacks 800.00 in week 4, scams 650.00 in week 1),
+    # shown in week order.
+    assert [(i["key"]["category"], i["net_loss"]) for i in body["items"]] == [
+        ("fraud_or_scam", "650.00"),
+        ("chargeback", "800.00"),
+    ]
+    assert body["totals"]["cases"] == 7  # totals never depend on the limit
