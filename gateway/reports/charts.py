@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import io
+import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +26,7 @@ INK, GRID, BACKGROUND = "#1a1a1a", "#d0d0d0", "#ffffff"
 WIDTH, HEIGHT = 760, 360
 LEFT, RIGHT, TOP, BOTTOM = 80, 190, 44, 56
 MAX_SERIES = 8
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
@@ -142,8 +145,12 @@ def layout(chart: Chart) -> Layout:
         add(Shape("line", [(LEFT, y(value)), (LEFT + plot_w, y(value))], color=GRID, width=1))
         add(Shape("text", [(LEFT - 8, y(value) + 4)], text=f"{value:,.0f}", anchor="end", size=11))
     slot = plot_w / n
-    every = max(1, round(n / 8))  # at most about 8 labels on the x axis
-    for i, label in enumerate(chart.x_labels):
+    # Weeks by month and day (the title, the table and the tooltips name the year); as
+    # many labels as fit without touching.
+    labels = [x[5:] if ISO_DAY.match(x) else x for x in chart.x_labels]
+    widest = max((len(x) for x in labels), default=1) * 7 + 12
+    every = max(1, math.ceil(widest / slot))
+    for i, label in enumerate(labels):
         if i % every == 0:
             cx = LEFT + slot * (i + 0.5)
             add(Shape("text", [(cx, TOP + plot_h + 18)], text=label, anchor="middle", size=11))
