@@ -1,8 +1,8 @@
 """Loss figures per case (order and reporting currency, chargeback reason code, the
 report's dimensions) and the operator-loaded exchange-rate table.
 
-Revision ID: 0008_losses
-Revises: 0007_sla
+Revision ID: 0009_losses
+Revises: 0008_risk
 Create Date: 2026-12-01 11:52:15.460247
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import gateway.db
 
-revision: str = "0008_losses"
-down_revision: str | None = "0007_sla"
+revision: str = "0009_losses"
+down_revision: str | None = "0008_risk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
