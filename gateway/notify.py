@@ -25,15 +25,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db import is_sqlite
+from gateway.topics import MESSAGES, OUTBOX, TICKETS, TOPICS, WEBCHAT
+
+__all__ = ["MESSAGES", "OUTBOX", "TICKETS", "TOPICS", "WEBCHAT", "Notifier"]
 
 log = structlog.get_logger()
-
-# The topics in use. PostgreSQL channel names are identifiers: keep them fixed.
-TICKETS = "parley_tickets"  # payload: queue id of a ticket that became claimable
-WEBCHAT = "parley_webchat"  # payload: channel identity id with a new outbound message
-OUTBOX = "parley_outbox"  # payload: outbox id of a reply ready to deliver
-MESSAGES = "parley_messages"  # payload: ticket id with a new customer message (console)
-TOPICS = (TICKETS, WEBCHAT, OUTBOX, MESSAGES)
 
 _PENDING_KEY = "parley_pending_notifications"
 

@@ -11,24 +11,21 @@ import json
 import warnings
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from channels.telegram import metrics
 from channels.telegram.ratelimit import SendLimiter
-from channels.telegram.service import CHANNEL, set_reachability
-from gateway.blobs import BlobStore
+from channels.telegram.service import set_reachability
 from gateway.ports import (
     Channel,
+    ChannelPorts,
     Choice,
     DeliveryError,
     DeliveryReceipt,
     OutboundAttachment,
     OutboundMessage,
 )
-from gateway.system import repository as system
-from gateway.tickets import repository as repo
 
 log = structlog.get_logger()
 
@@ -99,17 +96,12 @@ class TelegramAdapter:
 
     channel = Channel.telegram
 
-    def __init__(
-        self,
-        bot: Bot,
-        limiter: SendLimiter,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        blobs: BlobStore,
-    ):
+    def __init__(self, bot: Bot, limiter: SendLimiter, ports: ChannelPorts) -> None:
         self.bot = bot
         self.limiter = limiter
-        self.sessionmaker = sessionmaker
-        self.blobs = blobs
+        self.ports = ports
+        self.sessionmaker = ports.sessionmaker
+        self.blobs = ports.blobs
 
     async def deliver(self, message: OutboundMessage) -> DeliveryReceipt:
         chat_id = message.recipient
@@ -151,7 +143,7 @@ class TelegramAdapter:
         except Forbidden as exc:
             metrics.sends.labels("forbidden").inc()
             async with self.sessionmaker.begin() as session:
-                await set_reachability(session, chat_id, blocked=True)
+                await set_reachability(session, self.ports, chat_id, blocked=True)
             raise DeliveryError(f"Telegram refused: {exc.message}", retryable=False) from exc
         except InvalidToken as exc:
             # A configuration fault: the reply waits in the outbox until it is fixed.
@@ -170,17 +162,17 @@ class TelegramAdapter:
 
     async def _unreachable(self, chat_id: str) -> bool:
         async with self.sessionmaker() as session:
-            identity = await repo.identity(session, CHANNEL, chat_id)
+            identity = await self.ports.identities.identity(session, Channel.telegram, chat_id)
         return identity is not None and identity.unreachable
 
     async def _progress(self, idempotency_key: str) -> list[int]:
         async with self.sessionmaker() as session:
-            value = await system.get(session, PROGRESS_KEY + idempotency_key)
+            value = await self.ports.state.get(session, PROGRESS_KEY + idempotency_key)
         return [int(i) for i in json.loads(value)] if value else []
 
     async def _save_progress(self, idempotency_key: str, sent: list[int]) -> None:
         async with self.sessionmaker.begin() as session:
-            await system.put(session, PROGRESS_KEY + idempotency_key, json.dumps(sent))
+            await self.ports.state.put(session, PROGRESS_KEY + idempotency_key, json.dumps(sent))
 
     async def close(self) -> None:
         await self.bot.shutdown()

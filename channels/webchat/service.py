@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 import structlog
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +28,7 @@ from channels.webchat.schemas import (
     SessionCreate,
     SessionPublic,
 )
-from gateway import notify
+from gateway import topics
 from gateway.errors import (
     InvalidInbound,
     InvalidRequest,
@@ -38,14 +37,15 @@ from gateway.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from gateway.flows.unseen_webchat_replies import seen_key
-from gateway.ports import Channel, Choice, InboundAttachment, InboundMessage
-from gateway.runtime import Runtime
+from gateway.ports import (
+    Channel,
+    ChannelPorts,
+    ConversationItem,
+    InboundAttachment,
+    InboundMessage,
+)
 from gateway.sniff import sniff as sniff_mime
-from gateway.system import repository as system
 from gateway.text import display_name, problem_in
-from gateway.tickets import repository as repo
-from gateway.tickets.models import Attachment, ChannelIdentity, Direction, Message, Ticket
 
 log = structlog.get_logger()
 
@@ -135,9 +135,9 @@ class RateLimiter:
 
 
 class WebchatService:
-    def __init__(self, runtime: Runtime):
-        self.runtime = runtime
-        self.settings = runtime.settings.webchat
+    def __init__(self, ports: ChannelPorts) -> None:
+        self.ports = ports
+        self.settings = ports.settings.webchat
         self.limiter = RateLimiter(self.settings.messages_per_minute)
         self._key: bytes | None = None
         self._key_lock = asyncio.Lock()
@@ -158,8 +158,10 @@ class WebchatService:
         return self._key
 
     async def _stored_secret(self) -> str:
-        async with self.runtime.sessionmaker.begin() as session:
-            return await system.put_if_absent(session, SECRET_STATE_KEY, secrets.token_urlsafe(48))
+        async with self.ports.sessionmaker.begin() as session:
+            return await self.ports.state.put_if_absent(
+                session, SECRET_STATE_KEY, secrets.token_urlsafe(48)
+            )
 
     async def create_session(self, body: SessionCreate) -> SessionPublic:
         """Issue a token for a new visitor; a user id counts only when its hash checks."""
@@ -277,14 +279,14 @@ class WebchatService:
             contact_email=visitor.email if visitor.email_vouched else None,
             attachments=attachments,
         )
-        runtime = self.runtime
-        async with runtime.sessionmaker.begin() as session:
-            result = await runtime.ingest(session, inbound)
+        ports = self.ports
+        async with ports.sessionmaker.begin() as session:
+            result = await ports.intake.ingest(session, inbound)
             if not result.duplicate:
                 # Other sockets of this visitor (other tabs, other processes) show it too.
                 identity_id = await self._identity_id(session, visitor.visitor_id)
                 if identity_id is not None:
-                    await runtime.notifier.publish(session, notify.WEBCHAT, str(identity_id))
+                    await ports.notifier.publish(session, topics.WEBCHAT, str(identity_id))
         log.info(
             "webchat.message_stored",
             visitor_id=visitor.visitor_id,
@@ -344,7 +346,7 @@ class WebchatService:
         stem = re.sub(r"[^\w.-]+", "_", (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1])
         stem = stem.strip("._")[:100].rsplit(".", 1)[0] or "screenshot"
         name = f"{stem}.{ext}"
-        blob_key = await self.runtime.blobs.put(data)
+        blob_key = await self.ports.blobs.put(data)
         attachment_id = tokens.sign(
             await self.key(),
             tokens.ATTACHMENT,
@@ -359,12 +361,11 @@ class WebchatService:
     # -- history -----------------------------------------------------------------------
 
     async def identity_id(self, visitor_id: str) -> int | None:
-        async with self.runtime.sessionmaker() as session:
+        async with self.ports.sessionmaker() as session:
             return await self._identity_id(session, visitor_id)
 
-    @staticmethod
-    async def _identity_id(session: AsyncSession, visitor_id: str) -> int | None:
-        identity = await repo.identity(session, CHANNEL, visitor_id)
+    async def _identity_id(self, session: AsyncSession, visitor_id: str) -> int | None:
+        identity = await self.ports.identities.identity(session, Channel.webchat, visitor_id)
         return identity.id if identity is not None else None
 
     async def history(
@@ -374,48 +375,19 @@ class WebchatService:
         what agents answered; never notes, never another visitor's conversation."""
         if identity_id is None:
             return []
-        async with self.runtime.sessionmaker() as session:
-            rows = (
-                await session.execute(
-                    sa.select(Message)
-                    .join(Ticket, Ticket.id == Message.ticket_id)
-                    .where(
-                        Ticket.identity_id == identity_id,
-                        Ticket.channel == CHANNEL,
-                        # Email copies of replies live on the ticket too; not in the chat.
-                        Message.channel == CHANNEL,
-                        Message.id > after,
-                        Message.direction.in_([Direction.inbound, Direction.outbound]),
-                    )
-                    .order_by(Message.id)
-                    .limit(limit)
-                )
-            ).scalars()
-            messages = list(rows)
-            files: dict[int, list[AttachmentMeta]] = {}
-            if messages:
-                for item in (
-                    await session.execute(
-                        sa.select(Attachment)
-                        .where(Attachment.message_id.in_([m.id for m in messages]))
-                        .order_by(Attachment.id)
-                    )
-                ).scalars():
-                    files.setdefault(item.message_id, []).append(
-                        AttachmentMeta(
-                            filename=item.filename, content_type=item.content_type, size=item.size
-                        )
-                    )
-            replies = [m.id for m in messages if m.direction == Direction.outbound and m.id]
-            choices = await self.runtime.choices_for(session, replies)
+        async with self.ports.sessionmaker() as session:
+            items = await self.ports.history.conversation(
+                session, Channel.webchat, identity_id, after=after, limit=limit
+            )
+        replies = [item.message_id for item in items if not item.inbound]
         if replies:
             await self.mark_seen(identity_id, max(replies))
-        return [_frame(m, files.get(m.id or 0, []), choices.get(m.id or 0, ())) for m in messages]
+        return [_frame(item) for item in items]
 
     async def answer_choice(self, visitor: Visitor, value: str) -> str:
         """A button the visitor tapped (a survey rating); the text to show them."""
-        async with self.runtime.sessionmaker.begin() as session:
-            text = await self.runtime.answer_choice(
+        async with self.ports.sessionmaker.begin() as session:
+            text = await self.ports.intake.answer_choice(
                 session, Channel.webchat, visitor.visitor_id, value
             )
         if text is None:
@@ -425,34 +397,23 @@ class WebchatService:
     async def mark_seen(self, identity_id: int, message_id: int) -> None:
         """Remember the newest reply that reached this visitor (socket push or HTTP
         read), so the email fallback knows which replies they never got."""
-        async with self.runtime.sessionmaker.begin() as session:
-            await system.raise_to(session, seen_key(identity_id), message_id)
+        async with self.ports.sessionmaker.begin() as session:
+            await self.ports.history.replies_seen(session, Channel.webchat, identity_id, message_id)
 
 
-def _frame(
-    message: Message, files: list[AttachmentMeta], choices: tuple[Choice, ...] = ()
-) -> MessageFrame:
-    inbound = message.direction == Direction.inbound
+def _frame(item: ConversationItem) -> MessageFrame:
     client_id = None
-    if inbound and message.external_id and ":" in message.external_id:
-        client_id = message.external_id.split(":", 1)[1]
-    assert message.id is not None
+    if item.inbound and item.external_id and ":" in item.external_id:
+        client_id = item.external_id.split(":", 1)[1]
     return MessageFrame(
-        message_id=message.id,
-        author="customer" if inbound else "agent",
-        text=message.text,
-        created_at=message.created_at.isoformat(),
+        message_id=item.message_id,
+        author="customer" if item.inbound else "agent",
+        text=item.text,
+        created_at=item.created_at.isoformat(),
         client_id=client_id,
-        attachments=files,
-        choices=[ChoiceFrame(label=c.label, value=c.value) for c in choices],
-    )
-
-
-async def identity_of_message(session: AsyncSession, message_id: int) -> int | None:
-    """The webchat identity whose conversation holds a message."""
-    return await session.scalar(
-        sa.select(Ticket.identity_id)
-        .join(Message, Message.ticket_id == Ticket.id)
-        .join(ChannelIdentity, ChannelIdentity.id == Ticket.identity_id)
-        .where(Message.id == message_id, ChannelIdentity.channel == CHANNEL)
+        attachments=[
+            AttachmentMeta(filename=f.filename, content_type=f.content_type, size=f.size)
+            for f in item.files
+        ],
+        choices=[ChoiceFrame(label=c.label, value=c.value) for c in item.choices],
     )

@@ -16,7 +16,7 @@ import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from channels.webchat.service import CLIENT_ID, Visitor, WebchatService
-from gateway import notify
+from gateway import topics
 from gateway.errors import GatewayError
 from gateway.text import MAX_INT32
 
@@ -41,8 +41,8 @@ class VisitorSocket:
 
     async def run(self) -> None:
         """Serve the socket until the visitor goes; never raises for their input."""
-        notifier = self.service.runtime.notifier
-        async with notifier.subscribe(notify.WEBCHAT) as wakeups:
+        notifier = self.service.ports.notifier
+        async with notifier.subscribe(topics.WEBCHAT) as wakeups:
             self.identity_id = await self.service.identity_id(self.visitor.visitor_id)
             await self.send({"type": "ready", "visitor_id": self.visitor.visitor_id})
             # Subscribed before this first read: anything committed later also signals.

@@ -23,6 +23,11 @@ from gateway.notify import Notifier
 from gateway.outbox.models import Outbox, OutboxState, move
 from gateway.tickets.models import ActorType, Attachment, DeliveryState, Direction, Message
 
+# Only gateway/outbox imports the outbox table (pyproject.toml's contract): a flow that
+# is handed a locked row names its type and states by these.
+OutboxRow = Outbox
+__all__ = ["OutboxRow", "OutboxState", "OutgoingFile", "enqueue", "mark_undeliverable"]
+
 
 @dataclass(frozen=True, slots=True)
 class OutgoingFile:

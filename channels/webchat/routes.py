@@ -35,7 +35,7 @@ from channels.webchat.service import (
     origin_allowed,
 )
 from channels.webchat.socket import VisitorSocket
-from gateway import notify
+from gateway import topics
 from gateway.errors import GatewayError, PayloadTooLarge, Unauthorized
 from gateway.text import MAX_INT32
 from gateway.validation import AfterQuery
@@ -52,7 +52,7 @@ def _validation_detail(exc: RequestValidationError) -> str:
     )
 
 
-def build_router(service: WebchatService) -> APIRouter:
+def build_routes(service: WebchatService) -> APIRouter:
     allowed = service.settings.allowed_origins
 
     class CorsRoute(APIRoute):
@@ -79,7 +79,7 @@ def build_router(service: WebchatService) -> APIRouter:
 
             return route
 
-    router = APIRouter(route_class=CorsRoute, tags=["webchat"])
+    routes = APIRouter(route_class=CorsRoute, tags=["webchat"])
 
     async def visitor_of(authorization: str | None) -> Visitor:
         scheme, _, token = (authorization or "").partition(" ")
@@ -87,7 +87,7 @@ def build_router(service: WebchatService) -> APIRouter:
             raise Unauthorized("session token required: Authorization: Bearer <token>")
         return await service.authenticate(token.strip())
 
-    @router.options("/channels/webchat/{path:path}", include_in_schema=False)
+    @routes.options("/channels/webchat/{path:path}", include_in_schema=False)
     async def preflight(path: str) -> Response:
         return Response(
             status_code=204,
@@ -98,12 +98,12 @@ def build_router(service: WebchatService) -> APIRouter:
             },
         )
 
-    @router.post("/channels/webchat/sessions", response_model=SessionPublic)
+    @routes.post("/channels/webchat/sessions", response_model=SessionPublic)
     async def create_session(body: SessionCreate) -> SessionPublic:
         """A signed, expiring session token for a new visitor (401 on a forged user_hash)."""
         return await service.create_session(body)
 
-    @router.post("/channels/webchat/messages", response_model=Ack)
+    @routes.post("/channels/webchat/messages", response_model=Ack)
     async def post_message(
         body: MessageCreate, authorization: Annotated[str | None, Header()] = None
     ) -> Ack:
@@ -112,7 +112,7 @@ def build_router(service: WebchatService) -> APIRouter:
         service.check_rate(visitor)
         return await service.post_message(visitor, body.client_id, body.text, body.attachments)
 
-    @router.post("/channels/webchat/choices", response_model=ChoiceAnswer)
+    @routes.post("/channels/webchat/choices", response_model=ChoiceAnswer)
     async def post_choice(
         body: ChoiceCreate, authorization: Annotated[str | None, Header()] = None
     ) -> ChoiceAnswer:
@@ -122,7 +122,7 @@ def build_router(service: WebchatService) -> APIRouter:
         service.check_rate(visitor)
         return ChoiceAnswer(text=await service.answer_choice(visitor, body.value))
 
-    @router.get("/channels/webchat/messages", response_model=History)
+    @routes.get("/channels/webchat/messages", response_model=History)
     async def get_messages(
         after: AfterQuery = 0,
         wait: Annotated[float, Query(ge=0, le=MAX_LONG_POLL_SECONDS)] = 0,
@@ -135,7 +135,7 @@ def build_router(service: WebchatService) -> APIRouter:
         items = await service.history(identity_id, after)
         if not items and wait > 0:
             deadline = time.monotonic() + wait
-            async with service.runtime.notifier.subscribe(notify.WEBCHAT) as wakeups:
+            async with service.ports.notifier.subscribe(topics.WEBCHAT) as wakeups:
                 items = await service.history(identity_id, after)
                 while not items and (left := deadline - time.monotonic()) > 0:
                     try:
@@ -150,7 +150,7 @@ def build_router(service: WebchatService) -> APIRouter:
         last = max([after, *(item.message_id for item in items)])
         return History(items=items, last_message_id=last)
 
-    @router.post(
+    @routes.post(
         "/channels/webchat/attachments",
         response_model=AttachmentUploaded,
         status_code=201,
@@ -182,7 +182,7 @@ def build_router(service: WebchatService) -> APIRouter:
                 raise PayloadTooLarge(f"file is larger than {limit} bytes")
         return await service.store_attachment(visitor, bytes(data), filename)
 
-    @router.get(
+    @routes.get(
         "/widget.js",
         response_class=Response,
         responses={200: {"content": {"text/javascript": {}}}},
@@ -195,7 +195,7 @@ def build_router(service: WebchatService) -> APIRouter:
             headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
         )
 
-    @router.websocket("/channels/webchat/ws")
+    @routes.websocket("/channels/webchat/ws")
     async def websocket(websocket: WebSocket, token: str = "", after: str = "0") -> None:
         """Frames per api.md; token and Origin are checked before the socket is accepted."""
         origin = websocket.headers.get("origin")
@@ -219,7 +219,7 @@ def build_router(service: WebchatService) -> APIRouter:
         finally:
             log.info("webchat.socket_closed", visitor_id=visitor.visitor_id)
 
-    return router
+    return routes
 
 
 async def _deny(websocket: WebSocket, status: int, detail: str) -> None:
