@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import enum
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -467,6 +467,18 @@ class Wakeups(Protocol):
     async def publish(self, session: AsyncSession, topic: str, payload: str) -> None: ...
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[str]]: ...
+
+    async def wait_for(
+        self,
+        signals: asyncio.Queue[str],
+        match: Callable[[str], bool] | Collection[str] | None,
+        seconds: float,
+        *,
+        stop: asyncio.Event | None = None,
+    ) -> bool:
+        """Wait for a signal on a subscription whose payload `match` accepts (or "", the
+        "look again" signal); False on timeout (gateway.notify.wait_for)."""
+        ...
 
 
 class ChannelPorts(Protocol):

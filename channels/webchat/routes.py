@@ -7,7 +7,6 @@ session) and refuses other origins with 403.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ from channels.webchat.schemas import (
     ChoiceCreate,
     History,
     MessageCreate,
+    SeenCreate,
     SessionCreate,
     SessionPublic,
 )
@@ -122,6 +122,16 @@ def build_routes(service: WebchatService) -> APIRouter:
         service.check_rate(visitor)
         return ChoiceAnswer(text=await service.answer_choice(visitor, body.value))
 
+    @routes.post("/channels/webchat/seen", status_code=204, response_class=Response)
+    async def post_seen(
+        body: SeenCreate, authorization: Annotated[str | None, Header()] = None
+    ) -> Response:
+        """HTTP fallback for a `seen` frame: the widget showed every reply up to
+        `message_id`, so none of them is mailed as unseen. A GET never records this."""
+        visitor = await visitor_of(authorization)
+        await service.mark_seen(visitor, body.message_id)
+        return Response(status_code=204)
+
     @routes.get("/channels/webchat/messages", response_model=History)
     async def get_messages(
         after: AfterQuery = 0,
@@ -135,17 +145,17 @@ def build_routes(service: WebchatService) -> APIRouter:
         items = await service.history(identity_id, after)
         if not items and wait > 0:
             deadline = time.monotonic() + wait
-            async with service.ports.notifier.subscribe(topics.WEBCHAT) as wakeups:
+            notifier = service.ports.notifier
+            async with notifier.subscribe(topics.WEBCHAT) as wakeups:
                 items = await service.history(identity_id, after)
                 while not items and (left := deadline - time.monotonic()) > 0:
-                    try:
-                        payload = await asyncio.wait_for(wakeups.get(), timeout=left)
-                    except TimeoutError:
+                    # Before the visitor's first message there is no identity: any
+                    # signal may be theirs.
+                    ours = None if identity_id is None else {str(identity_id)}
+                    if not await notifier.wait_for(wakeups, ours, left):
                         break
                     if identity_id is None:
                         identity_id = await service.identity_id(visitor.visitor_id)
-                    elif payload and payload != str(identity_id):
-                        continue
                     items = await service.history(identity_id, after)
         last = max([after, *(item.message_id for item in items)])
         return History(items=items, last_message_id=last)

@@ -379,9 +379,7 @@ class WebchatService:
             items = await self.ports.history.conversation(
                 session, Channel.webchat, identity_id, after=after, limit=limit
             )
-        replies = [item.message_id for item in items if not item.inbound]
-        if replies:
-            await self.mark_seen(identity_id, max(replies))
+        # A read is not a receipt: only the widget's seen frame or POST .../seen is.
         return [_frame(item) for item in items]
 
     async def answer_choice(self, visitor: Visitor, value: str) -> str:
@@ -394,10 +392,19 @@ class WebchatService:
             raise InvalidRequest("that choice is not offered")
         return text
 
-    async def mark_seen(self, identity_id: int, message_id: int) -> None:
-        """Remember the newest reply that reached this visitor (socket push or HTTP
-        read), so the email fallback knows which replies they never got."""
+    async def mark_seen(self, visitor: Visitor, message_id: object) -> None:
+        """The visitor's widget showed every reply up to `message_id` (its seen frame
+        or POST /channels/webchat/seen), so the email fallback knows which replies they
+        never got. Only a message of their own conversation counts."""
+        if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 1:
+            raise InvalidInbound("seen needs 'message_id': a message id (integer >= 1)")
         async with self.ports.sessionmaker.begin() as session:
+            identity_id = await self._identity_id(session, visitor.visitor_id)
+            owner = await self.ports.history.identity_of_message(
+                session, Channel.webchat, message_id
+            )
+            if identity_id is None or owner != identity_id:
+                raise InvalidInbound("seen names a message that is not in this conversation")
             await self.ports.history.replies_seen(session, Channel.webchat, identity_id, message_id)
 
 

@@ -82,13 +82,11 @@ class VisitorSocket:
                     return
 
     async def push_loop(self, wakeups: asyncio.Queue[str]) -> None:
+        notifier = self.service.ports.notifier
         while True:
-            try:
-                payload = await asyncio.wait_for(wakeups.get(), timeout=RECHECK_SECONDS)
-            except TimeoutError:
-                payload = ""
-            if payload and self.identity_id is not None and payload != str(self.identity_id):
-                continue
+            # A signal for this visitor, or the recheck: either way read again.
+            ours = None if self.identity_id is None else {str(self.identity_id)}
+            await notifier.wait_for(wakeups, ours, RECHECK_SECONDS)
             await self.push_new()
 
     async def read_loop(self) -> None:
@@ -135,10 +133,15 @@ class VisitorSocket:
                 self.cursor = after
                 self.acked.clear()
             await self.push_new()
+        elif kind == "seen":
+            try:
+                await self.service.mark_seen(self.visitor, frame.get("message_id"))
+            except GatewayError as exc:
+                await self.error(exc.detail)
         elif kind == "ping":
             await self.send({"type": "pong"})
         else:
-            await self.error("unknown frame type: expected message, resume or ping")
+            await self.error("unknown frame type: expected message, seen, resume or ping")
 
     async def on_message(self, frame: dict[str, Any]) -> None:
         client_id = frame.get("client_id")
