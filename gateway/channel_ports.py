@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import audit
+from gateway.blobs import BlobStore
 from gateway.cases import evidence
+from gateway.clock import Clock
 from gateway.db import lock_key, utcnow
 from gateway.deadletters import repository as dead_letters
-from gateway.flows import blocked, bounces, unseen_webchat_replies
+from gateway.flows import blocked, bounces
+from gateway.flows.seen import seen_key
+from gateway.notify import Notifier
 from gateway.outbox import service as outbox_service
 from gateway.ports import (
     Channel,
@@ -31,9 +35,10 @@ from gateway.ports import (
     PendingFile,
     SetAside,
 )
+from gateway.settings import Settings
 from gateway.system import repository as system_state
 from gateway.tickets import repository as tickets_repo
-from gateway.tickets.intake import IngestResult, ingest
+from gateway.tickets.intake import IngestResult, TicketRouter, ingest
 from gateway.tickets.models import (
     ActorType,
     Attachment,
@@ -44,8 +49,21 @@ from gateway.tickets.models import (
     Ticket,
 )
 
-if TYPE_CHECKING:
-    from gateway.runtime import Runtime
+
+class Core(Protocol):
+    """What the doors read from the process's runtime (gateway/runtime.py), at each call:
+    tests swap the runtime's router and clock after building it."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def router(self) -> TicketRouter: ...
+    @property
+    def blobs(self) -> BlobStore: ...
+    @property
+    def notifier(self) -> Notifier: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
 def _set_aside(letter: DeadLetter) -> SetAside:
@@ -62,8 +80,7 @@ class CoreIntake:
     """The intake port: `gateway.tickets.intake.ingest` with this process's limits,
     router, blob store and notifier, and the set-aside, edit, file and choice doors."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        # Read at each call: tests swap the runtime's router and clock after building it.
+    def __init__(self, runtime: Core) -> None:
         self.runtime = runtime
 
     async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
@@ -253,7 +270,7 @@ class CoreIdentities:
 class CoreHistory:
     """The history port: what customers and agents said, as the customer sees it."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Core) -> None:
         self.runtime = runtime
 
     async def conversation(
@@ -350,16 +367,14 @@ class CoreHistory:
     ) -> None:
         if channel != Channel.webchat:
             raise ValueError(f"no seen markers on {channel}")
-        await system_state.raise_to(
-            session, unseen_webchat_replies.seen_key(identity_id), message_id
-        )
+        await system_state.raise_to(session, seen_key(identity_id), message_id)
 
 
 class CoreOutbox:
     """The outbox port: `gateway.outbox.service.enqueue` with this process's notifier,
     and the bounce flow."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Core) -> None:
         self.runtime = runtime
 
     async def enqueue(
@@ -388,3 +403,11 @@ class CoreOutbox:
         self, session: AsyncSession, ids: Sequence[str], detail: str
     ) -> list[int]:
         return await bounces.replies_bounced(session, ids, detail)
+
+    async def progress(self, session: AsyncSession, outbox_id: int) -> list[int]:
+        return await outbox_service.delivery_progress(session, outbox_id)
+
+    async def record_progress(
+        self, session: AsyncSession, outbox_id: int, parts: Sequence[int]
+    ) -> None:
+        await outbox_service.record_progress(session, outbox_id, parts)

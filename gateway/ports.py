@@ -440,6 +440,16 @@ class Outbox(Protocol):
         fails once and its ticket is flagged. The message ids failed now."""
         ...
 
+    async def progress(self, session: AsyncSession, outbox_id: int) -> list[int]:
+        """What a delivery in several parts already sent (kept on its outbox row)."""
+        ...
+
+    async def record_progress(
+        self, session: AsyncSession, outbox_id: int, parts: Sequence[int]
+    ) -> None:
+        """The parts sent so far (their provider ids), so a retry continues after them."""
+        ...
+
 
 class StateStore(Protocol):
     """The desk's small key-value store (checkpoints, secrets, markers, pacing)."""

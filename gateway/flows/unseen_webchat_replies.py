@@ -25,13 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from gateway.db import lock_key, utcnow
+from gateway.flows.seen import seen_key
 from gateway.outbox import service as outbox
 from gateway.ports import Channel
 from gateway.system import repository as system
 from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType, Customer, DeliveryState, Direction, Message, Ticket
 
-if TYPE_CHECKING:  # the runtime builds the channel ports, which name `seen_key`
+if TYPE_CHECKING:
     from gateway.runtime import Runtime
 
 log = structlog.get_logger()
@@ -39,11 +40,6 @@ log = structlog.get_logger()
 COPY_SUFFIX = ".mail"
 # Replies older than this are history, not news: never mailed, whatever the marker says.
 HORIZON = timedelta(days=1)
-
-
-def seen_key(identity_id: int) -> str:
-    """The state key holding the newest message id a visitor has seen."""
-    return f"webchat.seen.{identity_id}"
 
 
 class UnseenRepliesByEmail:
