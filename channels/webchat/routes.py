@@ -29,11 +29,8 @@ from channels.webchat.schemas import (
     SessionCreate,
     SessionPublic,
 )
-from channels.webchat.service import (
-    Visitor,
-    WebchatService,
-    origin_allowed,
-)
+from channels.webchat.service import WebchatService
+from channels.webchat.sessions import Visitor, origin_allowed
 from channels.webchat.socket import VisitorSocket
 from gateway import topics
 from gateway.errors import GatewayError, PayloadTooLarge, Unauthorized
@@ -54,6 +51,7 @@ def _validation_detail(exc: RequestValidationError) -> str:
 
 def build_routes(service: WebchatService) -> APIRouter:
     allowed = service.settings.allowed_origins
+    sessions, uploads, conversation = service.sessions, service.uploads, service.conversation
 
     class CorsRoute(APIRoute):
         """Checks Origin, renders errors here and adds CORS headers to every answer."""
@@ -85,7 +83,7 @@ def build_routes(service: WebchatService) -> APIRouter:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("session token required: Authorization: Bearer <token>")
-        return await service.authenticate(token.strip())
+        return await sessions.authenticate(token.strip())
 
     @routes.options("/channels/webchat/{path:path}", include_in_schema=False)
     async def preflight(path: str) -> Response:
@@ -101,7 +99,7 @@ def build_routes(service: WebchatService) -> APIRouter:
     @routes.post("/channels/webchat/sessions", response_model=SessionPublic)
     async def create_session(body: SessionCreate) -> SessionPublic:
         """A signed, expiring session token for a new visitor (401 on a forged user_hash)."""
-        return await service.create_session(body)
+        return await sessions.create_session(body)
 
     @routes.post("/channels/webchat/messages", response_model=Ack)
     async def post_message(
@@ -109,8 +107,8 @@ def build_routes(service: WebchatService) -> APIRouter:
     ) -> Ack:
         """HTTP fallback for a `message` frame: the same ack, after commit, once per client_id."""
         visitor = await visitor_of(authorization)
-        service.check_rate(visitor)
-        return await service.post_message(visitor, body.client_id, body.text, body.attachments)
+        conversation.check_rate(visitor)
+        return await conversation.post_message(visitor, body.client_id, body.text, body.attachments)
 
     @routes.post("/channels/webchat/choices", response_model=ChoiceAnswer)
     async def post_choice(
@@ -119,8 +117,8 @@ def build_routes(service: WebchatService) -> APIRouter:
         """A tapped button under a message (a survey rating): what to show the visitor
         (thanks, already answered, expired). Only the visitor it was offered to counts."""
         visitor = await visitor_of(authorization)
-        service.check_rate(visitor)
-        return ChoiceAnswer(text=await service.answer_choice(visitor, body.value))
+        conversation.check_rate(visitor)
+        return ChoiceAnswer(text=await conversation.answer_choice(visitor, body.value))
 
     @routes.post("/channels/webchat/seen", status_code=204, response_class=Response)
     async def post_seen(
@@ -129,7 +127,7 @@ def build_routes(service: WebchatService) -> APIRouter:
         """HTTP fallback for a `seen` frame: the widget showed every reply up to
         `message_id`, so none of them is mailed as unseen. A GET never records this."""
         visitor = await visitor_of(authorization)
-        await service.mark_seen(visitor, body.message_id)
+        await conversation.mark_seen(visitor, body.message_id)
         return Response(status_code=204)
 
     @routes.get("/channels/webchat/messages", response_model=History)
@@ -141,13 +139,13 @@ def build_routes(service: WebchatService) -> APIRouter:
         """The visitor's conversation after a message id; with `wait`, a long poll that
         answers as soon as something arrives (at most `wait` seconds)."""
         visitor = await visitor_of(authorization)
-        identity_id = await service.identity_id(visitor.visitor_id)
-        items = await service.history(identity_id, after)
+        identity_id = await conversation.identity_id(visitor.visitor_id)
+        items = await conversation.history(identity_id, after)
         if not items and wait > 0:
             deadline = time.monotonic() + wait
             notifier = service.ports.notifier
             async with notifier.subscribe(topics.WEBCHAT) as wakeups:
-                items = await service.history(identity_id, after)
+                items = await conversation.history(identity_id, after)
                 while not items and (left := deadline - time.monotonic()) > 0:
                     # Before the visitor's first message there is no identity: any
                     # signal may be theirs.
@@ -155,8 +153,8 @@ def build_routes(service: WebchatService) -> APIRouter:
                     if not await notifier.wait_for(wakeups, ours, left):
                         break
                     if identity_id is None:
-                        identity_id = await service.identity_id(visitor.visitor_id)
-                    items = await service.history(identity_id, after)
+                        identity_id = await conversation.identity_id(visitor.visitor_id)
+                    items = await conversation.history(identity_id, after)
         last = max([after, *(item.message_id for item in items)])
         return History(items=items, last_message_id=last)
 
@@ -190,7 +188,7 @@ def build_routes(service: WebchatService) -> APIRouter:
             data.extend(chunk)
             if len(data) > limit:
                 raise PayloadTooLarge(f"file is larger than {limit} bytes")
-        return await service.store_attachment(visitor, bytes(data), filename)
+        return await uploads.store(visitor, bytes(data), filename)
 
     @routes.get(
         "/widget.js",
@@ -218,7 +216,7 @@ def build_routes(service: WebchatService) -> APIRouter:
             await _deny(websocket, 422, "after must be a message id (an integer >= 0)")
             return
         try:
-            visitor = await service.authenticate(token)
+            visitor = await sessions.authenticate(token)
         except Unauthorized as exc:
             await _deny(websocket, 401, exc.detail)
             return

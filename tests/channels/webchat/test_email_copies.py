@@ -17,9 +17,11 @@ from channels.email.outbound import EmailAdapter
 from channels.email.service import EmailIntake
 from channels.webchat import tokens
 from channels.webchat.adapter import WebchatAdapter
-from channels.webchat.service import Visitor, WebchatService
+from channels.webchat.service import WebchatService
+from channels.webchat.sessions import Visitor
 from gateway.app import create_app
-from gateway.flows.unseen_webchat_replies import UnseenRepliesByEmail, seen_key
+from gateway.flows.seen import seen_key
+from gateway.flows.unseen_webchat_replies import UnseenRepliesByEmail
 from gateway.outbox.models import Outbox
 from gateway.outbox.worker import DeliveryWorker
 from gateway.ports import Channel, InboundMessage
@@ -149,10 +151,10 @@ async def test_a_reply_the_visitor_saw_or_without_email_is_not_mailed(
     seen_ref, reply_id, _token = await visitor_ticket(runtime, app, f"{unique}a")
     # The visitor's widget showed the reply and said so (its seen frame; a history read
     # alone records nothing, since a GET never writes).
-    service = WebchatService(runtime)
-    identity = await service.identity_id(f"visitor-{unique}a")
-    assert [f.author for f in await service.history(identity, 0)] == ["customer", "agent"]
-    await service.mark_seen(Visitor(visitor_id=f"visitor-{unique}a"), reply_id)
+    chat = WebchatService(runtime).conversation
+    identity = await chat.identity_id(f"visitor-{unique}a")
+    assert [f.author for f in await chat.history(identity, 0)] == ["customer", "agent"]
+    await chat.mark_seen(Visitor(visitor_id=f"visitor-{unique}a"), reply_id)
     no_mail_ref, _reply, _token = await visitor_ticket(runtime, app, f"{unique}b", with_email=False)
     runtime.adapters[Channel.webchat] = WebchatAdapter(runtime)
     try:
@@ -177,10 +179,10 @@ async def test_reading_the_history_records_nothing_and_only_the_visitors_seen_co
     _ref, reply_id, _token = await visitor_ticket(runtime, app, f"{unique}r")
     _other_ref, other_reply, _token = await visitor_ticket(runtime, app, f"{unique}o")
     service = WebchatService(runtime)
-    identity = await service.identity_id(f"visitor-{unique}r")
+    identity = await service.conversation.identity_id(f"visitor-{unique}r")
     assert identity is not None
     token = tokens.sign(
-        await service.key(), tokens.SESSION, {"v": f"visitor-{unique}r"}, ttl_seconds=600
+        await service.sessions.key(), tokens.SESSION, {"v": f"visitor-{unique}r"}, ttl_seconds=600
     )
 
     async def marker() -> str | None:

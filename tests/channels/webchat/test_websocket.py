@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from channels.webchat import tokens
-from channels.webchat.service import SECRET_STATE_KEY
+from channels.webchat.sessions import SECRET_STATE_KEY
 from gateway.system.models import SystemState
 from gateway.tickets.models import ChannelIdentity, Customer, Message, Ticket
 from tests.channels.webchat.conftest import IDENTITY_SECRET, ORIGIN, Gateway
