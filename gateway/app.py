@@ -43,7 +43,7 @@ log = structlog.get_logger()
 
 
 def install_channels(runtime: Runtime) -> list[ChannelPlugin]:
-    """Build every channel against the runtime (its ports: gateway/ports.py) and
+    """Build every channel against the runtime (its ports: gateway/channel_ports.py) and
     register their delivery adapters."""
     plugins: list[ChannelPlugin] = [
         email_channel.install(runtime),

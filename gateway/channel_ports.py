@@ -1,98 +1,115 @@
-"""The core's side of gateway/ports.py: what each port a channel is handed does.
+"""The narrow ports a channel is handed at install (`ChannelPorts`): intake (ingest, set
+aside, edits, attachments, choices), identities, history reads, the outbox, a key-value
+state store and wake-ups, with what they answer.
 
-`Runtime` builds one of each and is itself the `ChannelPorts` bundle the composition
-roots hand every channel's `install`. Every method takes the caller's session, flushes
-and never commits: the channel owns its unit of work (it acks its source after commit).
+A channel imports these, gateway/ports.py and the shared leaf modules (gateway.text,
+gateway.settings, ...) and nothing else of the core (pyproject.toml's import contracts);
+the composition roots (gateway/app.py, gateway/__main__.py) hand it the core's side
+(gateway/doors.py, with Runtime as the bundle). Port methods take the caller's session,
+the unit of work the channel commits; they flush and never commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from gateway.ports import Channel, Choice, InboundMessage
 
-from gateway import audit
-from gateway.blobs import BlobStore
-from gateway.cases import evidence
-from gateway.clock import Clock
-from gateway.db import lock_key, utcnow
-from gateway.deadletters import repository as dead_letters
-from gateway.flows import blocked, bounces
-from gateway.flows.seen import seen_key
-from gateway.notify import Notifier
-from gateway.outbox import service as outbox_service
-from gateway.ports import (
-    Channel,
-    Choice,
-    ConversationItem,
-    Edited,
-    FileMeta,
-    Identity,
-    InboundMessage,
-    PendingFile,
-    SetAside,
-)
-from gateway.settings import Settings
-from gateway.system import repository as system_state
-from gateway.tickets import repository as tickets_repo
-from gateway.tickets.intake import IngestResult, TicketRouter, ingest
-from gateway.tickets.models import (
-    ActorType,
-    Attachment,
-    ChannelIdentity,
-    DeadLetter,
-    Direction,
-    Message,
-    Ticket,
-)
+if TYPE_CHECKING:  # kept out of the import: a channel's pure modules stay light
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from gateway.blobs import BlobStore
+    from gateway.clock import Clock
+    from gateway.settings import Settings
 
 
-class Core(Protocol):
-    """What the doors read from the process's runtime (gateway/runtime.py), at each call:
-    tests swap the runtime's router and clock after building it."""
+# -- what the ports answer ----------------------------------------------------------
+
+
+class Ingested(Protocol):
+    """What intake made of one message."""
 
     @property
-    def settings(self) -> Settings: ...
+    def ticket_id(self) -> int: ...
     @property
-    def router(self) -> TicketRouter: ...
+    def ticket_ref(self) -> str: ...
     @property
-    def blobs(self) -> BlobStore: ...
+    def message_id(self) -> int: ...
     @property
-    def notifier(self) -> Notifier: ...
+    def duplicate(self) -> bool: ...
     @property
-    def clock(self) -> Clock: ...
+    def new_ticket(self) -> bool: ...
 
 
-def _set_aside(letter: DeadLetter) -> SetAside:
-    assert letter.id is not None
-    return SetAside(
-        id=letter.id,
-        sender=letter.sender,
-        raw_blob_key=letter.raw_blob_key,
-        resolved_message_id=letter.resolved_message_id,
-    )
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A customer's address on one channel."""
+
+    id: int
+    unreachable: bool
 
 
-class CoreIntake:
-    """The intake port: `gateway.tickets.intake.ingest` with this process's limits,
-    router, blob store and notifier, and the set-aside, edit, file and choice doors."""
+@dataclass(frozen=True, slots=True)
+class SetAside:
+    """Input kept as a dead letter instead of a message."""
 
-    def __init__(self, runtime: Core) -> None:
-        self.runtime = runtime
+    id: int
+    sender: str | None
+    raw_blob_key: str | None
+    resolved_message_id: int | None
 
-    async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
-        runtime = self.runtime
-        return await ingest(
-            session,
-            inbound,
-            limits=runtime.settings.ingest,
-            router=runtime.router,
-            blobs=runtime.blobs,
-            notifier=runtime.notifier,
-        )
+
+@dataclass(frozen=True, slots=True)
+class Edited:
+    """A stored message whose text the customer changed."""
+
+    ticket_ref: str | None
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFile:
+    """An attachment whose bytes the channel still has to fetch."""
+
+    id: int
+    state: str
+    source_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileMeta:
+    filename: str
+    content_type: str
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationItem:
+    """One message of a customer's conversation as they see it (no notes)."""
+
+    message_id: int
+    inbound: bool
+    text: str
+    created_at: datetime
+    external_id: str | None
+    files: tuple[FileMeta, ...] = ()
+    choices: tuple[Choice, ...] = ()
+
+
+# -- the ports ------------------------------------------------------------------------
+
+
+class Intake(Protocol):
+    """Customer input into the core."""
+
+    async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> Ingested:
+        """Store one message exactly once and thread it (gateway.tickets.intake)."""
+        ...
 
     async def set_aside(
         self,
@@ -106,21 +123,13 @@ class CoreIntake:
         sender: str | None = None,
         resolved_message_id: int | None = None,
     ) -> SetAside:
-        letter = await dead_letters.set_aside(
-            session,
-            channel=str(channel),
-            external_id=external_id,
-            reason=reason,
-            error=error,
-            raw_blob_key=raw_blob_key,
-            sender=sender,
-            resolved_message_id=resolved_message_id,
-        )
-        return _set_aside(letter)
+        """Keep input that is not stored as a message, once per (channel, external id,
+        raw bytes) however often it comes."""
+        ...
 
     async def dead_letter(self, session: AsyncSession, dead_letter_id: int) -> SetAside | None:
-        letter = await session.get(DeadLetter, dead_letter_id, with_for_update=True)
-        return _set_aside(letter) if letter is not None else None
+        """A dead letter, locked until commit (its re-run)."""
+        ...
 
     async def dead_letter_retried(
         self,
@@ -131,14 +140,8 @@ class CoreIntake:
         error: str | None = None,
         resolved_message_id: int | None = None,
     ) -> None:
-        letter = await session.get_one(DeadLetter, dead_letter_id, with_for_update=True)
-        letter.retried_at = utcnow()
-        letter.error = error
-        if reason is not None:
-            letter.reason = reason
-        if resolved_message_id is not None:
-            letter.resolved_message_id = resolved_message_id
-        await session.flush()
+        """Record a re-run: stored as a message, or set aside again with a reason."""
+        ...
 
     async def apply_edit(
         self,
@@ -148,61 +151,21 @@ class CoreIntake:
         text: str,
         edited_at: datetime | None,
     ) -> Edited | None:
-        await lock_key(session, "msg", str(channel), external_id)
-        message = await tickets_repo.message_by_external_id(session, str(channel), external_id)
-        if message is None:
-            return None
-        assert message.id is not None
-        # A late copy of an older edit changes nothing.
-        stale = (
-            message.edited_at is not None
-            and edited_at is not None
-            and edited_at <= message.edited_at
-        )
-        if message.text != text and not stale:
-            audit.record(
-                session,
-                "message.edited",
-                ticket_id=message.ticket_id,
-                actor_type=ActorType.customer,
-                message_id=message.id,
-                original_text=message.text,
-            )
-            message.text = text
-            message.edited_at = edited_at or utcnow()
-            await session.flush()
-        ticket = await tickets_repo.get_ticket(session, message.ticket_id)
-        return Edited(ticket.ref if ticket else None, message.id)
+        """A customer's edit of a stored message (the old text kept in the audit
+        trail); None when no such message is stored."""
+        ...
 
     async def pending_files(self, session: AsyncSession, message_id: int) -> list[int]:
-        rows = await session.scalars(
-            sa.select(Attachment.id).where(
-                Attachment.message_id == message_id, Attachment.state == "pending"
-            )
-        )
-        return [i for i in rows if i is not None]
+        """The message's attachments still waiting for their bytes."""
+        ...
 
     async def pending_file_ids(
         self, session: AsyncSession, channel: Channel, limit: int
     ) -> list[int]:
-        rows = await session.scalars(
-            sa.select(Attachment.id)
-            .join(Message, Message.id == Attachment.message_id)
-            .where(
-                Message.channel == str(channel),
-                Attachment.state == "pending",
-                Attachment.source_ref.is_not(None),
-            )
-            .order_by(Attachment.id)
-            .limit(limit)
-        )
-        return [i for i in rows if i is not None]
+        """Every attachment of the channel still waiting for its bytes, oldest first."""
+        ...
 
-    async def file(self, session: AsyncSession, attachment_id: int) -> PendingFile | None:
-        attachment = await session.get(Attachment, attachment_id)
-        if attachment is None:
-            return None
-        return PendingFile(attachment_id, attachment.state, attachment.source_ref)
+    async def file(self, session: AsyncSession, attachment_id: int) -> PendingFile | None: ...
 
     async def file_fetched(
         self,
@@ -214,64 +177,34 @@ class CoreIntake:
         blob_key: str | None = None,
         data: bytes | None = None,
     ) -> bool:
-        values: dict[str, object] = {"state": state}
-        if size is not None:
-            values["size"] = size
-        if blob_key is not None:
-            values.update(blob_key=blob_key, sha256=blob_key)
-        # Only a pending row moves: a concurrent fetch of the same row changes nothing.
-        result = await session.execute(
-            sa.update(Attachment)
-            .where(Attachment.id == attachment_id, Attachment.state == "pending")
-            .values(**values)
-        )
-        moved = bool(result.rowcount)  # type: ignore[attr-defined]
-        if moved and data is not None:
-            # A file on a dispute case is evidence: it gets its hash and type now.
-            await evidence.attachment_stored(session, attachment_id, data)
-        return moved
+        """Move a pending attachment to `state`; False when it was not pending (a
+        concurrent fetch won). Stored bytes of a dispute case become evidence."""
+        ...
 
     async def answer_choice(
         self, session: AsyncSession, channel: Channel, address: str, value: str
     ) -> str | None:
-        from gateway.csat.choices import answer_choice  # csat reaches back into tickets
-
-        return await answer_choice(
-            session,
-            channel=str(channel),
-            address=address,
-            value=value,
-            now=self.runtime.clock.now(),
-            notifier=self.runtime.notifier,
-        )
+        """A button the customer tapped: the text to show them, or None."""
+        ...
 
 
-class CoreIdentities:
-    """The identity port: customers' addresses per channel."""
+class Identities(Protocol):
+    """Who the customers are on a channel."""
 
     async def identity(
         self, session: AsyncSession, channel: Channel, address: str
-    ) -> Identity | None:
-        found = await tickets_repo.identity(session, str(channel), address)
-        if found is None or found.id is None:
-            return None
-        return Identity(found.id, found.unreachable)
+    ) -> Identity | None: ...
 
     async def set_reachable(
         self, session: AsyncSession, channel: Channel, address: str, *, reachable: bool
     ) -> bool | None:
-        await lock_key(session, "sender", str(channel), address)
-        found = await tickets_repo.identity(session, str(channel), address)
-        if found is None:
-            return None
-        return await blocked.set_reachable(session, found, reachable=reachable)
+        """Record whether replies can reach the address (a block flags the customer's
+        open tickets). None for an address we never heard from; else whether it changed."""
+        ...
 
 
-class CoreHistory:
-    """The history port: what customers and agents said, as the customer sees it."""
-
-    def __init__(self, runtime: Core) -> None:
-        self.runtime = runtime
+class History(Protocol):
+    """Reads of what was said."""
 
     async def conversation(
         self,
@@ -282,100 +215,32 @@ class CoreHistory:
         after: int,
         limit: int,
     ) -> list[ConversationItem]:
-        messages = list(
-            (
-                await session.execute(
-                    sa.select(Message)
-                    .join(Ticket, Ticket.id == Message.ticket_id)
-                    .where(
-                        Ticket.identity_id == identity_id,
-                        Ticket.channel == str(channel),
-                        # Copies on other channels (a mailed chat reply) live on the
-                        # ticket too; not in this conversation.
-                        Message.channel == str(channel),
-                        Message.id > after,
-                        Message.direction.in_([Direction.inbound, Direction.outbound]),
-                    )
-                    .order_by(Message.id)
-                    .limit(limit)
-                )
-            ).scalars()
-        )
-        files: dict[int, list[FileMeta]] = {}
-        if messages:
-            for item in (
-                await session.execute(
-                    sa.select(Attachment)
-                    .where(Attachment.message_id.in_([m.id for m in messages]))
-                    .order_by(Attachment.id)
-                )
-            ).scalars():
-                files.setdefault(item.message_id, []).append(
-                    FileMeta(item.filename, item.content_type, item.size)
-                )
-        replies = [m.id for m in messages if m.direction == Direction.outbound and m.id]
-        choices = await self._choices(session, replies)
-        items = []
-        for m in messages:
-            assert m.id is not None
-            items.append(
-                ConversationItem(
-                    message_id=m.id,
-                    inbound=m.direction == Direction.inbound,
-                    text=m.text,
-                    created_at=m.created_at,
-                    external_id=m.external_id,
-                    files=tuple(files.get(m.id, ())),
-                    choices=choices.get(m.id, ()),
-                )
-            )
-        return items
-
-    async def _choices(
-        self, session: AsyncSession, message_ids: list[int]
-    ) -> dict[int, tuple[Choice, ...]]:
-        from gateway.csat.choices import choices_by_message  # csat reaches back into tickets
-
-        return await choices_by_message(session, message_ids, now=self.runtime.clock.now())
+        """The identity's messages on the channel after a message id, oldest first."""
+        ...
 
     async def identity_of_message(
         self, session: AsyncSession, channel: Channel, message_id: int
     ) -> int | None:
-        return await session.scalar(
-            sa.select(Ticket.identity_id)
-            .join(Message, Message.ticket_id == Ticket.id)
-            .join(ChannelIdentity, ChannelIdentity.id == Ticket.identity_id)
-            .where(Message.id == message_id, ChannelIdentity.channel == str(channel))
-        )
+        """The identity on `channel` whose conversation holds the message."""
+        ...
 
     async def outbound_external_ids(
         self, session: AsyncSession, channel: Channel, ids: Sequence[str]
     ) -> list[str]:
-        if not ids:
-            return []
-        result = await session.execute(
-            sa.select(Message.external_id).where(
-                Message.channel == str(channel),
-                Message.direction == Direction.outbound,
-                sa.or_(Message.external_id.in_(list(ids)), Message.provider_id.in_(list(ids))),
-            )
-        )
-        return [eid for eid in result.scalars() if eid]
+        """External ids of our replies known under any of `ids` (stored id or the
+        provider's)."""
+        ...
 
     async def replies_seen(
         self, session: AsyncSession, channel: Channel, identity_id: int, message_id: int
     ) -> None:
-        if channel != Channel.webchat:
-            raise ValueError(f"no seen markers on {channel}")
-        await system_state.raise_to(session, seen_key(identity_id), message_id)
+        """The customer has seen every reply up to `message_id` (a marker that never
+        moves back): replies they never saw may go out another way."""
+        ...
 
 
-class CoreOutbox:
-    """The outbox port: `gateway.outbox.service.enqueue` with this process's notifier,
-    and the bounce flow."""
-
-    def __init__(self, runtime: Core) -> None:
-        self.runtime = runtime
+class Outbox(Protocol):
+    """Messages out, through the one writer of outbox rows."""
 
     async def enqueue(
         self,
@@ -387,27 +252,84 @@ class CoreOutbox:
         action: str,
         language: str | None = None,
     ) -> int:
-        message = await outbox_service.enqueue(
-            session,
-            ticket_id=ticket_id,
-            channel=str(channel),
-            text=text,
-            notifier=self.runtime.notifier,
-            action=action,
-            language=language,
-        )
-        assert message.id is not None
-        return message.id
+        """Queue a system message to the ticket's customer; its message id."""
+        ...
 
     async def replies_bounced(
         self, session: AsyncSession, ids: Sequence[str], detail: str
     ) -> list[int]:
-        return await bounces.replies_bounced(session, ids, detail)
+        """Our email replies known under `ids` failed after all (a relay's bounce): each
+        fails once and its ticket is flagged. The message ids failed now."""
+        ...
 
     async def progress(self, session: AsyncSession, outbox_id: int) -> list[int]:
-        return await outbox_service.delivery_progress(session, outbox_id)
+        """What a delivery in several parts already sent (kept on its outbox row)."""
+        ...
 
     async def record_progress(
         self, session: AsyncSession, outbox_id: int, parts: Sequence[int]
     ) -> None:
-        await outbox_service.record_progress(session, outbox_id, parts)
+        """The parts sent so far (their provider ids), so a retry continues after them."""
+        ...
+
+
+class StateStore(Protocol):
+    """The desk's small key-value store (checkpoints, secrets, markers, pacing)."""
+
+    async def get(self, session: AsyncSession, key: str) -> str | None: ...
+    async def get_many(
+        self, session: AsyncSession, keys: Iterable[str], *, for_update: bool = False
+    ) -> dict[str, str]: ...
+    async def put(self, session: AsyncSession, key: str, value: str) -> None: ...
+    async def put_if_absent(self, session: AsyncSession, key: str, value: str) -> str: ...
+    async def ensure(self, session: AsyncSession, keys: Iterable[str], default: str) -> None: ...
+    async def raise_to(self, session: AsyncSession, key: str, value: int) -> None: ...
+    async def delete(self, session: AsyncSession, key: str) -> None: ...
+
+
+class Wakeups(Protocol):
+    """Cross-process signals (gateway.notify): sent at commit, ids only."""
+
+    async def publish(self, session: AsyncSession, topic: str, payload: str) -> None: ...
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[asyncio.Queue[str]]: ...
+
+    async def wait_for(
+        self,
+        signals: asyncio.Queue[str],
+        match: Callable[[str], bool] | Collection[str] | None,
+        seconds: float,
+        *,
+        stop: asyncio.Event | None = None,
+    ) -> bool:
+        """Wait for a signal on a subscription whose payload `match` accepts (or "", the
+        "look again" signal); False on timeout (gateway.notify.wait_for)."""
+        ...
+
+
+class ChannelPorts(Protocol):
+    """Everything a channel is handed at install."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]: ...
+    @property
+    def blobs(self) -> BlobStore: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def notifier(self) -> Wakeups: ...
+    @property
+    def intake(self) -> Intake: ...
+    @property
+    def identities(self) -> Identities: ...
+    @property
+    def history(self) -> History: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def state(self) -> StateStore: ...
+
+
+# A channel command that needs the core opens the ports (migrated first, closed after).
+OpenPorts = Callable[["Settings"], AbstractAsyncContextManager[ChannelPorts]]

@@ -8,12 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import gateway.models  # noqa: F401  every table registered, so foreign keys resolve
 from gateway.blobs import BlobStore
-from gateway.channel_ports import CoreHistory, CoreIdentities, CoreIntake, CoreOutbox
+from gateway.channel_ports import StateStore
 from gateway.clock import Clock, SystemClock
 from gateway.db import create_engine, create_sessionmaker
+from gateway.doors import CoreHistory, CoreIdentities, CoreIntake, CoreOutbox
 from gateway.notify import Notifier
 from gateway.orders.pull import ExchangeOrderClient
-from gateway.ports import Channel, ChannelAdapter, InboundMessage, StateStore
+from gateway.ports import Channel, ChannelAdapter, InboundMessage
 from gateway.risk import service as risk_service
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
@@ -23,7 +24,7 @@ from gateway.tickets.intake import DefaultQueueRouter, IngestResult, TicketRoute
 
 @dataclass
 class Runtime:
-    """Also the `ChannelPorts` bundle (gateway/ports.py) every channel is installed with:
+    """Also the `ChannelPorts` bundle (gateway/channel_ports.py) every channel is installed with:
     its `intake`, `identities`, `history`, `outbox` and `state` are the core's doors."""
 
     settings: Settings

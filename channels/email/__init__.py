@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import argparse
 
-    from gateway.ports import ChannelPlugin, ChannelPorts, OpenPorts
+    from gateway.channel_ports import ChannelPorts, OpenPorts
+    from gateway.ports import ChannelPlugin
 
 
 def install(ports: ChannelPorts) -> ChannelPlugin:

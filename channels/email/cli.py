@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gateway.ports import OpenPorts
+from gateway.channel_ports import OpenPorts
 from gateway.settings import Settings
 
 

@@ -18,8 +18,9 @@ from channels.email import metrics
 from channels.email.ids import domain_of, lookup_forms, synthetic_id
 from channels.email.loops import BOUNCE
 from channels.email.parse import ParsedMail, parse_mail
+from gateway.channel_ports import ChannelPorts
 from gateway.errors import Conflict, InvalidInbound, NotFound
-from gateway.ports import Channel, ChannelPorts
+from gateway.ports import Channel
 
 log = structlog.get_logger()
 

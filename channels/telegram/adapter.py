@@ -16,9 +16,9 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from channels.telegram import metrics
 from channels.telegram.ratelimit import SendLimiter
 from channels.telegram.service import set_reachability
+from gateway.channel_ports import ChannelPorts
 from gateway.ports import (
     Channel,
-    ChannelPorts,
     Choice,
     DeliveryError,
     DeliveryReceipt,

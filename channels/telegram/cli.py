@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from channels.telegram.bot import ALLOWED_UPDATES, make_bot
+from gateway.channel_ports import OpenPorts
 from gateway.errors import GatewayError
-from gateway.ports import OpenPorts
 from gateway.settings import Settings, TelegramSettings
 
 

@@ -15,7 +15,8 @@ from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from channels.telegram import metrics
-from gateway.ports import Channel, ChannelPorts
+from gateway.channel_ports import ChannelPorts
+from gateway.ports import Channel
 
 log = structlog.get_logger()
 

@@ -15,8 +15,8 @@ from telegram.error import TelegramError
 from channels.telegram.bot import ALLOWED_UPDATES
 from channels.telegram.files import AttachmentFetcher
 from channels.telegram.service import answer_callback, handle_update, set_aside
+from gateway.channel_ports import ChannelPorts
 from gateway.errors import InvalidInbound
-from gateway.ports import ChannelPorts
 
 log = structlog.get_logger()
 

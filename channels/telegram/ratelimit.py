@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.telegram import metrics
-from gateway.ports import ChannelPorts, StateStore
+from gateway.channel_ports import ChannelPorts, StateStore
 
 log = structlog.get_logger()
 

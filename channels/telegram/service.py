@@ -12,8 +12,9 @@ from telegram.error import TelegramError
 from channels.telegram import metrics
 from channels.telegram.greetings import GREETINGS, greeting
 from channels.telegram.normalise import SCRUBBED, ChoiceTapped, MemberStatus, normalise
+from gateway.channel_ports import ChannelPorts
 from gateway.clock import SystemClock
-from gateway.ports import Channel, ChannelPorts, Ignored, InboundMessage
+from gateway.ports import Channel, Ignored, InboundMessage
 
 log = structlog.get_logger()
 

@@ -13,6 +13,7 @@ from telegram import Bot, Update
 
 from channels.telegram.files import AttachmentFetcher
 from channels.telegram.service import answer_callback, handle_update, set_aside
+from gateway.channel_ports import ChannelPorts
 from gateway.errors import (
     BadRequest,
     InvalidInbound,
@@ -20,7 +21,6 @@ from gateway.errors import (
     Unauthorized,
     Unavailable,
 )
-from gateway.ports import ChannelPorts
 
 log = structlog.get_logger()
 

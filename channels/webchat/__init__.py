@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gateway.ports import ChannelPlugin, ChannelPorts
+    from gateway.channel_ports import ChannelPorts
+    from gateway.ports import ChannelPlugin
 
 
 def install(ports: ChannelPorts) -> ChannelPlugin:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import structlog
 
 from gateway import topics
-from gateway.ports import Channel, ChannelPorts, DeliveryError, DeliveryReceipt, OutboundMessage
+from gateway.channel_ports import ChannelPorts
+from gateway.ports import Channel, DeliveryError, DeliveryReceipt, OutboundMessage
 
 log = structlog.get_logger()
 

@@ -19,8 +19,9 @@ from channels.webchat.schemas import (
 from channels.webchat.sessions import Visitor
 from channels.webchat.uploads import Uploads
 from gateway import topics
+from gateway.channel_ports import ChannelPorts, ConversationItem
 from gateway.errors import InvalidInbound, InvalidRequest, PayloadTooLarge, TooManyRequests
-from gateway.ports import Channel, ChannelPorts, ConversationItem, InboundMessage
+from gateway.ports import Channel, InboundMessage
 from gateway.text import problem_in
 
 log = structlog.get_logger()

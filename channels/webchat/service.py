@@ -7,7 +7,7 @@ from __future__ import annotations
 from channels.webchat.conversation import Conversation
 from channels.webchat.sessions import Sessions
 from channels.webchat.uploads import Uploads
-from gateway.ports import ChannelPorts
+from gateway.channel_ports import ChannelPorts
 
 
 class WebchatService:

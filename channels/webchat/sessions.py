@@ -19,8 +19,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from channels.webchat import tokens
 from channels.webchat.schemas import SessionCreate, SessionPublic
+from gateway.channel_ports import ChannelPorts
 from gateway.errors import InvalidInbound, Unauthorized
-from gateway.ports import ChannelPorts
 from gateway.text import display_name
 
 log = structlog.get_logger()

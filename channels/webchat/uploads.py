@@ -10,8 +10,9 @@ import structlog
 from channels.webchat import tokens
 from channels.webchat.schemas import AttachmentUploaded
 from channels.webchat.sessions import Sessions, Visitor
+from gateway.channel_ports import ChannelPorts
 from gateway.errors import InvalidInbound, PayloadTooLarge, UnsupportedMediaType
-from gateway.ports import ChannelPorts, InboundAttachment
+from gateway.ports import InboundAttachment
 from gateway.sniff import sniff as sniff_mime
 
 log = structlog.get_logger()

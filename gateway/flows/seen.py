@@ -1,6 +1,6 @@
 """The webchat "seen" marker: the newest reply a visitor's widget said it showed.
 
-Written through the history port (`replies_seen`, gateway/channel_ports.py) and read by
+Written through the history port (`replies_seen`, gateway/doors.py) and read by
 gateway/flows/unseen_webchat_replies.py, which mails what the visitor never saw.
 """
 

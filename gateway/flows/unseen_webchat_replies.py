@@ -9,7 +9,7 @@ outbox's. The copy's id is the reply's id plus ".mail", which makes the copy exa
 across processes (unique per channel) and lets the customer's email answer thread back.
 
 The webchat channel records the "seen" marker through the history port (`replies_seen`,
-gateway/channel_ports.py) under `seen_key`; this flow only reads it.
+gateway/doors.py) under `seen_key`; this flow only reads it.
 """
 
 from __future__ import annotations
