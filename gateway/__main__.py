@@ -26,6 +26,7 @@ from gateway.deadletters import repository as dead_letters
 from gateway.errors import GatewayError
 from gateway.integrations.service import create_service_token
 from gateway.logging import configure_logging
+from gateway.reports import cli as reports_cli
 from gateway.routing import cli as routing_cli
 from gateway.routing import rules as routing_rules
 from gateway.routing.language import LanguageHints
@@ -333,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", help="evaluate against this rules file instead of the database")
     p.set_defaults(func=cmd_route)
     routing_cli.add_commands(sub, open_runtime)
+    reports_cli.add_commands(sub)
 
     email = sub.add_parser("email", help="email channel operations").add_subparsers(
         dest="email_command", required=True, metavar="SUBCOMMAND"

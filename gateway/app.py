@@ -30,6 +30,7 @@ from gateway.limits import BodySizeLimit, StorableParams
 from gateway.orders.router import router as orders_router
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
+from gateway.reports.router import router as reports_router
 from gateway.risk.router import router as risk_router
 from gateway.routing.router import router as rules_router
 from gateway.routing.router import triage_router
@@ -96,6 +97,7 @@ def create_app(
         dead_letters_router,
         webhooks_router,
         csat_router,
+        reports_router,
     ):
         app.include_router(api)
     for plugin in plugins:
