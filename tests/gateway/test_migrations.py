@@ -79,7 +79,7 @@ async def test_telegram_progress_moves_from_system_state_onto_the_outbox_row(
             )
             row_id = await session.scalar(sa.select(Outbox.id).where(Outbox.message_id == reply.id))
         await engine.dispose()
-        await asyncio.to_thread(migrate.downgrade, url, "0008_risk")
+        await asyncio.to_thread(migrate.downgrade, url, "0009_losses")
         engine = create_engine(url)
         async with engine.begin() as conn:
             for key, value in ((f"outbox-{row_id}", "[11]"), ("gone-reply", "[12]")):

@@ -1,8 +1,8 @@
 """a multi-part delivery's progress on its outbox row (was a SystemState key per reply,
 never deleted)
 
-Revision ID: 0009_outbox_progress
-Revises: 0008_risk
+Revision ID: 0010_outbox_progress
+Revises: 0009_losses
 """
 
 import json
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0009_outbox_progress"
-down_revision: str | None = "0008_risk"
+revision: str = "0010_outbox_progress"
+down_revision: str | None = "0009_losses"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
