@@ -44,7 +44,8 @@ log = structlog.get_logger()
 
 
 def install_channels(runtime: Runtime) -> list[ChannelPlugin]:
-    """Build every channel against the runtime and register their delivery adapters."""
+    """Build every channel against the runtime (its ports: gateway/channel_ports.py) and
+    register their delivery adapters."""
     plugins: list[ChannelPlugin] = [
         email_channel.install(runtime),
         telegram_channel.install(runtime),
@@ -100,8 +101,8 @@ def create_app(
     ):
         app.include_router(api)
     for plugin in plugins:
-        if plugin.router is not None:
-            app.include_router(plugin.router)
+        if plugin.routes is not None:
+            app.include_router(plugin.routes)
     install_console(app)
 
     @app.exception_handler(GatewayError)
