@@ -70,6 +70,8 @@ class Edited:
 
     ticket_ref: str | None
     message_id: int
+    # False for a repeat, or a late copy of an older edit: nothing changed.
+    changed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,7 +157,8 @@ class CoreIntake:
             and edited_at is not None
             and edited_at <= message.edited_at
         )
-        if message.text != text and not stale:
+        changed = message.text != text and not stale
+        if changed:
             audit.record(
                 session,
                 "message.edited",
@@ -170,7 +171,7 @@ class CoreIntake:
             message.edited_at = edited_at or utcnow()
             await session.flush()
         ticket = await tickets_repo.get_ticket(session, message.ticket_id)
-        return Edited(ticket.ref if ticket else None, message.id)
+        return Edited(ticket.ref if ticket else None, message.id, changed)
 
     async def pending_files(self, session: AsyncSession, message_id: int) -> list[int]:
         rows = await session.scalars(

@@ -70,7 +70,8 @@ async def _store_message(
             session, Channel.telegram, inbound.external_id, inbound.text, inbound.received_at
         )
         if edited is not None:
-            log.info("telegram.message_edited", message_id=edited.message_id)
+            if edited.changed:
+                log.info("telegram.message_edited", message_id=edited.message_id)
             return Handled("edited", edited.ticket_ref, edited.message_id)
         # An edit of a message we never got: the edited text is all there is, keep it.
     if inbound.metadata.get("start_token") == "invalid":
