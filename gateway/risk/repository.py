@@ -46,13 +46,19 @@ async def account_facts(
     dismissals: dict[str, int],
 ) -> AccountFacts:
     since = now - timedelta(days=window_days)
-    orders_in_window = await session.scalar(
-        sa.select(sa.func.count()).where(_party(user_id), OrderFact.order_created_at >= since)
-    )
+    in_window, buys = (
+        await session.execute(
+            sa.select(
+                sa.func.count().filter(OrderFact.order_created_at >= since),
+                sa.func.count().filter(OrderFact.buyer_user_id == user_id),
+            ).where(_party(user_id))
+        )
+    ).one()
     return AccountFacts(
         user_id=user_id,
         now=now,
-        orders_in_window=int(orders_in_window or 0),
+        orders_in_window=int(in_window or 0),
+        buys=int(buys or 0),
         disputes=await _disputes(session, user_id),
         third_party_orders=await _third_party(session, user_id),
         remark_orders=await _remarks(session, user_id, sensitive_words),
