@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,6 +17,9 @@ from gateway.ports import Channel, ChannelAdapter, Choice, InboundMessage
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
 from gateway.tickets.intake import DefaultQueueRouter, IngestResult, TicketRouter, ingest
+
+if TYPE_CHECKING:
+    from gateway.csat.choices import ChoiceAnswered
 
 
 @dataclass
@@ -72,9 +76,9 @@ class Runtime:
 
     async def answer_choice(
         self, session: AsyncSession, channel: Channel, address: str, value: str
-    ) -> str | None:
-        """A button the customer tapped (a survey rating), from `address` on `channel`:
-        the text to show them, or None when the value is not one of ours. Flushes."""
+    ) -> ChoiceAnswered | None:
+        """A button the customer tapped (a survey rating, Skip), from `address` on
+        `channel`: what to show them, or None when the value is not one of ours. Flushes."""
         from gateway.csat.choices import answer_choice  # csat reaches back into tickets
 
         return await answer_choice(
@@ -82,6 +86,41 @@ class Runtime:
             channel=str(channel),
             address=address,
             value=value,
+            settings=self.settings.csat,
+            now=self.clock.now(),
+            notifier=self.notifier,
+        )
+
+    async def comment_choice(
+        self, session: AsyncSession, channel: Channel, address: str, value: str, comment: str
+    ) -> str | None:
+        """The comment typed on a survey card after tapping the rating `value`: the text
+        to show, or None when the value is not one of ours. Flushes."""
+        from gateway.csat.choices import comment_on_choice
+
+        return await comment_on_choice(
+            session,
+            channel=str(channel),
+            address=address,
+            value=value,
+            comment=comment,
+            settings=self.settings.csat,
+            now=self.clock.now(),
+            notifier=self.notifier,
+        )
+
+    async def take_comment(self, session: AsyncSession, inbound: InboundMessage) -> bool:
+        """True when this text message is the comment a survey asked for (stored as such,
+        not as a ticket message); False for an ordinary message. Flushes."""
+        from gateway.csat.service import take_comment
+
+        return await take_comment(
+            session,
+            channel=str(inbound.channel),
+            address=inbound.sender,
+            external_id=inbound.external_id,
+            text=inbound.text,
+            max_chars=self.settings.csat.max_comment_chars,
             now=self.clock.now(),
             notifier=self.notifier,
         )

@@ -60,8 +60,15 @@ async def handle_update(
         await set_reachability(session, parsed.address, blocked=parsed.blocked)
         handled = Handled("member")
     elif isinstance(parsed, ChoiceTapped):
-        text = await runtime.answer_choice(session, Channel.telegram, parsed.address, parsed.value)
+        answered = await runtime.answer_choice(
+            session, Channel.telegram, parsed.address, parsed.value
+        )
+        text = answered.text if answered is not None else None
         handled = Handled("choice", callback=parsed, callback_text=text)
+    elif _may_be_comment(parsed) and await runtime.take_comment(session, parsed):
+        # The text a survey asked for after its rating: the survey's comment, not a
+        # ticket message (see gateway.csat.service).
+        handled = Handled("comment")
     else:
         handled = await _store_message(session, parsed, runtime)
         if handled.outcome == "stored" and parsed.metadata.get(SCRUBBED):
@@ -70,6 +77,17 @@ async def handle_update(
             )
     metrics.updates.labels(handled.outcome).inc()
     return handled
+
+
+def _may_be_comment(inbound: InboundMessage) -> bool:
+    """Only new words the customer wrote can answer the survey's comment question: a
+    photo, a file, a sticker, a command or an edit goes to the ticket as usual."""
+    return not (
+        inbound.attachments
+        or inbound.metadata.keys() & {"edited", "command", "placeholder"}
+        or inbound.text.lstrip().startswith("/")
+        or not inbound.text.strip()
+    )
 
 
 async def _store_message(

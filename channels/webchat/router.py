@@ -23,7 +23,9 @@ from channels.webchat.schemas import (
     Ack,
     AttachmentUploaded,
     ChoiceAnswer,
+    ChoiceComment,
     ChoiceCreate,
+    CommentAnswer,
     History,
     MessageCreate,
     SessionCreate,
@@ -120,7 +122,17 @@ def build_router(service: WebchatService) -> APIRouter:
         (thanks, already answered, expired). Only the visitor it was offered to counts."""
         visitor = await visitor_of(authorization)
         service.check_rate(visitor)
-        return ChoiceAnswer(text=await service.answer_choice(visitor, body.value))
+        return await service.answer_choice(visitor, body.value)
+
+    @router.post("/channels/webchat/choices/comment", response_model=CommentAnswer)
+    async def post_choice_comment(
+        body: ChoiceComment, authorization: Annotated[str | None, Header()] = None
+    ) -> CommentAnswer:
+        """The optional comment typed on the survey card after its rating (`value` is
+        the rating's button): once per survey, while it is open; 409 when empty."""
+        visitor = await visitor_of(authorization)
+        service.check_rate(visitor)
+        return CommentAnswer(text=await service.comment_choice(visitor, body.value, body.comment))
 
     @router.get("/channels/webchat/messages", response_model=History)
     async def get_messages(

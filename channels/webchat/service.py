@@ -24,6 +24,7 @@ from channels.webchat.schemas import (
     Ack,
     AttachmentMeta,
     AttachmentUploaded,
+    ChoiceAnswer,
     ChoiceFrame,
     MessageFrame,
     SessionCreate,
@@ -412,11 +413,24 @@ class WebchatService:
             await self.mark_seen(identity_id, max(replies))
         return [_frame(m, files.get(m.id or 0, []), choices.get(m.id or 0, ())) for m in messages]
 
-    async def answer_choice(self, visitor: Visitor, value: str) -> str:
-        """A button the visitor tapped (a survey rating); the text to show them."""
+    async def answer_choice(self, visitor: Visitor, value: str) -> ChoiceAnswer:
+        """A button the visitor tapped (a survey rating); the text to show them, and the
+        comment question when the card may now ask for one."""
         async with self.runtime.sessionmaker.begin() as session:
-            text = await self.runtime.answer_choice(
+            answered = await self.runtime.answer_choice(
                 session, Channel.webchat, visitor.visitor_id, value
+            )
+        if answered is None:
+            raise InvalidRequest("that choice is not offered")
+        return ChoiceAnswer(
+            text=answered.text, comment_prompt=answered.comment_prompt, skip=answered.skip
+        )
+
+    async def comment_choice(self, visitor: Visitor, value: str, comment: str) -> str:
+        """The optional comment typed on the card after its rating `value`."""
+        async with self.runtime.sessionmaker.begin() as session:
+            text = await self.runtime.comment_choice(
+                session, Channel.webchat, visitor.visitor_id, value, comment
             )
         if text is None:
             raise InvalidRequest("that choice is not offered")
