@@ -13,7 +13,6 @@ takes the customer's next text as the comment (`service.take_comment`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,7 +23,7 @@ from gateway.csat import links, service
 from gateway.csat.models import CsatSurvey
 from gateway.csat.texts import texts_for
 from gateway.notify import Notifier
-from gateway.ports import Channel, Choice
+from gateway.ports import Channel, Choice, ChoiceAnswered
 from gateway.settings import CsatSettings
 from gateway.tickets.models import ChannelIdentity, Ticket
 
@@ -32,16 +31,6 @@ PREFIX = "csat:"
 SKIP = "skip"
 # Channels without a form, where the comment is the customer's next message.
 COMMENT_BY_MESSAGE = frozenset({Channel.telegram})
-
-
-@dataclass(frozen=True, slots=True)
-class ChoiceAnswered:
-    """What to show the customer after a tap; `comment_prompt` (with `skip`, the label
-    of the button that declines) when a card may now ask for the optional comment."""
-
-    text: str
-    comment_prompt: str | None = None
-    skip: str | None = None
 
 
 def survey_choices(survey: CsatSurvey) -> tuple[Choice, ...]:

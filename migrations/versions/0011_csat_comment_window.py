@@ -1,7 +1,7 @@
 """CSAT: the comment asked for in a message of its own (Telegram) and its window.
 
-Revision ID: 0008_csat_comment
-Revises: 0007_sla
+Revision ID: 0011_csat_comment
+Revises: 0010_outbox_progress
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import gateway.db
 
-revision: str = "0008_csat_comment"
-down_revision: str | None = "0007_sla"
+revision: str = "0011_csat_comment"
+down_revision: str | None = "0010_outbox_progress"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
