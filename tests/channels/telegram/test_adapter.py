@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 import channels.telegram
 from channels.telegram.adapter import TelegramAdapter
+from gateway.outbox import service as outbox
 from gateway.ports import Channel, DeliveryError, OutboundAttachment, OutboundMessage
 from gateway.runtime import Runtime
-from gateway.outbox import service as outbox
 from gateway.tickets.models import ChannelIdentity, Ticket
 from tests.channels.telegram.conftest import Telegram, new_chat, private_message, telegram_settings
 from tests.conftest import make_settings
