@@ -69,7 +69,10 @@ async def thread_messages(
     have an external id, oldest first: each reply's thread is a prefix of its ticket's."""
     result = await session.execute(
         sa.select(
-            col(Message.ticket_id), pk(Message.id), col(Message.channel), col(Message.external_id)
+            col(Message.ticket_id),
+            pk(Message.id),
+            col(Message.channel),
+            col(Message.external_id),
         )
         .where(
             col(Message.ticket_id).in_(list(ticket_ids)),
