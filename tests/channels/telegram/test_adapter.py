@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import time
 from collections import defaultdict
@@ -13,7 +14,15 @@ import sqlalchemy as sa
 
 import channels.telegram
 from channels.telegram.adapter import TelegramAdapter
-from gateway.ports import Channel, DeliveryError, OutboundAttachment, OutboundMessage
+from gateway.outbox import service as outbox_service
+from gateway.outbox.models import Outbox
+from gateway.ports import (
+    Channel,
+    DeliveryError,
+    InboundMessage,
+    OutboundAttachment,
+    OutboundMessage,
+)
 from gateway.runtime import Runtime
 from gateway.tickets.models import ChannelIdentity
 from tests.channels.telegram.conftest import Telegram, new_chat, private_message, telegram_settings
@@ -34,6 +43,26 @@ def reply(chat: int, text: str, *attachments: OutboundAttachment, key: str = "")
         idempotency_key=key or f"reply-{chat}-{n}",
         attachments=attachments,
     )
+
+
+async def queued_reply(tg: Telegram, chat: int, text: str) -> OutboundMessage:
+    """A reply as the worker hands it over: its message and outbox row are stored."""
+    async with tg.runtime.sessionmaker.begin() as session:
+        asked = await tg.runtime.ingest(
+            session,
+            InboundMessage(Channel.telegram, f"{chat}:{next(_ids)}", str(chat), "where is it?"),
+        )
+        queued = await outbox_service.enqueue(
+            session,
+            ticket_id=asked.ticket_id,
+            channel="telegram",
+            text=text,
+            notifier=None,
+            action="reply.queued",
+        )
+        row_id = await session.scalar(sa.select(Outbox.id).where(Outbox.message_id == queued.id))
+    assert row_id is not None and queued.id is not None
+    return dataclasses.replace(reply(chat, text), outbox_id=row_id, message_id=queued.id)
 
 
 def to_chat(tg: Telegram, chat: int, method: str | None = None) -> list[str]:
@@ -109,7 +138,8 @@ async def test_a_server_error_is_retried_without_resending_parts_already_deliver
 ) -> None:
     chat = new_chat()
     text = "First part. " + "a" * 4000 + "\n\nSecond part. " + "b" * 4000
-    message = reply(chat, text)
+    # The parts sent are kept on the reply's outbox row: this reply has a real one.
+    message = await queued_reply(tg, chat, text)
     # The first part goes out, the second meets a 502.
     tg.api.fail("sendMessage", 502, chat_id=str(chat), skip=1)
     with pytest.raises(DeliveryError) as caught:
