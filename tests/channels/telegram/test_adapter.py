@@ -14,17 +14,10 @@ import sqlalchemy as sa
 
 import channels.telegram
 from channels.telegram.adapter import TelegramAdapter
-from gateway.outbox import service as outbox_service
-from gateway.outbox.models import Outbox
-from gateway.ports import (
-    Channel,
-    DeliveryError,
-    InboundMessage,
-    OutboundAttachment,
-    OutboundMessage,
-)
+from gateway.outbox import service as outbox
+from gateway.ports import Channel, DeliveryError, OutboundAttachment, OutboundMessage
 from gateway.runtime import Runtime
-from gateway.tickets.models import ChannelIdentity
+from gateway.tickets.models import ChannelIdentity, Ticket
 from tests.channels.telegram.conftest import Telegram, new_chat, private_message, telegram_settings
 from tests.conftest import make_settings
 
@@ -46,23 +39,27 @@ def reply(chat: int, text: str, *attachments: OutboundAttachment, key: str = "")
 
 
 async def queued_reply(tg: Telegram, chat: int, text: str) -> OutboundMessage:
-    """A reply as the worker hands it over: its message and outbox row are stored."""
+    """A reply to `chat`'s ticket queued through the outbox, as the worker would hand it."""
     async with tg.runtime.sessionmaker.begin() as session:
-        asked = await tg.runtime.ingest(
-            session,
-            InboundMessage(Channel.telegram, f"{chat}:{next(_ids)}", str(chat), "where is it?"),
+        ticket_id = await session.scalar(
+            sa.select(Ticket.id)
+            .join(ChannelIdentity, ChannelIdentity.id == Ticket.identity_id)
+            .where(ChannelIdentity.address == str(chat))
         )
-        queued = await outbox_service.enqueue(
+        assert ticket_id is not None
+        queued = await outbox.enqueue(
             session,
-            ticket_id=asked.ticket_id,
-            channel="telegram",
+            ticket_id=ticket_id,
+            channel=Channel.telegram,
             text=text,
             notifier=None,
-            action="reply.queued",
+            action="message.replied",
         )
-        row_id = await session.scalar(sa.select(Outbox.id).where(Outbox.message_id == queued.id))
-    assert row_id is not None and queued.id is not None
-    return dataclasses.replace(reply(chat, text), outbox_id=row_id, message_id=queued.id)
+        outbox_id = await session.scalar(
+            sa.select(outbox.OutboxRow.id).where(outbox.OutboxRow.message_id == queued.id)
+        )
+    assert outbox_id is not None and queued.id is not None
+    return dataclasses.replace(reply(chat, text), outbox_id=outbox_id, message_id=queued.id)
 
 
 def to_chat(tg: Telegram, chat: int, method: str | None = None) -> list[str]:
@@ -137,8 +134,9 @@ async def test_a_server_error_is_retried_without_resending_parts_already_deliver
     tg: Telegram,
 ) -> None:
     chat = new_chat()
+    await tg.post(private_message(chat, 1))
     text = "First part. " + "a" * 4000 + "\n\nSecond part. " + "b" * 4000
-    # The parts sent are kept on the reply's outbox row: this reply has a real one.
+    # Progress is kept on the reply's outbox row, so the reply has a real one.
     message = await queued_reply(tg, chat, text)
     # The first part goes out, the second meets a 502.
     tg.api.fail("sendMessage", 502, chat_id=str(chat), skip=1)
