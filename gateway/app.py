@@ -30,6 +30,7 @@ from gateway.limits import BodySizeLimit, StorableParams
 from gateway.orders.router import router as orders_router
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
+from gateway.risk.router import router as risk_router
 from gateway.routing.router import router as rules_router
 from gateway.routing.router import triage_router
 from gateway.runtime import Runtime
@@ -89,6 +90,7 @@ def create_app(
         canned_router,
         orders_router,
         cases_router,
+        risk_router,
         sla_router,
         dead_letters_router,
         webhooks_router,

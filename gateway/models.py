@@ -20,6 +20,7 @@ from gateway.integrations.models import ServiceToken
 from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
+from gateway.risk.models import RiskAccount, RiskIdentityLink, RiskReport
 from gateway.routing.models import RoutingCorrection, RoutingRule
 from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
 from gateway.system.models import SystemState
@@ -59,6 +60,9 @@ __all__ = [
     "Outbox",
     "Queue",
     "QueueMembership",
+    "RiskAccount",
+    "RiskIdentityLink",
+    "RiskReport",
     "RoutingCorrection",
     "RoutingRule",
     "ServiceToken",

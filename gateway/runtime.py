@@ -13,6 +13,7 @@ from gateway.db import create_engine, create_sessionmaker
 from gateway.notify import Notifier
 from gateway.orders.pull import ExchangeOrderClient
 from gateway.ports import Channel, ChannelAdapter, Choice, InboundMessage
+from gateway.risk import service as risk_service
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
 from gateway.tickets.intake import DefaultQueueRouter, IngestResult, TicketRouter, ingest
@@ -46,15 +47,18 @@ class Runtime:
         )
         clock = SystemClock()
         exchange = ExchangeOrderClient(settings.exchange) if settings.exchange.order_url else None
+        sessionmaker = create_sessionmaker(engine, public_url=settings.http.base_url())
+        # Risk scores refresh deep inside transactions (a case link at intake).
+        risk_service.install(sessionmaker, settings.risk)
         return cls(
             settings=settings,
             clock=clock,
             exchange=exchange,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine, public_url=settings.http.base_url()),
+            sessionmaker=sessionmaker,
             blobs=BlobStore(settings.blob.dir),
             # The language models load on the first routed message, once per process.
-            router=RulesRouter(settings.routing),
+            router=RulesRouter(settings.routing, risk=settings.risk),
             notifier=Notifier(database.listen_url or database.url),
         )
 
