@@ -113,7 +113,9 @@ async def refresh(
         session.add(event)
         sla_events.labels(event.target, event.kind).inc()
     _apply(ticket, clocks, now, policy_name)
-    if recorded:
+    if any(e.kind in (State.breached, "warned") for e in recorded):
+        # Acted on below (webhooks, escalation) with their rows written; the rest go
+        # out with the refresh's last flush, the ticket's UPDATE in one statement.
         await session.flush()
     for event in recorded:
         clock = next(c for c in clocks if (c.target, c.cycle) == (event.target, event.cycle))
