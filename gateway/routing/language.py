@@ -20,18 +20,13 @@ from dataclasses import dataclass, field
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from gateway.routing import ngrams
 from gateway.routing.scripts import spelled_language, without_loanwords
 
 UNKNOWN = "unknown"
 
 # Languages lingua cannot separate on short text: routing treats them as one group.
 LANGUAGE_GROUPS: dict[str, str] = {"id": "id-ms", "ms": "id-ms"}
-
-# What lingua's low accuracy mode (trigrams only) confuses most among the desk's
-# languages, on the routing data's training split: with `low_accuracy`, a text it reads
-# as one of these is read again by the full models of these alone (about 70 MB instead
-# of about 360 MB for all twenty). Unaccented Spanish and Portuguese, and Tagalog.
-CLOSE_LANGUAGES = frozenset({"es", "pt", "tl"})
 
 # Hints count only for short texts: past this many words lingua is right on its own.
 SHORT_TEXT_WORDS = 5
@@ -260,11 +255,7 @@ class LanguageDetectorService:
         self.languages = languages
         self.min_confidence = min_confidence
         self._detector = detector(languages, low_accuracy=low_accuracy)
-        # Low accuracy mode asks the full models about the few languages it confuses.
-        close = CLOSE_LANGUAGES & languages
-        self._second: LanguageDetector | None = (
-            detector(close) if low_accuracy and len(close) > 1 else None
-        )
+        self._own = ngrams.shipped()
 
     def detect(self, text: str, hints: LanguageHints | None = None) -> LanguageResult:
         """The language of `text`, or "unknown" below the confidence threshold."""
@@ -302,19 +293,15 @@ class LanguageDetectorService:
             for cv in self._detector.compute_language_confidence_values(cleaned)
         }
         reasons: list[str] = []
-        if self._second is not None and max(scores, key=scores.__getitem__) in CLOSE_LANGUAGES:
-            # Their share of the confidence, split again by the full models.
-            share = sum(scores.get(code, 0.0) for code in CLOSE_LANGUAGES)
-            for cv in self._second.compute_language_confidence_values(cleaned):
-                scores[cv.language.iso_code_639_1.name.lower()] = share * cv.value
-            reasons.append(f"{'/'.join(sorted(CLOSE_LANGUAGES))} told apart by the full models")
         words = word_count(cleaned)
+        hinted = False
         if words <= SHORT_TEXT_WORDS:
             for kind in ("channel", "history"):
                 hint = getattr(hints, kind)
                 if hint and hint.lower() in scores:
                     weight = HINT_WEIGHTS[kind]
                     scores[hint.lower()] += weight
+                    hinted = True
                     reasons.append(f"short text ({words} words): {kind} hint {hint} +{weight:.2f}")
         # A group's members share their confidence: "saya sudah bayar" is id 0.45, ms 0.43.
         grouped: dict[str, float] = {}
@@ -331,11 +318,37 @@ class LanguageDetectorService:
                 f"threshold {self.min_confidence:.2f}"
             )
             return LanguageResult(UNKNOWN, confidence, tuple(reasons), tags=frozenset({UNKNOWN}))
-        reasons.insert(0, f"language {code} ({confidence:.2f}) detected by lingua")
-        if best_key != code:
-            reasons.append(f"{best_key} treated as one language group")
+        # A hint the short text followed outweighs the model's guess from a word or two.
+        own = None if hinted else self._own_vote(cleaned, code, confidence)
+        if own is not None:
+            lingua_code, (code, confidence) = code, own
+            reasons.insert(
+                0,
+                f"language {code} ({confidence:.2f}) by the desk's own n-gram model, "
+                f"lingua read {lingua_code}",
+            )
+        else:
+            reasons.insert(0, f"language {code} ({confidence:.2f}) detected by lingua")
+            if best_key != code:
+                reasons.append(f"{best_key} treated as one language group")
         script = chinese_script(cleaned) if code == "zh" else None
         return self._result(code, confidence, reasons, script)
+
+    def _own_vote(self, cleaned: str, code: str, confidence: float) -> tuple[str, float] | None:
+        """For Latin letters: (language, its posterior) when lingua's confidence in `code`
+        plus the desk's own model's posterior (gateway/routing/ngrams.py) favour another
+        language; None when they agree or the model has nothing to say."""
+        if self._own is None or not ngrams.latin_only(cleaned):
+            return None
+        posterior = self._own.posterior(cleaned, among=self.languages)
+        if not posterior:
+            return None
+        votes = dict(posterior)
+        votes[code] = votes.get(code, 0.0) + confidence
+        best = max(votes, key=votes.__getitem__)
+        if LANGUAGE_GROUPS.get(best, best) == LANGUAGE_GROUPS.get(code, code):
+            return None
+        return best, posterior[best]
 
     @staticmethod
     def _result(
