@@ -314,6 +314,14 @@ class CasesSettings(BaseModel):
     pdf_font: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
+class ReportsSettings(BaseModel):
+    """Loss reports: the currency every case's loss figures are converted into."""
+
+    # Currency loss figures are reported in (ISO 4217), converted at the rates loaded by
+    # `gateway rates load`; a decision whose order currency has no rate into it is a 422.
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+
+
 class RiskSettings(BaseModel):
     """Suspicious-account signals, the risk queue and where risk reports go."""
 
@@ -387,6 +395,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     exchange: ExchangeSettings = ExchangeSettings()
     cases: CasesSettings = CasesSettings()
+    reports: ReportsSettings = ReportsSettings()
     risk: RiskSettings = RiskSettings()
     console: ConsoleSettings = ConsoleSettings()
     log: LogSettings = LogSettings()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from channels.email.repository import set_aside
 from gateway.__main__ import sample_rules
+from gateway.deadletters.repository import set_aside
 from gateway.routing import rules as routing_rules
 from gateway.runtime import Runtime
 from tests.desk import client, make_agent
@@ -65,6 +65,7 @@ async def test_email_dead_letters_lists_set_aside_mail_by_reason(
         for sender, reason in ((bouncer, "bounce"), (replier, "auto_reply")):
             await set_aside(
                 session,
+                channel="email",
                 external_id=f"<{uuid.uuid4().hex}@x.test>",
                 reason=reason,
                 error=f"looks like a {reason}",
