@@ -366,11 +366,12 @@ async def run(
                     wrk_result = await _wrk(surface_name, gateway, clients, seconds)
                     rate, errors = wrk_result.rate, wrk_result.status_errors
                     errors += wrk_result.socket_errors
-                    messages = wrk_result.requests
+                    sent = wrk_result.requests
                     latencies = []
                 else:
                     await surface.prepare(range(messages), clients)
                     took, latencies, errors = await closed_loop(messages, clients, surface.send)
+                    sent = messages
                     rate = len(latencies) / took
                 stored = await _stored(db.dsn, sqlite_path) - len(warm)
                 cpu_ms = 1000 * (gateway.cpu_seconds() - cpu_before) / max(stored, 1)
@@ -378,7 +379,7 @@ async def run(
                 half_rows: list[Row] = []
                 if half_rate and rate > 0:
                     # Half the rate for about ten seconds (or half the messages).
-                    half = max(min(messages // 2, int(rate * 5)), 50)
+                    half = max(min(sent // 2, int(rate * 5)), 50)
                     numbers = range(2 * 10**6, 2 * 10**6 + half)
                     await surface.prepare(numbers, clients * 4)
                     h_seconds, h_lat, h_err = await open_loop(
@@ -406,7 +407,7 @@ async def run(
                 await surface.close()
                 await gateway.stop()
             # The floor, on the same database right after: at least 1000 rows.
-            b_count = max(messages, 1000)
+            b_count = max(sent, 1000)
             if sqlite_path is not None:
                 b_seconds, b_lat = await asyncio.to_thread(
                     _sqlite_baseline, work / "baseline.db", b_count
@@ -415,7 +416,7 @@ async def run(
             else:
                 b_seconds, b_lat = await insert_baseline(db.dsn, b_count, clients)
                 base_label = "asyncpg inserts/s"
-        missing = max(messages - (wrk_result.status_errors if wrk_result else 0) - stored, 0)
+        missing = max(sent - (wrk_result.status_errors if wrk_result else 0) - stored, 0)
         p50, p95, p99 = (
             (wrk_result.p50_ms, wrk_result.p95_ms, wrk_result.p99_ms)
             if wrk_result
@@ -438,7 +439,7 @@ async def run(
                 target=">= 0.2x baseline",
                 extra={"gateway_cpu_ms_per_message": round(cpu_ms, 2)},
                 notes=(
-                    f"{messages} messages ({driven}), {per_visitor} per customer; {stored} stored; "
+                    f"{sent} messages ({driven}), {per_visitor} per customer; {stored} stored; "
                     f"gateway CPU {cpu_ms:.1f} ms per message; "
                     f"baseline p50 {pct(b_lat, 50):.1f} ms; RSS after warm-up {rss_warm:.0f} MB "
                     "(lingua models)"

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Database, Row
 
+from gateway.logging import configure_logging
 from gateway.ports import Channel, InboundMessage
 from gateway.runtime import Runtime
 from gateway.settings import Settings
@@ -40,6 +41,7 @@ async def count(url: str, messages: int, verbose: bool) -> dict[str, tuple[float
         blob={"dir": Path(tempfile.mkdtemp(prefix="parley-bench-"))},
         log={"level": "WARNING"},
     )
+    configure_logging("WARNING")
     runtime = Runtime.from_settings(settings)
     await runtime.router.warm_up()
     seen: list[str] = []
