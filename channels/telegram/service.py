@@ -50,16 +50,32 @@ async def handle_update(
         await set_reachability(session, ports, parsed.address, blocked=parsed.blocked)
         handled = Handled("member")
     elif isinstance(parsed, ChoiceTapped):
-        text = await ports.intake.answer_choice(
+        answered = await ports.intake.answer_choice(
             session, Channel.telegram, parsed.address, parsed.value
         )
+        text = answered.text if answered is not None else None
         handled = Handled("choice", callback=parsed, callback_text=text)
+    elif _may_be_comment(parsed) and await ports.intake.take_comment(session, parsed):
+        # The text a survey asked for after its rating: the survey's comment, not a
+        # ticket message (see gateway.csat.service).
+        handled = Handled("comment")
     else:
         handled = await _store_message(session, parsed, ports)
         if handled.outcome == "stored" and parsed.metadata.get(SCRUBBED):
             await _keep_scrubbed(session, ports, parsed, handled, raw or update.to_json().encode())
     metrics.updates.labels(handled.outcome).inc()
     return handled
+
+
+def _may_be_comment(inbound: InboundMessage) -> bool:
+    """Only new words the customer wrote can answer the survey's comment question: a
+    photo, a file, a sticker, a command or an edit goes to the ticket as usual."""
+    return not (
+        inbound.attachments
+        or inbound.metadata.keys() & {"edited", "command", "placeholder"}
+        or inbound.text.lstrip().startswith("/")
+        or not inbound.text.strip()
+    )
 
 
 async def _store_message(
@@ -70,7 +86,8 @@ async def _store_message(
             session, Channel.telegram, inbound.external_id, inbound.text, inbound.received_at
         )
         if edited is not None:
-            log.info("telegram.message_edited", message_id=edited.message_id)
+            if edited.changed:
+                log.info("telegram.message_edited", message_id=edited.message_id)
             return Handled("edited", edited.ticket_ref, edited.message_id)
         # An edit of a message we never got: the edited text is all there is, keep it.
     if inbound.metadata.get("start_token") == "invalid":

@@ -84,6 +84,27 @@ async def test_email_dead_letters_lists_set_aside_mail_by_reason(
     assert "in all:" in bounces.stdout
 
 
+async def test_the_email_channels_own_command_runs_a_dead_letter_again(
+    runtime: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    # `gateway email retry-dead-letter` is registered by the email channel itself.
+    async with runtime.sessionmaker.begin() as session:
+        letter = await set_aside(
+            session,
+            channel="email",
+            external_id=f"<{uuid.uuid4().hex}@x.test>",
+            reason="unparseable",
+            error="no raw bytes kept",
+            raw_blob_key=None,
+        )
+    env = gateway_env(database_url, tmp_path)
+    again = run_cli(["email", "retry-dead-letter", str(letter.id)], env, tmp_path)
+    assert again.returncode == 2
+    assert f"dead letter {letter.id} has no raw mail to run again" in again.stderr
+    missing = run_cli(["email", "retry-dead-letter", "2000000000"], env, tmp_path)
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
 def test_rules_sample_prints_a_file_rules_load_accepts(tmp_path: Path) -> None:
     env = gateway_env(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", tmp_path)
     sample = run_cli(["rules", "sample"], env, tmp_path)
