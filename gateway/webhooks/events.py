@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlmodel import col
 
 from gateway import notify
 from gateway.agents.models import Agent
@@ -104,8 +105,8 @@ async def _active(session: AsyncSession) -> list[WebhookSubscription]:
     if "active" not in memo or _touches_subscriptions(session.sync_session):
         result = await session.execute(
             sa.select(WebhookSubscription)
-            .where(WebhookSubscription.active.is_(True))
-            .order_by(WebhookSubscription.id)
+            .where(col(WebhookSubscription.active).is_(True))
+            .order_by(col(WebhookSubscription.id))
         )
         memo["active"] = list(result.scalars())
     return list(memo["active"])
@@ -197,10 +198,10 @@ async def emit_ticket_updated(
     queue_ids = {before.get("queue_id"), ticket.queue_id} - {None}
     agent_ids = {before.get("assignee_id"), ticket.assignee_id} - {None}
     queue_rows = await session.execute(
-        sa.select(Queue.id, Queue.name).where(Queue.id.in_(queue_ids))
+        sa.select(col(Queue.id), col(Queue.name)).where(col(Queue.id).in_(queue_ids))
     )
     agent_rows = await session.execute(
-        sa.select(Agent.id, Agent.name).where(Agent.id.in_(agent_ids))
+        sa.select(col(Agent.id), col(Agent.name)).where(col(Agent.id).in_(agent_ids))
     )
     queues = {row[0]: row[1] for row in queue_rows}
     agents = {row[0]: row[1] for row in agent_rows}
