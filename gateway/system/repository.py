@@ -39,7 +39,7 @@ async def get_once(session: AsyncSession, key: str) -> str | None:
     """`get`, read at most once per transaction (for a key that several parts of one
     change read, such as the rules version that routing and the SLA both check). Every
     write through this module forgets it."""
-    memo = transaction_memo(session, _MEMO)
+    memo: dict[str, str | None] = transaction_memo(session, _MEMO)
     if key not in memo:
         memo[key] = await get(session, key)
     return memo[key]
