@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import gateway.models  # noqa: F401  every table registered, so foreign keys resolve
+from gateway.agents.cache import AgentCache
 from gateway.blobs import BlobStore
 from gateway.clock import Clock, SystemClock
 from gateway.db import create_engine, create_sessionmaker
@@ -32,6 +33,11 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     # Set when GATEWAY_EXCHANGE_ORDER_URL is: order facts are pulled on demand.
     exchange: ExchangeOrderClient | None = None
+    # Bearer tokens seen in the last few seconds (gateway/agents/cache.py).
+    agent_cache: AgentCache = field(default_factory=AgentCache)
+
+    def __post_init__(self) -> None:
+        self.agent_cache.bind(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
