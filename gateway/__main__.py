@@ -12,12 +12,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from channels.telegram import cli as telegram_cli
+import channels.email
+import channels.telegram
 from gateway import audit_chain, migrate, serve_workers, server
 from gateway.agents.models import Role
 from gateway.agents.service import agent_by_name, create_agent, list_agents, rotate_token
 from gateway.canned import starter as canned_starter
-from gateway.cli.database import open_runtime, read_only_session
+from gateway.cli.database import open_ports, open_runtime, read_only_session
 from gateway.cli.errors import explain
 from gateway.cli.listings import agent_lines, dead_letter_lines
 from gateway.cli.settings_table import current_values, markdown_table
@@ -25,6 +26,7 @@ from gateway.deadletters import repository as dead_letters
 from gateway.errors import GatewayError
 from gateway.integrations.service import create_service_token
 from gateway.logging import configure_logging
+from gateway.reports import cli as reports_cli
 from gateway.routing import cli as routing_cli
 from gateway.routing import rules as routing_rules
 from gateway.routing.language import LanguageHints
@@ -124,12 +126,6 @@ async def cmd_audit_verify(settings: Settings, _args: argparse.Namespace) -> int
     return 0 if report.ok else 1
 
 
-async def cmd_telegram_set_webhook(settings: Settings, args: argparse.Namespace) -> int:
-    await telegram_cli.set_webhook(settings.telegram, args.url)
-    print(f"Telegram webhook set to {args.url} (with the secret token)")
-    return 0
-
-
 async def cmd_rules_load(settings: Settings, args: argparse.Namespace) -> int:
     path = args.file or settings.routing.rules_file
     if path is None:
@@ -212,23 +208,6 @@ async def cmd_route(settings: Settings, args: argparse.Namespace) -> int:
     )
     print(routing_cli.describe(outcome))
     return 0
-
-
-async def cmd_email_retry(settings: Settings, args: argparse.Namespace) -> int:
-    from channels.email.service import EmailIntake
-
-    runtime = await open_runtime(settings)
-    try:
-        outcome = await EmailIntake(runtime).retry_dead_letter(
-            args.id, accept_loops=args.accept_loop
-        )
-    finally:
-        await runtime.close()
-    if outcome.message_id is not None:
-        print(f"dead letter {args.id} is now message {outcome.message_id} in {outcome.ticket_ref}")
-        return 0
-    print(f"dead letter {args.id} set aside again: {outcome.reason}")
-    return 1
 
 
 async def cmd_settings(settings: Settings, args: argparse.Namespace) -> int:
@@ -322,12 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     telegram = sub.add_parser("telegram", help="Telegram bot setup").add_subparsers(
         dest="telegram_command", required=True, metavar="SUBCOMMAND"
     )
-    p = telegram.add_parser(
-        "set-webhook",
-        help="register URL as the bot's webhook, with GATEWAY_TELEGRAM_WEBHOOK_SECRET",
-    )
-    p.add_argument("url", help="public HTTPS URL of /channels/telegram/webhook")
-    p.set_defaults(func=cmd_telegram_set_webhook)
+    channels.telegram.commands(telegram, open_ports)
     rules = sub.add_parser("rules", help="queues and routing rules").add_subparsers(
         dest="rules_command", required=True, metavar="SUBCOMMAND"
     )
@@ -360,20 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", help="evaluate against this rules file instead of the database")
     p.set_defaults(func=cmd_route)
     routing_cli.add_commands(sub, open_runtime)
+    reports_cli.add_commands(sub)
 
     email = sub.add_parser("email", help="email channel operations").add_subparsers(
         dest="email_command", required=True, metavar="SUBCOMMAND"
     )
-    p = email.add_parser(
-        "retry-dead-letter", help="run a set-aside mail through parsing and intake again"
-    )
-    p.add_argument("id", type=int, help="dead_letter id")
-    p.add_argument(
-        "--accept-loop",
-        action="store_true",
-        help="store it even if it looks like an auto-reply, bounce or bulk mail",
-    )
-    p.set_defaults(func=cmd_email_retry)
+    channels.email.commands(email, open_ports)
     p = email.add_parser(
         "dead-letters", help="list mails set aside instead of stored, newest first"
     )

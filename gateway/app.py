@@ -30,6 +30,8 @@ from gateway.limits import BodySizeLimit, StorableParams
 from gateway.orders.router import router as orders_router
 from gateway.ports import ChannelPlugin
 from gateway.queues.router import router as queues_router
+from gateway.reports.router import router as reports_router
+from gateway.risk.router import router as risk_router
 from gateway.routing.router import router as rules_router
 from gateway.routing.router import triage_router
 from gateway.runtime import Runtime
@@ -42,7 +44,8 @@ log = structlog.get_logger()
 
 
 def install_channels(runtime: Runtime) -> list[ChannelPlugin]:
-    """Build every channel against the runtime and register their delivery adapters."""
+    """Build every channel against the runtime (its ports: gateway/channel_ports.py) and
+    register their delivery adapters."""
     plugins: list[ChannelPlugin] = [
         email_channel.install(runtime),
         telegram_channel.install(runtime),
@@ -89,15 +92,17 @@ def create_app(
         canned_router,
         orders_router,
         cases_router,
+        risk_router,
         sla_router,
         dead_letters_router,
         webhooks_router,
         csat_router,
+        reports_router,
     ):
         app.include_router(api)
     for plugin in plugins:
-        if plugin.router is not None:
-            app.include_router(plugin.router)
+        if plugin.routes is not None:
+            app.include_router(plugin.routes)
     install_console(app)
 
     @app.exception_handler(GatewayError)

@@ -20,6 +20,8 @@ from gateway.integrations.models import ServiceToken
 from gateway.orders.models import OrderFact
 from gateway.outbox.models import DeliveryAttempt, Outbox
 from gateway.queues.models import Queue, QueueMembership
+from gateway.reports.models import CaseLoss, ExchangeRate
+from gateway.risk.models import RiskAccount, RiskIdentityLink, RiskReport
 from gateway.routing.models import RoutingCorrection, RoutingRule
 from gateway.sla.models import AgentShift, SlaEvent, TicketWatcher
 from gateway.system.models import SystemState
@@ -42,6 +44,7 @@ __all__ = [
     "AuditEvent",
     "CannedReply",
     "CaseDecision",
+    "CaseLoss",
     "CaseNote",
     "CaseTicket",
     "ChannelIdentity",
@@ -54,11 +57,15 @@ __all__ = [
     "DisputeCase",
     "Evidence",
     "EvidenceRequest",
+    "ExchangeRate",
     "Message",
     "OrderFact",
     "Outbox",
     "Queue",
     "QueueMembership",
+    "RiskAccount",
+    "RiskIdentityLink",
+    "RiskReport",
     "RoutingCorrection",
     "RoutingRule",
     "ServiceToken",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any
 
 import asyncpg
@@ -25,16 +25,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.db import is_sqlite
+from gateway.topics import AGENTS, MESSAGES, OUTBOX, TICKETS, TOPICS, WEBCHAT
+
+__all__ = [
+    "AGENTS",
+    "MESSAGES",
+    "OUTBOX",
+    "TICKETS",
+    "TOPICS",
+    "WEBCHAT",
+    "Notifier",
+    "wait_for",
+]
 
 log = structlog.get_logger()
-
-# The topics in use. PostgreSQL channel names are identifiers: keep them fixed.
-TICKETS = "parley_tickets"  # payload: queue id of a ticket that became claimable
-WEBCHAT = "parley_webchat"  # payload: channel identity id with a new outbound message
-OUTBOX = "parley_outbox"  # payload: outbox id of a reply ready to deliver
-MESSAGES = "parley_messages"  # payload: ticket id with a new customer message (console)
-AGENTS = "parley_agents"  # an agent or its queues changed: drop cached tokens (agents/cache.py)
-TOPICS = (TICKETS, WEBCHAT, OUTBOX, MESSAGES, AGENTS)
 
 _PENDING_KEY = "parley_pending_notifications"
 
@@ -105,6 +109,45 @@ class Notifier:
             self._connected.clear()
             self._listener = asyncio.create_task(self._listen(), name="notify-listener")
 
+    @staticmethod
+    async def wait_for(
+        signals: asyncio.Queue[str],
+        match: Callable[[str], bool] | Collection[str] | None,
+        seconds: float,
+        *,
+        stop: asyncio.Event | None = None,
+    ) -> bool:
+        """Wait up to `seconds` for a signal of the topic `signals` was subscribed
+        to (`subscribe(topic)`, entered before the caller's first read, so nothing
+        committed in between is missed) whose payload `match` accepts: a predicate, a
+        set of payloads, or None for any. An empty payload ("look again": the listener
+        reconnected, signals may be lost) always matches. True when one came; False on
+        timeout or when `stop` is set. Other payloads are consumed and skipped."""
+        if match is None:
+            accepts: Callable[[str], bool] = lambda _payload: True  # noqa: E731
+        elif callable(match):
+            accepts = match
+        else:
+            wanted = frozenset(match)
+            accepts = wanted.__contains__
+
+        async def matching() -> None:
+            while True:
+                payload = await signals.get()
+                if payload == "" or accepts(payload):
+                    return
+
+        waiter = asyncio.ensure_future(matching())
+        waiting: set[asyncio.Future[Any]] = {waiter}
+        if stop is not None:
+            waiting.add(asyncio.ensure_future(stop.wait()))
+        try:
+            await asyncio.wait(waiting, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            return waiter.done() and not waiter.cancelled() and waiter.exception() is None
+        finally:
+            for future in waiting:
+                future.cancel()
+
     def _dispatch(self, topic: str, payload: str) -> None:
         for callback in self._callbacks.get(topic, ()):
             callback(payload)
@@ -168,3 +211,7 @@ class Notifier:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
             self._listener = None
+
+
+# The one way to wait for a wake-up (long polls, sockets, workers).
+wait_for = Notifier.wait_for

@@ -1,20 +1,27 @@
 """The boundary between channels and the core: what comes in, what goes out.
 
-A channel adapter turns its source's input into an `InboundMessage` (pure, no I/O) and
-hands it to `gateway.tickets.intake.ingest`; the delivery worker hands it an
-`OutboundMessage` and the adapter sends it. Nothing in here touches the database.
+A channel turns its source's input into an `InboundMessage` or `Ignored` with its
+`normalise(raw)` (pure, no I/O) and hands the message to the intake port
+(gateway/channel_ports.py); the delivery worker hands its adapter an `OutboundMessage`
+and `deliver()` sends it; `ChannelPlugin` is what a channel's `install` returns.
+Nothing in here touches the database.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from fastapi import APIRouter
+if TYPE_CHECKING:  # kept out of the import: a channel's pure modules stay light
+    from fastapi import APIRouter
+
+    from gateway.settings import Settings
 
 
 class Channel(enum.StrEnum):
@@ -133,7 +140,7 @@ class DeliveryError(Exception):
     """A send failed. `retryable` says whether the worker should try again; `retry_after`
     (seconds) overrides the backoff when the channel names a delay (Telegram's 429)."""
 
-    def __init__(self, detail: str, *, retryable: bool, retry_after: float | None = None):
+    def __init__(self, detail: str, *, retryable: bool, retry_after: float | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retryable = retryable
@@ -161,13 +168,27 @@ class BackgroundService(Protocol):
         ...
 
 
+# `gateway CHANNEL ...`: a channel's `commands(subcommands, open_ports)` adds its
+# subcommands, each with `func` set to a `CommandRun` (gateway/channel_ports.py has
+# `OpenPorts`, for a command that needs the core).
+CommandRun = Callable[["Settings", argparse.Namespace], Awaitable[int]]
+
+
 @dataclass
 class ChannelPlugin:
-    """What one channel hands the composition root: its HTTP routes, its delivery
-    adapter (None until configured: its replies then wait in the outbox) and the
-    background services it needs."""
+    """What one channel hands the composition root: its HTTP routes (`routes`), its
+    delivery adapter (None until configured: its replies then wait in the outbox) and
+    the background services it needs."""
 
     channel: Channel
-    router: APIRouter | None = None
+    routes: APIRouter | None = None
     adapter: ChannelAdapter | None = None
     services: list[BackgroundService] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """Input a channel's `normalise` deliberately does not store, with the reason
+    (a group chat, a loop, an update kind we do not serve)."""
+
+    reason: str

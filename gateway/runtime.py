@@ -9,18 +9,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import gateway.models  # noqa: F401  every table registered, so foreign keys resolve
 from gateway.agents.cache import AgentCache
 from gateway.blobs import BlobStore
+from gateway.channel_ports import StateStore
 from gateway.clock import Clock, SystemClock
 from gateway.db import create_engine, create_sessionmaker
+from gateway.doors import CoreHistory, CoreIdentities, CoreIntake, CoreOutbox
 from gateway.notify import Notifier
 from gateway.orders.pull import ExchangeOrderClient
-from gateway.ports import Channel, ChannelAdapter, Choice, InboundMessage
+from gateway.ports import Channel, ChannelAdapter, InboundMessage
+from gateway.risk import service as risk_service
 from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
-from gateway.tickets.intake import DefaultQueueRouter, IngestResult, TicketRouter, ingest
+from gateway.system import repository as system_state
+from gateway.tickets.intake import DefaultQueueRouter, IngestResult, TicketRouter
 
 
 @dataclass
 class Runtime:
+    """Also the `ChannelPorts` bundle (gateway/channel_ports.py) every channel is installed with:
+    its `intake`, `identities`, `history`, `outbox` and `state` are the core's doors."""
+
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -33,10 +40,20 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     # Set when GATEWAY_EXCHANGE_ORDER_URL is: order facts are pulled on demand.
     exchange: ExchangeOrderClient | None = None
+    intake: CoreIntake = field(init=False)
+    identities: CoreIdentities = field(init=False)
+    history: CoreHistory = field(init=False)
+    outbox: CoreOutbox = field(init=False)
+    # The SystemState repository module is the state store port, as it stands.
+    state: StateStore = field(init=False, default=system_state)
     # Bearer tokens seen in the last few seconds (gateway/agents/cache.py).
     agent_cache: AgentCache = field(default_factory=AgentCache)
 
     def __post_init__(self) -> None:
+        self.intake = CoreIntake(self)
+        self.identities = CoreIdentities()
+        self.history = CoreHistory(self)
+        self.outbox = CoreOutbox(self)
         self.agent_cache.bind(self.engine)
 
     @classmethod
@@ -52,53 +69,24 @@ class Runtime:
         )
         clock = SystemClock()
         exchange = ExchangeOrderClient(settings.exchange) if settings.exchange.order_url else None
+        sessionmaker = create_sessionmaker(engine, public_url=settings.http.base_url())
+        # Risk scores refresh deep inside transactions (a case link at intake).
+        risk_service.install(sessionmaker, settings.risk)
         return cls(
             settings=settings,
             clock=clock,
             exchange=exchange,
             engine=engine,
-            sessionmaker=create_sessionmaker(engine, public_url=settings.http.base_url()),
+            sessionmaker=sessionmaker,
             blobs=BlobStore(settings.blob.dir),
             # The language models load on the first routed message, once per process.
-            router=RulesRouter(settings.routing),
+            router=RulesRouter(settings.routing, risk=settings.risk),
             notifier=Notifier(database.listen_url or database.url),
         )
 
     async def ingest(self, session: AsyncSession, inbound: InboundMessage) -> IngestResult:
-        """`gateway.tickets.intake.ingest` with this process's limits, router, blob store
-        and notifier: what every channel calls. Flushes; the caller commits."""
-        return await ingest(
-            session,
-            inbound,
-            limits=self.settings.ingest,
-            router=self.router,
-            blobs=self.blobs,
-            notifier=self.notifier,
-        )
-
-    async def answer_choice(
-        self, session: AsyncSession, channel: Channel, address: str, value: str
-    ) -> str | None:
-        """A button the customer tapped (a survey rating), from `address` on `channel`:
-        the text to show them, or None when the value is not one of ours. Flushes."""
-        from gateway.csat.choices import answer_choice  # csat reaches back into tickets
-
-        return await answer_choice(
-            session,
-            channel=str(channel),
-            address=address,
-            value=value,
-            now=self.clock.now(),
-            notifier=self.notifier,
-        )
-
-    async def choices_for(
-        self, session: AsyncSession, message_ids: list[int]
-    ) -> dict[int, tuple[Choice, ...]]:
-        """The buttons to show under these messages (open surveys' ratings)."""
-        from gateway.csat.choices import choices_by_message
-
-        return await choices_by_message(session, message_ids, now=self.clock.now())
+        """The intake port's ingest, for the core's own callers. Flushes."""
+        return await self.intake.ingest(session, inbound)
 
     async def close(self) -> None:
         if self.exchange is not None:

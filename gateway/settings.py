@@ -315,6 +315,45 @@ class CasesSettings(BaseModel):
     pdf_font: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
+class ReportsSettings(BaseModel):
+    """Loss reports: the currency every case's loss figures are converted into."""
+
+    # Currency loss figures are reported in (ISO 4217), converted at the rates loaded by
+    # `gateway rates load`; a decision whose order currency has no rate into it is a 422.
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+
+
+class RiskSettings(BaseModel):
+    """Suspicious-account signals, the risk queue and where risk reports go."""
+
+    # The queue risk tickets and disputes against risky counterparties go to (created on
+    # first use).
+    queue: str = "risk"
+    # A dispute whose counterparty scores at least this goes to the risk queue, severity
+    # at least high (0 = off).
+    route_threshold: float = 50.0
+    # The risk list and the routing threshold count disputes within this many days.
+    window_days: int = Field(30, ge=1, le=3650)
+    # A repeat-dispute or many-complainants signal needs this share of the account's
+    # orders in the window disputed (a heavy honest trader has many disputes, few per order).
+    min_dispute_rate: float = Field(0.10, ge=0, le=1)
+    # Third-party payments, flagged remarks and chargebacks count once they are this share
+    # of the account's buys (a heavy honest trader meets each now and then).
+    min_share: float = Field(0.05, ge=0, le=1)
+    # This many disputes within `burst_hours` are a burst (an account takeover's pattern).
+    burst_disputes: int = Field(4, ge=2)
+    # The burst window (hours).
+    burst_hours: int = Field(24, ge=1)
+    # Words in a transfer remark that a bank reads as crypto or fraud (comma-separated,
+    # matched case-insensitively as substrings).
+    sensitive_words: str = "usdt,btc,bitcoin,crypto,binance,p2p,refund,loan,gift,scam"
+    # Each dismissal of a report multiplies the weights of the signals it dismissed by this.
+    dismiss_factor: float = Field(0.5, ge=0, le=1)
+    # Where a risk report is mailed when no webhook subscribes to risk.report_created
+    # (unset: the report stays on its risk ticket only).
+    report_email: str | None = None
+
+
 class ConsoleSettings(BaseModel):
     """The agent console at /console."""
 
@@ -360,5 +399,7 @@ class Settings(BaseSettings):
     routing: RoutingSettings = RoutingSettings()
     exchange: ExchangeSettings = ExchangeSettings()
     cases: CasesSettings = CasesSettings()
+    reports: ReportsSettings = ReportsSettings()
+    risk: RiskSettings = RiskSettings()
     console: ConsoleSettings = ConsoleSettings()
     log: LogSettings = LogSettings()

@@ -20,7 +20,6 @@ import structlog
 from channels.email import metrics
 from channels.email.service import EmailIntake, StorageUnavailable
 from gateway.settings import ImapSettings
-from gateway.system import repository as system
 
 log = structlog.get_logger()
 
@@ -153,8 +152,9 @@ class ImapPoller:
         return response
 
     async def _load(self) -> Checkpoint | None:
-        async with self.intake.runtime.sessionmaker() as session:
-            value = await system.get(session, self.state_key)
+        ports = self.intake.ports
+        async with ports.sessionmaker() as session:
+            value = await ports.state.get(session, self.state_key)
         if value is None:
             return None
         data = json.loads(value)
@@ -162,5 +162,6 @@ class ImapPoller:
 
     async def _save(self, checkpoint: Checkpoint) -> None:
         value = json.dumps({"uidvalidity": checkpoint.uidvalidity, "last_uid": checkpoint.last_uid})
-        async with self.intake.runtime.sessionmaker.begin() as session:
-            await system.put(session, self.state_key, value)
+        ports = self.intake.ports
+        async with ports.sessionmaker.begin() as session:
+            await ports.state.put(session, self.state_key, value)

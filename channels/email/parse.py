@@ -23,7 +23,7 @@ from channels.email.headers import clean_text, decode_words, header_text, raw_al
 from channels.email.ids import message_ids_in, normalise_message_id, synthetic_id
 from channels.email.loops import BOUNCE, LoopVerdict, bounce_info, classify
 from channels.email.quotes import split_reply
-from gateway.ports import Channel, InboundAttachment, InboundMessage
+from gateway.ports import Channel, Ignored, InboundAttachment, InboundMessage
 from gateway.text import display_line, display_name
 
 _PLUS_TOKEN = re.compile(r"^[^@+\s]+\+(d-\d{1,18})@([^@\s]+)$", re.IGNORECASE)
@@ -131,9 +131,15 @@ def parse_mail(
     return ParsedMail(external_id, sender, subject, inbound, None, (), False, defects)
 
 
-def normalise(raw: bytes, *, our_domains: frozenset[str] = frozenset()) -> InboundMessage | None:
-    """The InboundMessage of a mail, or None when it must be ignored (loop, bounce, bulk)."""
-    return parse_mail(raw, our_domains=our_domains).inbound
+def normalise(raw: bytes, *, our_domains: frozenset[str] = frozenset()) -> InboundMessage | Ignored:
+    """The channel contract (gateway/ports.py): the InboundMessage of a mail, or Ignored
+    with the reason when it is set aside (loop, bounce, bulk). The intake uses
+    `parse_mail` itself, which also says which of our replies a bounce names."""
+    parsed = parse_mail(raw, our_domains=our_domains)
+    if parsed.inbound is not None:
+        return parsed.inbound
+    assert parsed.set_aside is not None
+    return Ignored(parsed.set_aside.reason)
 
 
 def decode_text(payload: bytes, charset: str | None) -> str:

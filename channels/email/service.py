@@ -15,16 +15,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.email import metrics
-from channels.email import repository as repo
 from channels.email.ids import domain_of, lookup_forms, synthetic_id
 from channels.email.loops import BOUNCE
 from channels.email.parse import ParsedMail, parse_mail
-from gateway.db import utcnow
+from gateway.channel_ports import ChannelPorts
 from gateway.errors import Conflict, InvalidInbound, NotFound
-from gateway.flows import bounces
-from gateway.runtime import Runtime
-from gateway.tickets.intake import validate
-from gateway.tickets.models import DeadLetter
+from gateway.ports import Channel
 
 log = structlog.get_logger()
 
@@ -39,7 +35,7 @@ class StorageUnavailable(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class MailStored:
     """Where one mail ended: a ticket message, or a dead letter with its reason."""
 
     ticket_ref: str | None = None
@@ -54,10 +50,10 @@ class Outcome:
 class EmailIntake:
     """Turns raw mails into ticket messages or dead letters, exactly once each."""
 
-    def __init__(self, runtime: Runtime, *, parser: Parser = parse_mail):
-        self.runtime = runtime
+    def __init__(self, ports: ChannelPorts, *, parser: Parser = parse_mail) -> None:
+        self.ports = ports
         self.parser = parser
-        self.our_domains = frozenset({domain_of(runtime.settings.mail.from_address)})
+        self.our_domains = frozenset({domain_of(ports.settings.mail.from_address)})
 
     async def receive(
         self,
@@ -65,10 +61,10 @@ class EmailIntake:
         *,
         envelope_from: str | None = None,
         envelope_to: Sequence[str] = (),
-    ) -> Outcome:
+    ) -> MailStored:
         """Store one mail. Raises StorageUnavailable when nothing could be committed."""
         try:
-            blob_key = await self.runtime.blobs.put(raw)
+            blob_key = await self.ports.blobs.put(raw)
         except OSError as exc:
             raise StorageUnavailable(f"blob store: {exc}") from exc
         try:
@@ -78,7 +74,7 @@ class EmailIntake:
                 our_domains=self.our_domains,
                 envelope_from=envelope_from,
                 envelope_to=tuple(envelope_to),
-                max_text_chars=self.runtime.settings.ingest.max_text_chars,
+                max_text_chars=self.ports.settings.ingest.max_text_chars,
                 raw_blob_key=blob_key,
             )
         except Exception as exc:  # a parser bug must not lose the mail: set it aside
@@ -96,27 +92,27 @@ class EmailIntake:
 
     async def retry_dead_letter(
         self, dead_letter_id: int, *, accept_loops: bool = False
-    ) -> Outcome:
+    ) -> MailStored:
         """Run a set-aside mail through parsing and intake again (after a parser fix, or
         with `accept_loops` when an operator judges it a person's mail after all)."""
-        async with self.runtime.sessionmaker() as session:
-            letter = await session.get(DeadLetter, dead_letter_id)
+        async with self.ports.sessionmaker() as session:
+            letter = await self.ports.intake.dead_letter(session, dead_letter_id)
         if letter is None:
             raise NotFound(f"dead letter {dead_letter_id} not found")
         if letter.resolved_message_id is not None:
             raise Conflict(
                 f"dead letter {dead_letter_id} is already message {letter.resolved_message_id}"
             )
-        if not letter.raw_blob_key or not self.runtime.blobs.exists(letter.raw_blob_key):
+        if not letter.raw_blob_key or not self.ports.blobs.exists(letter.raw_blob_key):
             raise Conflict(f"dead letter {dead_letter_id} has no raw mail to run again")
-        raw = await self.runtime.blobs.get(letter.raw_blob_key)
+        raw = await self.ports.blobs.get(letter.raw_blob_key)
         try:
             parsed = await asyncio.to_thread(
                 self.parser,
                 raw,
                 our_domains=self.our_domains,
                 envelope_from=letter.sender,
-                max_text_chars=self.runtime.settings.ingest.max_text_chars,
+                max_text_chars=self.ports.settings.ingest.max_text_chars,
                 raw_blob_key=letter.raw_blob_key,
                 detect_loops=not accept_loops,
             )
@@ -128,7 +124,7 @@ class EmailIntake:
             return await self._update_letter(dead_letter_id, UNPARSEABLE, error)
         return await self._store(parsed, letter.raw_blob_key, retry_of=dead_letter_id)
 
-    async def _guard(self, work: Awaitable[Outcome]) -> Outcome:
+    async def _guard(self, work: Awaitable[MailStored]) -> MailStored:
         """Database trouble means "not stored": the caller answers 451 / retries."""
         try:
             return await work
@@ -137,7 +133,7 @@ class EmailIntake:
 
     async def _store(
         self, parsed: ParsedMail, blob_key: str, *, retry_of: int | None = None
-    ) -> Outcome:
+    ) -> MailStored:
         if parsed.set_aside is not None:
             return await self._set_aside_parsed(parsed, blob_key, retry_of)
         inbound = parsed.inbound
@@ -146,22 +142,16 @@ class EmailIntake:
         if not inbound.sender:
             problem = "no sender address (no usable From: and no envelope sender)"
         else:
+            # Intake validates (once): what it refuses is set aside with its reason.
             try:
-                validate(inbound, self.runtime.settings.ingest)
-            except InvalidInbound as exc:
-                problem = exc.detail
-        if problem is None:
-            try:
-                async with self.runtime.sessionmaker.begin() as session:
+                async with self.ports.sessionmaker.begin() as session:
                     ids = await self._reply_ids(session, inbound.reply_to_ids)
                     inbound = dataclasses.replace(inbound, reply_to_ids=ids)
-                    result = await self.runtime.ingest(session, inbound)
+                    result = await self.ports.intake.ingest(session, inbound)
                     if retry_of is not None:
-                        letter = await repo.dead_letter(session, retry_of)
-                        assert letter is not None
-                        letter.retried_at = utcnow()
-                        letter.resolved_message_id = result.message_id
-                        letter.error = None
+                        await self.ports.intake.dead_letter_retried(
+                            session, retry_of, resolved_message_id=result.message_id
+                        )
             except InvalidInbound as exc:
                 problem = exc.detail
             else:
@@ -173,7 +163,7 @@ class EmailIntake:
                     duplicate=result.duplicate,
                     new_ticket=result.new_ticket,
                 )
-                return Outcome(
+                return MailStored(
                     ticket_ref=result.ticket_ref,
                     message_id=result.message_id,
                     new_ticket=result.new_ticket,
@@ -196,44 +186,49 @@ class EmailIntake:
         for mid in ids:
             for form in lookup_forms(mid, self.our_domains):
                 forms.setdefault(form, None)
-        for known in await repo.outbound_external_ids(session, list(forms)):
+        known_ids = await self.ports.history.outbound_external_ids(
+            session, Channel.email, list(forms)
+        )
+        for known in known_ids:
             forms.setdefault(known, None)
         return tuple(forms)
 
     async def _set_aside_parsed(
         self, parsed: ParsedMail, blob_key: str, retry_of: int | None
-    ) -> Outcome:
+    ) -> MailStored:
         verdict = parsed.set_aside
         assert verdict is not None
         bounced: list[int] = []
-        async with self.runtime.sessionmaker.begin() as session:
+        async with self.ports.sessionmaker.begin() as session:
             if verdict.reason == BOUNCE and parsed.bounce_failed and parsed.bounced_ids:
                 forms = [f for m in parsed.bounced_ids for f in lookup_forms(m, self.our_domains)]
-                bounced = await bounces.replies_bounced(session, forms, verdict.detail)
+                bounced = await self.ports.outbox.replies_bounced(session, forms, verdict.detail)
             if retry_of is not None:
-                letter = await repo.dead_letter(session, retry_of)
-                assert letter is not None
-                letter.reason, letter.error = verdict.reason, verdict.detail
-                letter.retried_at = utcnow()
+                await self.ports.intake.dead_letter_retried(
+                    session, retry_of, reason=verdict.reason, error=verdict.detail
+                )
+                letter_id = retry_of
             else:
-                letter = await repo.set_aside(
+                letter = await self.ports.intake.set_aside(
                     session,
+                    Channel.email,
                     external_id=parsed.external_id,
                     reason=verdict.reason,
                     error=verdict.detail,
                     raw_blob_key=blob_key,
                     sender=parsed.sender,
                 )
+                letter_id = letter.id
         metrics.received.labels(verdict.reason).inc()
         log.info(
             "email.set_aside",
             reason=verdict.reason,
             detail=verdict.detail,
-            dead_letter=letter.id,
+            dead_letter=letter_id,
             bounced_messages=bounced or None,
         )
-        return Outcome(
-            dead_letter_id=letter.id,
+        return MailStored(
+            dead_letter_id=letter_id,
             reason=verdict.reason,
             bounced_message_ids=tuple(bounced),
         )
@@ -246,10 +241,11 @@ class EmailIntake:
         error: str,
         blob_key: str | None,
         sender: str | None,
-    ) -> Outcome:
-        async with self.runtime.sessionmaker.begin() as session:
-            letter = await repo.set_aside(
+    ) -> MailStored:
+        async with self.ports.sessionmaker.begin() as session:
+            letter = await self.ports.intake.set_aside(
                 session,
+                Channel.email,
                 external_id=external_id,
                 reason=reason,
                 error=error,
@@ -258,15 +254,15 @@ class EmailIntake:
             )
         metrics.received.labels(reason).inc()
         log.warning("email.set_aside", reason=reason, detail=error[:300], dead_letter=letter.id)
-        return Outcome(dead_letter_id=letter.id, reason=reason)
+        return MailStored(dead_letter_id=letter.id, reason=reason)
 
-    async def _update_letter(self, dead_letter_id: int, reason: str, error: str) -> Outcome:
-        async with self.runtime.sessionmaker.begin() as session:
-            letter = await repo.dead_letter(session, dead_letter_id)
-            assert letter is not None
-            letter.reason, letter.error, letter.retried_at = reason, error, utcnow()
+    async def _update_letter(self, dead_letter_id: int, reason: str, error: str) -> MailStored:
+        async with self.ports.sessionmaker.begin() as session:
+            await self.ports.intake.dead_letter_retried(
+                session, dead_letter_id, reason=reason, error=error
+            )
         log.warning("email.retry_set_aside", dead_letter=dead_letter_id, reason=reason)
-        return Outcome(dead_letter_id=dead_letter_id, reason=reason)
+        return MailStored(dead_letter_id=dead_letter_id, reason=reason)
 
 
 def _error_text(exc: BaseException) -> str:

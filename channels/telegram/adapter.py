@@ -1,24 +1,22 @@
 """Agent replies out to Telegram: split, paced, uploaded, and never sent twice.
 
 A reply becomes one or more Bot API calls (text parts, then each attachment). Which
-parts went out is recorded under the reply's idempotency key, so a retry after a
-failure (or a crash) continues with the first part not yet sent.
+parts went out is recorded on the reply's outbox row (the outbox port's progress), so
+a retry after a failure (or a crash) continues with the first part not yet sent.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 
 from channels.telegram import metrics
 from channels.telegram.ratelimit import SendLimiter
-from channels.telegram.service import CHANNEL, set_reachability
-from gateway.blobs import BlobStore
+from channels.telegram.service import set_reachability
+from gateway.channel_ports import ChannelPorts
 from gateway.ports import (
     Channel,
     Choice,
@@ -27,16 +25,12 @@ from gateway.ports import (
     OutboundAttachment,
     OutboundMessage,
 )
-from gateway.system import repository as system
-from gateway.tickets import repository as repo
 
 log = structlog.get_logger()
 
 MAX_TEXT = 4096  # Telegram counts UTF-16 code units
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
-# Per reply: the Telegram message ids of the parts already sent (a resend skips them).
-PROGRESS_KEY = "telegram.progress:"
 
 
 def utf16_len(text: str) -> int:
@@ -99,17 +93,12 @@ class TelegramAdapter:
 
     channel = Channel.telegram
 
-    def __init__(
-        self,
-        bot: Bot,
-        limiter: SendLimiter,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        blobs: BlobStore,
-    ):
+    def __init__(self, bot: Bot, limiter: SendLimiter, ports: ChannelPorts) -> None:
         self.bot = bot
         self.limiter = limiter
-        self.sessionmaker = sessionmaker
-        self.blobs = blobs
+        self.ports = ports
+        self.sessionmaker = ports.sessionmaker
+        self.blobs = ports.blobs
 
     async def deliver(self, message: OutboundMessage) -> DeliveryReceipt:
         chat_id = message.recipient
@@ -118,12 +107,12 @@ class TelegramAdapter:
         items: list[str | OutboundAttachment] = [*split_text(message.text), *message.attachments]
         # Choices (a survey's ratings) ride on the last part as an inline keyboard.
         markup = keyboard(message.choices)
-        sent = await self._progress(message.idempotency_key)
+        sent = await self._progress(message.outbox_id)
         for index, item in enumerate(items[len(sent) :], start=len(sent)):
             await self.limiter.acquire(chat_id)
             last = index == len(items) - 1
             sent.append(await self._send(chat_id, item, markup if last else None))
-            await self._save_progress(message.idempotency_key, sent)
+            await self._save_progress(message.outbox_id, sent)
         log.info("telegram.delivered", chat=chat_id, outbox_id=message.outbox_id, parts=len(sent))
         return DeliveryReceipt(provider_id=f"{chat_id}:{sent[0]}" if sent else None)
 
@@ -151,7 +140,7 @@ class TelegramAdapter:
         except Forbidden as exc:
             metrics.sends.labels("forbidden").inc()
             async with self.sessionmaker.begin() as session:
-                await set_reachability(session, chat_id, blocked=True)
+                await set_reachability(session, self.ports, chat_id, blocked=True)
             raise DeliveryError(f"Telegram refused: {exc.message}", retryable=False) from exc
         except InvalidToken as exc:
             # A configuration fault: the reply waits in the outbox until it is fixed.
@@ -170,17 +159,16 @@ class TelegramAdapter:
 
     async def _unreachable(self, chat_id: str) -> bool:
         async with self.sessionmaker() as session:
-            identity = await repo.identity(session, CHANNEL, chat_id)
+            identity = await self.ports.identities.identity(session, Channel.telegram, chat_id)
         return identity is not None and identity.unreachable
 
-    async def _progress(self, idempotency_key: str) -> list[int]:
+    async def _progress(self, outbox_id: int) -> list[int]:
         async with self.sessionmaker() as session:
-            value = await system.get(session, PROGRESS_KEY + idempotency_key)
-        return [int(i) for i in json.loads(value)] if value else []
+            return [int(i) for i in await self.ports.outbox.progress(session, outbox_id)]
 
-    async def _save_progress(self, idempotency_key: str, sent: list[int]) -> None:
+    async def _save_progress(self, outbox_id: int, sent: list[int]) -> None:
         async with self.sessionmaker.begin() as session:
-            await system.put(session, PROGRESS_KEY + idempotency_key, json.dumps(sent))
+            await self.ports.outbox.record_progress(session, outbox_id, sent)
 
     async def close(self) -> None:
         await self.bot.shutdown()

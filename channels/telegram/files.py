@@ -10,16 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-import sqlalchemy as sa
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from channels.telegram import metrics
-from gateway.blobs import BlobStore
-from gateway.cases import evidence
-from gateway.tickets.models import Attachment, Message
+from gateway.channel_ports import ChannelPorts
+from gateway.ports import Channel
 
 log = structlog.get_logger()
 
@@ -29,17 +26,9 @@ PENDING = "pending"
 class AttachmentFetcher:
     """Fetches pending Telegram attachments by id; safe to run twice on one row."""
 
-    def __init__(
-        self,
-        bot: Bot,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        blobs: BlobStore,
-        *,
-        max_bytes: int,
-    ):
+    def __init__(self, bot: Bot, ports: ChannelPorts, *, max_bytes: int) -> None:
         self.bot = bot
-        self.sessionmaker = sessionmaker
-        self.blobs = blobs
+        self.ports = ports
         self.max_bytes = max_bytes
 
     async def fetch_many(self, attachment_ids: Iterable[int]) -> None:
@@ -48,8 +37,8 @@ class AttachmentFetcher:
 
     async def fetch(self, attachment_id: int) -> str:
         """Fetch one attachment; returns its state afterwards (pending = try again later)."""
-        async with self.sessionmaker() as session:
-            attachment = await session.get(Attachment, attachment_id)
+        async with self.ports.sessionmaker() as session:
+            attachment = await self.ports.intake.file(session, attachment_id)
         if attachment is None or attachment.state != PENDING or not attachment.source_ref:
             return attachment.state if attachment else "missing"
         try:
@@ -72,7 +61,7 @@ class AttachmentFetcher:
             return PENDING
         if len(data) > self.max_bytes:
             return await self._finish(attachment_id, "too_large", size=len(data))
-        key = await self.blobs.put(data)
+        key = await self.ports.blobs.put(data)
         return await self._finish(attachment_id, "stored", size=len(data), key=key, data=data)
 
     async def _finish(
@@ -84,40 +73,19 @@ class AttachmentFetcher:
         key: str | None = None,
         data: bytes | None = None,
     ) -> str:
-        values: dict[str, object] = {"state": state}
-        if size is not None:
-            values["size"] = size
-        if key is not None:
-            values.update(blob_key=key, sha256=key)
-        async with self.sessionmaker.begin() as session:
+        async with self.ports.sessionmaker.begin() as session:
             # Only a pending row moves: a concurrent fetch of the same row changes nothing.
-            result = await session.execute(
-                sa.update(Attachment)
-                .where(Attachment.id == attachment_id, Attachment.state == PENDING)
-                .values(**values)
+            await self.ports.intake.file_fetched(
+                session, attachment_id, state, size=size, blob_key=key, data=data
             )
-            if data is not None and result.rowcount:  # type: ignore[attr-defined]
-                # A file on a dispute case is evidence: it gets its hash and type now.
-                await evidence.attachment_stored(session, attachment_id, data)
         metrics.attachments.labels(state).inc()
         log.info("telegram.attachment_fetched", attachment_id=attachment_id, state=state)
         return state
 
     async def pending_ids(self, limit: int = 100) -> list[int]:
         """Telegram attachments still waiting for their bytes, oldest first."""
-        async with self.sessionmaker() as session:
-            rows = await session.scalars(
-                sa.select(Attachment.id)
-                .join(Message, Message.id == Attachment.message_id)
-                .where(
-                    Message.channel == "telegram",
-                    Attachment.state == PENDING,
-                    Attachment.source_ref.is_not(None),
-                )
-                .order_by(Attachment.id)
-                .limit(limit)
-            )
-            return [i for i in rows if i is not None]
+        async with self.ports.sessionmaker() as session:
+            return await self.ports.intake.pending_file_ids(session, Channel.telegram, limit)
 
     async def sweep(self) -> int:
         """Fetch every pending attachment once; returns how many are still pending."""

@@ -14,7 +14,7 @@ from datetime import datetime
 from telegram import Message, Update
 
 from channels.telegram.tokens import verify_start_token
-from gateway.ports import Channel, InboundAttachment, InboundMessage
+from gateway.ports import Channel, Ignored, InboundAttachment, InboundMessage
 from gateway.text import clean_text, display_line, display_name, problem_in
 
 PRIVATE = "private"
@@ -30,11 +30,6 @@ class MemberStatus:
 
     address: str
     blocked: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Ignored:
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,8 @@ from telegram.error import TelegramError
 from channels.telegram.bot import ALLOWED_UPDATES
 from channels.telegram.files import AttachmentFetcher
 from channels.telegram.service import answer_callback, handle_update, set_aside
+from gateway.channel_ports import ChannelPorts
 from gateway.errors import InvalidInbound
-from gateway.runtime import Runtime
-from gateway.system import repository as system
 
 log = structlog.get_logger()
 
@@ -27,11 +26,11 @@ OFFSET_KEY = "telegram.polling.offset"
 class TelegramPoller:
     name = "telegram-polling"
 
-    def __init__(self, bot: Bot, runtime: Runtime, fetcher: AttachmentFetcher):
+    def __init__(self, bot: Bot, ports: ChannelPorts, fetcher: AttachmentFetcher) -> None:
         self.bot = bot
-        self.runtime = runtime
+        self.ports = ports
         self.fetcher = fetcher
-        self.timeout = runtime.settings.telegram.polling_timeout_seconds
+        self.timeout = ports.settings.telegram.polling_timeout_seconds
 
     async def run(self, stop: asyncio.Event) -> None:
         # getUpdates is refused while a webhook is set.
@@ -49,8 +48,8 @@ class TelegramPoller:
 
     async def offset(self) -> int | None:
         """The first update_id not yet stored (None before the first update)."""
-        async with self.runtime.sessionmaker() as session:
-            value = await system.get(session, OFFSET_KEY)
+        async with self.ports.sessionmaker() as session:
+            value = await self.ports.state.get(session, OFFSET_KEY)
         return int(value) if value else None
 
     async def _get_updates(self, offset: int | None, stop: asyncio.Event) -> tuple[Update, ...]:
@@ -70,15 +69,15 @@ class TelegramPoller:
 
     async def _handle(self, update: Update) -> None:
         try:
-            async with self.runtime.sessionmaker.begin() as session:
-                handled = await handle_update(session, update, self.runtime)
-                await system.put(session, OFFSET_KEY, str(update.update_id + 1))
+            async with self.ports.sessionmaker.begin() as session:
+                handled = await handle_update(session, update, self.ports)
+                await self.ports.state.put(session, OFFSET_KEY, str(update.update_id + 1))
         except InvalidInbound as exc:
             await set_aside(
-                self.runtime, update.to_json().encode(), reason="invalid", error=exc.detail
+                self.ports, update.to_json().encode(), reason="invalid", error=exc.detail
             )
-            async with self.runtime.sessionmaker.begin() as session:
-                await system.put(session, OFFSET_KEY, str(update.update_id + 1))
+            async with self.ports.sessionmaker.begin() as session:
+                await self.ports.state.put(session, OFFSET_KEY, str(update.update_id + 1))
             return
         await self.fetcher.fetch_many(handled.pending_attachments)
         await answer_callback(self.bot, handled)

@@ -19,10 +19,10 @@ import time
 
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.telegram import metrics
-from gateway.system import repository as system
+from gateway.channel_ports import ChannelPorts, StateStore
 
 log = structlog.get_logger()
 
@@ -39,12 +39,13 @@ class SendLimiter:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        ports: ChannelPorts,
         *,
         global_per_second: float,
         per_chat_per_second: float,
-    ):
-        self.sessionmaker = sessionmaker
+    ) -> None:
+        self.sessionmaker = ports.sessionmaker
+        self.state: StateStore = ports.state
         # Reservations pace the average: a hair under the allowed rate.
         self.global_interval = 1.0 / global_per_second * 1.03
         self.chat_interval = 1.0 / per_chat_per_second + GUARD_SECONDS
@@ -70,8 +71,8 @@ class SendLimiter:
         """Take the right to send to `chat_id` now (returns 0), or say how long to wait."""
         chat_key, global_key = SENT_CHAT_KEY + chat_id, SENT_GLOBAL_KEY
         async with self.sessionmaker.begin() as session:
-            await system.ensure(session, [chat_key, global_key], "0")
-            rows = await system.get_many(session, [chat_key, global_key], for_update=True)
+            await self.state.ensure(session, [chat_key, global_key], "0")
+            rows = await self.state.get_many(session, [chat_key, global_key], for_update=True)
             last = {key: float(value) for key, value in rows.items()}
             now = await _db_now(session)
             wait = max(
@@ -80,8 +81,8 @@ class SendLimiter:
             )
             if wait > 0:
                 return wait
-            await _set(session, chat_key, now)
-            await _set(session, global_key, now)
+            await self._set(session, chat_key, now)
+            await self._set(session, global_key, now)
         return 0.0
 
     async def reserve(self, chat_id: str) -> tuple[float, float, float]:
@@ -89,25 +90,30 @@ class SendLimiter:
         and this loop's clock at `now`."""
         chat_key = CHAT_KEY + chat_id
         async with self.sessionmaker.begin() as session:
-            await system.ensure(session, [chat_key, GLOBAL_KEY], "0")
-            rows = await system.get_many(session, [chat_key, GLOBAL_KEY], for_update=True)
+            await self.state.ensure(session, [chat_key, GLOBAL_KEY], "0")
+            rows = await self.state.get_many(session, [chat_key, GLOBAL_KEY], for_update=True)
             free = {key: float(value) for key, value in rows.items()}
             # Read the clock only once the locks are ours: waiting for them is not lateness.
             now = await _db_now(session)
             local_now = asyncio.get_running_loop().time()
             slot = max(now, free[chat_key], free[GLOBAL_KEY])
-            await _set(session, chat_key, slot + self.chat_interval)
-            await _set(session, GLOBAL_KEY, slot + self.global_interval)
+            await self._set(session, chat_key, slot + self.chat_interval)
+            await self._set(session, GLOBAL_KEY, slot + self.global_interval)
         return slot, now, local_now
+
+    async def _set(self, session: AsyncSession, key: str, value: float) -> None:
+        await self.state.put(session, key, repr(value))
 
     async def hold_chat(self, chat_id: str, seconds: float) -> None:
         """Keep every process off this chat for `seconds` (Telegram's retry_after)."""
         chat_key = CHAT_KEY + chat_id
         async with self.sessionmaker.begin() as session:
             now = await _db_now(session)
-            await system.ensure(session, [chat_key], "0")
-            current = (await system.get_many(session, [chat_key], for_update=True)).get(chat_key)
-            await _set(session, chat_key, max(float(current or 0.0), now + seconds))
+            await self.state.ensure(session, [chat_key], "0")
+            current = (await self.state.get_many(session, [chat_key], for_update=True)).get(
+                chat_key
+            )
+            await self._set(session, chat_key, max(float(current or 0.0), now + seconds))
 
 
 async def _db_now(session: AsyncSession) -> float:
@@ -116,7 +122,3 @@ async def _db_now(session: AsyncSession) -> float:
         return float(value)
     # SQLite lives on this host: its clock is ours.
     return time.time()
-
-
-async def _set(session: AsyncSession, key: str, value: float) -> None:
-    await system.put(session, key, repr(value))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Update
@@ -12,20 +11,10 @@ from telegram.error import TelegramError
 
 from channels.telegram import metrics
 from channels.telegram.greetings import GREETINGS, greeting
-from channels.telegram.normalise import SCRUBBED, ChoiceTapped, Ignored, MemberStatus, normalise
-from gateway import audit
-from gateway.blobs import BlobStore
-from gateway.db import lock_key, utcnow
-from gateway.flows import blocked as blocked_flow
-from gateway.outbox import service as outbox
-from gateway.ports import Channel, InboundMessage
-from gateway.runtime import Runtime
-from gateway.tickets import repository as repo
-from gateway.tickets.models import (
-    ActorType,
-    Attachment,
-    DeadLetter,
-)
+from channels.telegram.normalise import SCRUBBED, ChoiceTapped, MemberStatus, normalise
+from gateway.channel_ports import ChannelPorts
+from gateway.clock import SystemClock
+from gateway.ports import Channel, Ignored, InboundMessage
 
 log = structlog.get_logger()
 
@@ -46,147 +35,116 @@ class Handled:
 
 
 async def handle_update(
-    session: AsyncSession, update: Update, runtime: Runtime, raw: bytes | None = None
+    session: AsyncSession, update: Update, ports: ChannelPorts, raw: bytes | None = None
 ) -> Handled:
     """Store what the update means for the desk. Idempotent per update; flushes only.
     `raw` is the update as received, kept when part of it had to be cleaned to store."""
-    settings = runtime.settings.telegram
+    settings = ports.settings.telegram
     secret = settings.start_secret.get_secret_value().encode() if settings.start_secret else None
-    parsed = normalise(update, start_secret=secret, now=utcnow())
+    # The wall clock, not the desk's: a start token's expiry is the exchange's time.
+    parsed = normalise(update, start_secret=secret, now=SystemClock().now())
     if isinstance(parsed, Ignored):
         log.info("telegram.update_ignored", update_id=update.update_id, reason=parsed.reason)
         handled = Handled("ignored")
     elif isinstance(parsed, MemberStatus):
-        await set_reachability(session, parsed.address, blocked=parsed.blocked)
+        await set_reachability(session, ports, parsed.address, blocked=parsed.blocked)
         handled = Handled("member")
     elif isinstance(parsed, ChoiceTapped):
-        text = await runtime.answer_choice(session, Channel.telegram, parsed.address, parsed.value)
+        text = await ports.intake.answer_choice(
+            session, Channel.telegram, parsed.address, parsed.value
+        )
         handled = Handled("choice", callback=parsed, callback_text=text)
     else:
-        handled = await _store_message(session, parsed, runtime)
+        handled = await _store_message(session, parsed, ports)
         if handled.outcome == "stored" and parsed.metadata.get(SCRUBBED):
-            await _keep_scrubbed(
-                session, runtime, parsed, handled, raw or update.to_json().encode()
-            )
+            await _keep_scrubbed(session, ports, parsed, handled, raw or update.to_json().encode())
     metrics.updates.labels(handled.outcome).inc()
     return handled
 
 
 async def _store_message(
-    session: AsyncSession, inbound: InboundMessage, runtime: Runtime
+    session: AsyncSession, inbound: InboundMessage, ports: ChannelPorts
 ) -> Handled:
     if inbound.metadata.get("edited"):
-        edited = await _apply_edit(session, inbound)
+        edited = await ports.intake.apply_edit(
+            session, Channel.telegram, inbound.external_id, inbound.text, inbound.received_at
+        )
         if edited is not None:
-            return edited
+            if edited.changed:
+                log.info("telegram.message_edited", message_id=edited.message_id)
+            return Handled("edited", edited.ticket_ref, edited.message_id)
         # An edit of a message we never got: the edited text is all there is, keep it.
     if inbound.metadata.get("start_token") == "invalid":
         log.warning("telegram.start_token_invalid", sender=inbound.sender)
-    result = await runtime.ingest(session, inbound)
+    result = await ports.intake.ingest(session, inbound)
     if result.duplicate:
         return Handled("duplicate", result.ticket_ref, result.message_id)
-    pending = await session.scalars(
-        sa.select(Attachment.id).where(
-            Attachment.message_id == result.message_id, Attachment.state == "pending"
-        )
-    )
+    pending = await ports.intake.pending_files(session, result.message_id)
     if inbound.metadata.get("command") == "start":
-        await _queue_greeting(session, result.ticket_id, inbound.language_hint, runtime)
-    return Handled(
-        "stored", result.ticket_ref, result.message_id, tuple(i for i in pending if i is not None)
-    )
-
-
-async def _apply_edit(session: AsyncSession, inbound: InboundMessage) -> Handled | None:
-    """Update a stored message's text, keeping the previous text in the audit trail."""
-    await lock_key(session, "msg", CHANNEL, inbound.external_id)
-    message = await repo.message_by_external_id(session, CHANNEL, inbound.external_id)
-    if message is None:
-        return None
-    stale = (
-        message.edited_at is not None
-        and inbound.received_at is not None
-        and inbound.received_at <= message.edited_at
-    )
-    if message.text != inbound.text and not stale:
-        audit.record(
+        # The greeting goes out like any reply: through the outbox, in this transaction.
+        language = inbound.language_hint
+        await ports.outbox.enqueue(
             session,
-            "message.edited",
-            ticket_id=message.ticket_id,
-            actor_type=ActorType.customer,
-            message_id=message.id,
-            original_text=message.text,
+            ticket_id=result.ticket_id,
+            channel=Channel.telegram,
+            text=greeting(language),
+            action="telegram.greeting_queued",
+            language=language if language in GREETINGS else "en",
         )
-        message.text = inbound.text
-        message.edited_at = inbound.received_at or utcnow()
-        await session.flush()
-        log.info("telegram.message_edited", message_id=message.id)
-    ticket = await repo.get_ticket(session, message.ticket_id)
-    return Handled("edited", ticket.ref if ticket else None, message.id)
+    return Handled("stored", result.ticket_ref, result.message_id, tuple(pending))
 
 
-async def _queue_greeting(
-    session: AsyncSession, ticket_id: int, language: str | None, runtime: Runtime
+async def set_reachability(
+    session: AsyncSession, ports: ChannelPorts, address: str, *, blocked: bool
 ) -> None:
-    """The greeting goes out like any reply: through the outbox, in this transaction."""
-    await outbox.enqueue(
-        session,
-        ticket_id=ticket_id,
-        channel=CHANNEL,
-        text=greeting(language),
-        notifier=runtime.notifier,
-        action="telegram.greeting_queued",
-        language=language if language in GREETINGS else "en",
-    )
-
-
-async def set_reachability(session: AsyncSession, address: str, *, blocked: bool) -> None:
     """Mark a Telegram user (un)reachable; a block flags their open tickets. Flushes."""
-    await lock_key(session, "sender", CHANNEL, address)
-    identity = await repo.identity(session, CHANNEL, address)
-    if identity is None:
+    changed = await ports.identities.set_reachable(
+        session, Channel.telegram, address, reachable=not blocked
+    )
+    if changed is None:
         log.info("telegram.member_status_unknown_user", address=address, blocked=blocked)
-        return
-    if await blocked_flow.set_reachable(session, identity, reachable=not blocked):
+    elif changed:
         log.info("telegram.reachability_changed", address=address, blocked=blocked)
 
 
 async def set_aside(
-    runtime: Runtime, raw: bytes, *, reason: str, error: str, external_id: str | None = None
+    ports: ChannelPorts, raw: bytes, *, reason: str, error: str, external_id: str | None = None
 ) -> None:
-    """Keep an update we cannot store as a message (raw bytes + why), in its own transaction."""
-    blobs: BlobStore = runtime.blobs
-    key = await blobs.put(raw)
-    async with runtime.sessionmaker.begin() as session:
-        session.add(
-            DeadLetter(
-                channel=CHANNEL,
-                reason=reason,
-                error=error,
-                raw_blob_key=key,
-                external_id=external_id,
-            )
+    """Keep an update we cannot store as a message (raw bytes + why), in its own
+    transaction; a re-posted copy of it is kept once."""
+    key = await ports.blobs.put(raw)
+    async with ports.sessionmaker.begin() as session:
+        await ports.intake.set_aside(
+            session,
+            Channel.telegram,
+            reason=reason,
+            error=error,
+            raw_blob_key=key,
+            external_id=external_id,
         )
     metrics.updates.labels("set_aside").inc()
     log.warning("telegram.update_set_aside", reason=reason, error=error)
 
 
 async def _keep_scrubbed(
-    session: AsyncSession, runtime: Runtime, inbound: InboundMessage, handled: Handled, raw: bytes
+    session: AsyncSession,
+    ports: ChannelPorts,
+    inbound: InboundMessage,
+    handled: Handled,
+    raw: bytes,
 ) -> None:
     """The message is stored cleaned; its raw update stays beside it for operators, in
     the same transaction, as a dead letter already resolved to the stored message."""
     fields = inbound.metadata[SCRUBBED]
-    session.add(
-        DeadLetter(
-            channel=CHANNEL,
-            reason="scrubbed",
-            error=f"stored with {fields} cut or cleaned (NUL, lone surrogates, controls, "
-            "over-long values); the raw update is kept",
-            raw_blob_key=await runtime.blobs.put(raw),
-            external_id=inbound.external_id,
-            resolved_message_id=handled.message_id,
-        )
+    await ports.intake.set_aside(
+        session,
+        Channel.telegram,
+        reason="scrubbed",
+        error=f"stored with {fields} cut or cleaned (NUL, lone surrogates, controls, "
+        "over-long values); the raw update is kept",
+        raw_blob_key=await ports.blobs.put(raw),
+        external_id=inbound.external_id,
+        resolved_message_id=handled.message_id,
     )
     log.warning("telegram.update_scrubbed", fields=fields, message_id=handled.message_id)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import structlog
 
-from channels.webchat.service import identity_of_message
-from gateway import notify
+from gateway import topics
+from gateway.channel_ports import ChannelPorts
 from gateway.ports import Channel, DeliveryError, DeliveryReceipt, OutboundMessage
-from gateway.runtime import Runtime
 
 log = structlog.get_logger()
 
@@ -16,21 +15,23 @@ log = structlog.get_logger()
 class WebchatAdapter:
     channel = Channel.webchat
 
-    def __init__(self, runtime: Runtime):
-        self.runtime = runtime
+    def __init__(self, ports: ChannelPorts) -> None:
+        self.ports = ports
 
     async def deliver(self, message: OutboundMessage) -> DeliveryReceipt:
         """Signal the visitor's sockets (at commit); they read the reply from the database.
 
         A visitor who is offline gets it from history on their next connect."""
-        async with self.runtime.sessionmaker.begin() as session:
-            identity_id = await identity_of_message(session, message.message_id)
+        async with self.ports.sessionmaker.begin() as session:
+            identity_id = await self.ports.history.identity_of_message(
+                session, Channel.webchat, message.message_id
+            )
             if identity_id is None:
                 raise DeliveryError(
                     f"message {message.message_id} is not in a webchat conversation",
                     retryable=False,
                 )
-            await self.runtime.notifier.publish(session, notify.WEBCHAT, str(identity_id))
+            await self.ports.notifier.publish(session, topics.WEBCHAT, str(identity_id))
         log.info(
             "webchat.reply_signalled",
             message_id=message.message_id,

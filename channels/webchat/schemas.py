@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.text import MAX_INT32
 from gateway.validation import InboundModel
 
 
@@ -32,6 +33,12 @@ class MessageCreate(InboundModel):
     client_id: str = Field(min_length=1, max_length=64)
     text: str = ""
     attachments: list[str] = Field(default_factory=list)
+
+
+class SeenCreate(InboundModel):
+    """The widget showed every reply up to this message."""
+
+    message_id: int = Field(ge=1, le=MAX_INT32)
 
 
 class Ack(BaseModel):

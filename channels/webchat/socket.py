@@ -15,8 +15,10 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from channels.webchat.service import CLIENT_ID, Visitor, WebchatService
-from gateway import notify
+from channels.webchat.normalise import CLIENT_ID
+from channels.webchat.service import WebchatService
+from channels.webchat.sessions import Visitor
+from gateway import topics
 from gateway.errors import GatewayError
 from gateway.text import MAX_INT32
 
@@ -30,6 +32,7 @@ class VisitorSocket:
     def __init__(self, websocket: WebSocket, service: WebchatService, visitor: Visitor, after: int):
         self.ws = websocket
         self.service = service
+        self.conversation = service.conversation
         self.visitor = visitor
         self.cursor = max(after, 0)
         self.identity_id: int | None = None
@@ -41,9 +44,9 @@ class VisitorSocket:
 
     async def run(self) -> None:
         """Serve the socket until the visitor goes; never raises for their input."""
-        notifier = self.service.runtime.notifier
-        async with notifier.subscribe(notify.WEBCHAT) as wakeups:
-            self.identity_id = await self.service.identity_id(self.visitor.visitor_id)
+        notifier = self.service.ports.notifier
+        async with notifier.subscribe(topics.WEBCHAT) as wakeups:
+            self.identity_id = await self.conversation.identity_id(self.visitor.visitor_id)
             await self.send({"type": "ready", "visitor_id": self.visitor.visitor_id})
             # Subscribed before this first read: anything committed later also signals.
             await self.push_new()
@@ -69,9 +72,9 @@ class VisitorSocket:
         """Send every message of the conversation after the cursor, oldest first."""
         async with self.send_lock:
             if self.identity_id is None:
-                self.identity_id = await self.service.identity_id(self.visitor.visitor_id)
+                self.identity_id = await self.conversation.identity_id(self.visitor.visitor_id)
             while True:
-                frames = await self.service.history(self.identity_id, self.cursor)
+                frames = await self.conversation.history(self.identity_id, self.cursor)
                 for frame in frames:
                     self.cursor = max(self.cursor, frame.message_id)
                     # The sender already holds its own message through the ack.
@@ -82,13 +85,11 @@ class VisitorSocket:
                     return
 
     async def push_loop(self, wakeups: asyncio.Queue[str]) -> None:
+        notifier = self.service.ports.notifier
         while True:
-            try:
-                payload = await asyncio.wait_for(wakeups.get(), timeout=RECHECK_SECONDS)
-            except TimeoutError:
-                payload = ""
-            if payload and self.identity_id is not None and payload != str(self.identity_id):
-                continue
+            # A signal for this visitor, or the recheck: either way read again.
+            ours = None if self.identity_id is None else {str(self.identity_id)}
+            await notifier.wait_for(wakeups, ours, RECHECK_SECONDS)
             await self.push_new()
 
     async def read_loop(self) -> None:
@@ -135,20 +136,25 @@ class VisitorSocket:
                 self.cursor = after
                 self.acked.clear()
             await self.push_new()
+        elif kind == "seen":
+            try:
+                await self.conversation.mark_seen(self.visitor, frame.get("message_id"))
+            except GatewayError as exc:
+                await self.error(exc.detail)
         elif kind == "ping":
             await self.send({"type": "pong"})
         else:
-            await self.error("unknown frame type: expected message, resume or ping")
+            await self.error("unknown frame type: expected message, seen, resume or ping")
 
     async def on_message(self, frame: dict[str, Any]) -> None:
         client_id = frame.get("client_id")
         try:
-            self.service.check_rate(self.visitor)
+            self.conversation.check_rate(self.visitor)
             # Stored and acked under the send lock: the commit signals this socket's own
             # pusher, which must find the message among the acked and not send it back
             # as a `message` frame ahead of its ack.
             async with self.send_lock:
-                ack = await self.service.post_message(
+                ack = await self.conversation.post_message(
                     self.visitor, client_id, frame.get("text", ""), frame.get("attachments") or []
                 )
                 self.acked.add(ack.message_id)

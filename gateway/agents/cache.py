@@ -40,9 +40,10 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, make_transi
 
 from gateway.agents.models import Agent
 from gateway.queues.models import QueueMembership
+from gateway.topics import AGENTS
 
 # The PostgreSQL channel that carries "some agent changed" (gateway.notify.AGENTS).
-CHANNEL = "parley_agents"
+CHANNEL = AGENTS
 # Past this many entries the cache starts over (tokens are few; this bounds memory
 # against a flood of distinct valid-looking tokens, which are never cached anyway).
 MAX_ENTRIES = 10_000

@@ -27,6 +27,7 @@ from gateway.cases.models import (
 )
 from gateway.orders import repository as orders_repo
 from gateway.orders.models import OrderFact
+from gateway.risk import service as risk
 from gateway.tickets.models import ActorType, Customer, Direction, Message, Ticket
 
 
@@ -112,6 +113,9 @@ async def link_ticket(
         party_source=source,
         by=by,
     )
+    # Who complains about whom changed: both parties' signals (repeat disputes, many
+    # complainants, chargebacks) are recomputed in this transaction.
+    await risk.on_case_change(session, case.order_ref, now=now)
     return link
 
 
@@ -130,6 +134,7 @@ async def unlink_ticket(
         order_ref=case.order_ref,
     )
     await session.flush()
+    await risk.on_case_change(session, case.order_ref, now=now)
 
 
 async def backfill_evidence(

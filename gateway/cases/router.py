@@ -236,7 +236,10 @@ async def request_evidence(
 async def decide(
     case_id: str, body: DecisionBody, session: SessionDep, ctx: CurrentAgent, runtime: RuntimeDep
 ) -> DecisionResult:
-    """Decide the case; both parties are told in their languages on their channels."""
+    """Decide the case; both parties are told in their languages on their channels.
+    With `loss`, the case's loss figures are set (audited) and converted into the
+    reporting currency at the loaded rate of the day: 422 naming the fix when no rate
+    is loaded, when the figures do not add up, or for an unknown chargeback reason code."""
     case = await service.case_for(session, ctx, case_id, for_update=True)
     decision, told = await service.decide(
         session,
@@ -248,11 +251,14 @@ async def decide(
         max_chars=runtime.settings.ingest.max_text_chars,
         notifier=runtime.notifier,
         now=runtime.clock.now(),
+        loss=body.loss,
+        reporting_currency=runtime.settings.reports.currency,
     )
     current = await view.public(session, case, runtime.clock.now())
     unknown = next(side for side in current.parties if side.party == "unknown")
+    [public_decision] = [d for d in current.decisions if d.id == decision.id]
     return DecisionResult(
-        decision=view.decision_public(decision, {ctx.id: ctx.agent.name}),
+        decision=public_decision,
         told=told,
         not_told=[t.ref for t in unknown.tickets],
     )

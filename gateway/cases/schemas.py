@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.cases.models import CaseStatus, DecisionOutcome, Party
 from gateway.orders.schemas import ORDER_REF_PATTERN, OrderFactsPublic
+from gateway.reports.schemas import LossIn, LossPublic
 from gateway.tickets.schemas import MessagePublic, ReplyAttachment, TicketSummary
 from gateway.validation import InboundModel
 
@@ -72,6 +73,9 @@ class DecisionPublic(BaseModel):
     appealed_at: datetime | None
     appealed_by_party: str | None
     appeal_reason: str | None
+    loss: LossPublic | None = Field(
+        default=None, description="Loss figures set with this decision (the case's current)"
+    )
 
 
 class NotePublic(BaseModel):
@@ -175,6 +179,10 @@ class DecisionBody(InboundModel):
     model_config = ConfigDict(extra="forbid")
     outcome: DecisionOutcome
     reason: str = Field(min_length=1, max_length=10000, description="On record; not sent")
+    loss: LossIn | None = Field(
+        default=None,
+        description="Loss figures (amounts in the order's currency); audited, reported",
+    )
 
 
 class AppealBody(InboundModel):

@@ -35,6 +35,9 @@ from gateway.cases.models import (
 )
 from gateway.errors import Conflict, InvalidRequest, NotFound
 from gateway.notify import Notifier
+from gateway.orders import repository as orders_repo
+from gateway.reports import service as losses
+from gateway.reports.schemas import LossIn
 from gateway.settings import CasesSettings
 from gateway.sla import service as sla_service
 from gateway.tickets import service as tickets_service
@@ -323,10 +326,14 @@ async def decide(
     max_chars: int,
     notifier: Notifier,
     now: datetime,
+    loss: LossIn | None = None,
+    reporting_currency: str = "USD",
 ) -> tuple[CaseDecision, list[str]]:
     """Close the case with a decision; tell each party on their newest open ticket, in
     their language; resolve the case's tickets. Returns the tickets told (tickets of
-    unknown party are not: say which side they are first).
+    unknown party are not: say which side they are first). With `loss`, the case's
+    loss figures are checked and converted first (a 4xx refuses the decision), then
+    stored against it (`gateway.reports.service`).
 
     Webhooks get one `case.decided` per linked ticket (`_emit_decided`), before the
     decision's message and the resolve on that ticket, in the same transaction."""
@@ -336,6 +343,12 @@ async def decide(
     links = await repo.active_links(session, case.id)  # type: ignore[arg-type]
     if not links:
         raise Conflict(f"case {case.ref} has no tickets")
+    order = await orders_repo.by_ref(session, case.order_ref) if loss is not None else None
+    prepared = (
+        await losses.prepare(session, loss, order, reporting_currency=reporting_currency, now=now)
+        if loss is not None
+        else None
+    )
     decision = CaseDecision(
         case_id=case.id,  # type: ignore[arg-type]
         outcome=outcome,
@@ -359,6 +372,17 @@ async def decide(
         reason=reason,
         appeal_until=decision.appeal_until.isoformat(),
     )
+    if prepared is not None:
+        await losses.store(
+            session,
+            ctx,
+            case_id=case.id,  # type: ignore[arg-type]
+            decision_id=decision.id,  # type: ignore[arg-type]
+            prepared=prepared,
+            order=order,
+            first_ticket=min((t for _r, t in links), key=lambda t: t.id or 0),
+            decided_at=now,
+        )
     await _emit_decided(session, ctx, case, decision, links, notifier)
     told = []
     for row, ticket in _one_per_party(links):

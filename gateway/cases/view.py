@@ -35,6 +35,8 @@ from gateway.cases.schemas import (
 from gateway.errors import InvalidRequest
 from gateway.orders import repository as orders_repo
 from gateway.orders.models import OrderFact, OrderStatus
+from gateway.reports import service as losses
+from gateway.reports.models import CaseLoss
 from gateway.tickets import views as tickets_views
 from gateway.tickets.models import Attachment, Message, Ticket, ticket_ref
 from gateway.tickets.schemas import MessagePublic
@@ -171,12 +173,14 @@ async def public(session: AsyncSession, case: DisputeCase, now: datetime) -> Cas
     requests = await repo.requests_of(session, case.id)
     notes = await repo.notes_of(session, case.id)
     decisions = await repo.decisions_of(session, case.id)
+    loss = await losses.of_case(session, case.id)
     names = await agent_names(
         session,
         {m.author_agent_id for m in messages}
         | {n.author_agent_id for n in notes}
         | {d.decided_by for d in decisions}
-        | {e.reviewed_by for e in evidence},
+        | {e.reviewed_by for e in evidence}
+        | ({loss.set_by} if loss else set()),
     )
     file_states = await _file_states(session, evidence)
 
@@ -269,7 +273,7 @@ async def public(session: AsyncSession, case: DisputeCase, now: datetime) -> Cas
         ],
         evidence_requests=request_views,
         deadlines=deadlines,
-        decisions=[decision_public(d, names) for d in decisions],
+        decisions=[decision_public(d, names, loss) for d in decisions],
         notes=[
             NotePublic(
                 id=n.id,
@@ -317,7 +321,11 @@ def evidence_public(
     )
 
 
-def decision_public(d: CaseDecision, names: dict[int, str]) -> DecisionPublic:
+def decision_public(
+    d: CaseDecision, names: dict[int, str], loss: CaseLoss | None = None
+) -> DecisionPublic:
+    """A decision; `loss` is the case's current loss row, shown on the decision it was
+    set with."""
     return DecisionPublic(
         id=d.id,  # type: ignore[arg-type]
         outcome=d.outcome,  # type: ignore[arg-type]
@@ -328,6 +336,7 @@ def decision_public(d: CaseDecision, names: dict[int, str]) -> DecisionPublic:
         appealed_at=d.appealed_at,
         appealed_by_party=d.appealed_by_party,
         appeal_reason=d.appeal_reason,
+        loss=losses.public(loss, names) if loss is not None and loss.decision_id == d.id else None,
     )
 
 

@@ -35,6 +35,16 @@ async def open_runtime(settings: Settings) -> Runtime:
 
 
 @asynccontextmanager
+async def open_ports(settings: Settings) -> AsyncIterator[Runtime]:
+    """`open_runtime` as the ports a channel's command is handed, closed after."""
+    runtime = await open_runtime(settings)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+@asynccontextmanager
 async def read_only_session(settings: Settings) -> AsyncIterator[AsyncSession]:
     """A session the database refuses writes on; raises SchemaNotCurrent unless the
     schema is the one this code needs."""

@@ -2,7 +2,8 @@
 
 Queue counts, due times, escalation flags and assignments, plus the SLA service's
 overview (tickets by SLA state, next breaches, breaches in 24 h) and who is off shift.
-The loss and risk reports are not in this gateway yet; their panels join when they land.
+The loss panel draws the last weeks' net loss by category and by payment method
+(gateway/console/losses.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from gateway.agents.models import Agent
-from gateway.console import queries
+from gateway.console import i18n, queries
+from gateway.console import losses as losses_panel
 from gateway.console.web import ConsoleUser, render
 from gateway.db import utcnow
 from gateway.dependencies import RuntimeDep
@@ -65,6 +67,12 @@ async def supervisor_page(request: Request, user: ConsoleUser, runtime: RuntimeD
                 )
             ).scalars()
         )
+        losses = await losses_panel.panel(
+            session,
+            currency=runtime.settings.reports.currency,
+            now=runtime.clock.now(),
+            t=i18n.translator(i18n.pick(request)),
+        )
     sla = [
         {
             "name": q.name,
@@ -84,4 +92,5 @@ async def supervisor_page(request: Request, user: ConsoleUser, runtime: RuntimeD
         agents=agents,
         sla_states=sla_states,
         off_shift=off_shift,
+        losses=losses,
     )

@@ -1,4 +1,5 @@
-"""Reading the set-aside input, newest first."""
+"""Set-aside input: the one writer of dead letters (`set_aside`, every channel's), and
+the reads, newest first."""
 
 from __future__ import annotations
 
@@ -7,7 +8,47 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.db import lock_key
 from gateway.tickets.models import DeadLetter
+
+
+async def set_aside(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str | None,
+    reason: str,
+    error: str | None,
+    raw_blob_key: str | None,
+    sender: str | None = None,
+    resolved_message_id: int | None = None,
+) -> DeadLetter:
+    """Record input set aside, once per (channel, external id, raw bytes) however often
+    it comes (a resent mail, a re-posted Telegram update). Flushes."""
+    await lock_key(session, "dead_letter", channel, external_id or raw_blob_key or "")
+    existing = (
+        await session.execute(
+            sa.select(DeadLetter).where(
+                DeadLetter.channel == channel,
+                DeadLetter.external_id == external_id,
+                DeadLetter.raw_blob_key == raw_blob_key,
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    letter = DeadLetter(
+        channel=channel,
+        external_id=external_id[:998] if external_id else None,
+        reason=reason[:32],
+        error=error,
+        raw_blob_key=raw_blob_key,
+        sender=sender[:320] if sender else None,
+        resolved_message_id=resolved_message_id,
+    )
+    session.add(letter)
+    await session.flush()
+    return letter
 
 
 async def list_dead_letters(

@@ -8,7 +8,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.outbox import service as outbox
-from gateway.outbox.models import Outbox, OutboxState
+from gateway.outbox.service import OutboxRow, OutboxState
 from gateway.tickets import service as tickets
 from gateway.tickets.models import Message, Ticket
 
@@ -17,7 +17,7 @@ log = structlog.get_logger()
 
 async def reply_undelivered(
     session: AsyncSession,
-    row: Outbox,
+    row: OutboxRow,
     *,
     state: OutboxState,
     detail: str,

@@ -8,7 +8,8 @@ ticket: its own message and outbox row, so delivery, retries and the audit trail
 outbox's. The copy's id is the reply's id plus ".mail", which makes the copy exactly-once
 across processes (unique per channel) and lets the customer's email answer thread back.
 
-The webchat channel records the "seen" marker under `seen_key`; this flow only reads it.
+The webchat channel records the "seen" marker through the history port (`replies_seen`,
+gateway/doors.py) under `seen_key`; this flow only reads it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import structlog
@@ -23,23 +25,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from gateway.db import lock_key, utcnow
+from gateway.flows.seen import seen_key
 from gateway.outbox import service as outbox
 from gateway.ports import Channel
-from gateway.runtime import Runtime
 from gateway.system import repository as system
 from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import ActorType, Customer, DeliveryState, Direction, Message, Ticket
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
 
 log = structlog.get_logger()
 
 COPY_SUFFIX = ".mail"
 # Replies older than this are history, not news: never mailed, whatever the marker says.
 HORIZON = timedelta(days=1)
-
-
-def seen_key(identity_id: int) -> str:
-    """The state key holding the newest message id a visitor has seen."""
-    return f"webchat.seen.{identity_id}"
 
 
 class UnseenRepliesByEmail:

@@ -15,6 +15,7 @@ from gateway.integrations.dependencies import CurrentIntegration
 from gateway.orders import repository as repo
 from gateway.orders import service
 from gateway.orders.schemas import ORDER_REF_PATTERN, OrderFactsIn, OrderFactsPublic
+from gateway.risk import service as risk
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 OrderRef = Annotated[str, Path(pattern=ORDER_REF_PATTERN, description="The exchange's order id")]
@@ -51,6 +52,8 @@ async def put_order(
             status=row.status,
             by=caller.name,
         )
+    # In this transaction: the parties' risk scores never lag the facts they read.
+    await risk.on_order(session, row, now=runtime.clock.now())
     response.status_code = 201 if created else 200
     return repo.public(row)
 

@@ -10,6 +10,7 @@ from gateway.cases import linking
 from gateway.clock import Clock
 from gateway.orders import repository as repo
 from gateway.orders.models import OrderFact, OrderSource
+from gateway.risk import service as risk
 
 __all__ = ["OrderSource", "facts_for"]
 from gateway.orders.pull import ExchangeOrderClient
@@ -41,4 +42,5 @@ async def facts_for(
             session, order_ref, facts, source=OrderSource.pull, now=clock.now()
         )
         await linking.refresh_parties(session, row)
+        await risk.on_order(session, row, now=clock.now())
     return row

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from gateway.db import UTCDateTime, utcnow
+from gateway.db import JSONType, UTCDateTime, utcnow
 
 
 class OutboxState(enum.StrEnum):
@@ -55,6 +55,9 @@ class Outbox(SQLModel, table=True):
     leased_by: str | None = Field(default=None, sa_type=sa.String(100))
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What a delivery in several parts already sent (the Telegram message ids of a long
+    # reply's parts): a retry after a failure or a crash continues after them.
+    progress: list[int] | None = Field(default=None, sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

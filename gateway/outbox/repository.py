@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -131,3 +131,22 @@ async def pending_depth(session: AsyncSession) -> dict[str, int]:
         .group_by(Outbox.channel)
     )
     return {row[0]: row[1] for row in result}
+
+
+async def replies_known_as(session: AsyncSession, channel: str, ids: Sequence[str]) -> list[Outbox]:
+    """The rows of our replies on `channel` known under any of `ids` (stored id or the
+    provider's, such as the Message-ID a relay accepted), locked, oldest first."""
+    if not ids:
+        return []
+    result = await session.execute(
+        sa.select(Outbox)
+        .join(Message, Message.id == Outbox.message_id)
+        .where(
+            Message.channel == channel,
+            Message.direction == Direction.outbound,
+            sa.or_(Message.external_id.in_(list(ids)), Message.provider_id.in_(list(ids))),
+        )
+        .order_by(Outbox.id)
+        .with_for_update(of=Outbox)
+    )
+    return list(result.scalars())

@@ -106,7 +106,7 @@ class DeliveryWorker:
                         reported = time.monotonic()
                     if handled >= self.settings.batch_size:
                         continue
-                    await _wait_any(stop, signals, self.settings.poll_seconds)
+                    await notify.wait_for(signals, None, self.settings.poll_seconds, stop=stop)
         finally:
             await self.webhooks.close()
 
@@ -323,15 +323,3 @@ class DeliveryWorker:
         )
         row.next_attempt_at = now + timedelta(seconds=delay)
         return "retry"
-
-
-async def _wait_any(stop: asyncio.Event, signals: asyncio.Queue[str], seconds: float) -> None:
-    stopped = asyncio.ensure_future(stop.wait())
-    signalled = asyncio.ensure_future(signals.get())
-    try:
-        await asyncio.wait(
-            {stopped, signalled}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
-        )
-    finally:
-        stopped.cancel()
-        signalled.cancel()

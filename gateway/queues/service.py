@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Collection
 
@@ -47,7 +46,7 @@ async def claim(
                 remaining = deadline - time.monotonic()
                 if ticket is not None or remaining <= 0:
                     return ticket
-                await _wait_for_signal(signals, wanted, min(remaining, RECHECK_SECONDS))
+                await notify.wait_for(signals, wanted, min(remaining, RECHECK_SECONDS))
     finally:
         metrics.claim_wait_seconds.observe(time.monotonic() - started)
 
@@ -128,17 +127,6 @@ async def claim_chosen(session: AsyncSession, ctx: AgentContext, ticket: Ticket)
     metrics.claims.labels(str(claimed.queue_id)).inc()
     log.info("queue.claimed", ticket=claimed.ref, agent=ctx.agent.name, chosen=True)
     return claimed
-
-
-async def _wait_for_signal(signals: asyncio.Queue[str], wanted: set[str], seconds: float) -> None:
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                payload = await signals.get()
-                if payload == "" or payload in wanted:  # "" = look again, signals may be lost
-                    return
-    except TimeoutError:
-        return
 
 
 async def _try_claim(

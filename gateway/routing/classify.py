@@ -171,7 +171,11 @@ _CJK = "\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f"
 _AMOUNT_AFTER = re.compile(
     rf"(?<![.,])(?<!(?![{_CJK}])\w)(?P<num>{_NUM})\s?{_MULT}?\.?\s?{_CUR}", re.I
 )
-_AMOUNT_BEFORE = re.compile(rf"(?<!\w){_CUR}\s?(?P<num>{_NUM})(?:\s?{_MULT})?(?![\w.,]\d)", re.I)
+# Ringgit and rupiah are often written touching the number: "rm60000", "rp500.000".
+_CUR_BEFORE = rf"(?:(?P<cur_touch>rm|rp)(?=\d)|{_CUR})"
+_AMOUNT_BEFORE = re.compile(
+    rf"(?<!\w){_CUR_BEFORE}\s?(?P<num>{_NUM})(?:\s?{_MULT})?(?![\w.,]\d)", re.I
+)
 # P2P order numbers are 18-20 digits; some desks paste 12-24. Letters-and-digits ids
 # count only right after a word for "order".
 _ORDER_DIGITS = re.compile(r"(?<![\d.,])\d{12,24}(?![\d.,]\d)")
@@ -367,7 +371,7 @@ def extract_amount(text: str) -> tuple[Decimal, str] | None:
     best: tuple[int, Decimal, str] | None = None
     for pattern in (_AMOUNT_AFTER, _AMOUNT_BEFORE):
         for m in pattern.finditer(text):
-            code = _currency(m["cur"] or m["cur_sym"])
+            code = _currency(m["cur"] or m["cur_sym"] or m.groupdict().get("cur_touch") or "")
             value = parse_number(m["num"], prefer_decimal=code in COINS)
             if code is None or value is None or len(m["num"]) > 20:
                 continue

@@ -14,12 +14,15 @@ applies the outcome (ticket fields, queue, audit rows).
 - Confidence under the threshold sends the ticket to the rules' triage queue, when the
   rules name one, instead of a guessed queue; critical tickets always go where the rules
   send critical tickets.
+- A dispute whose counterparty is watchlisted or scores at least the risk threshold
+  (`counterparty_risk`, loaded by the service from the order facts and risk scores)
+  goes to the risk queue while it may move, severity at least high, with the reason.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -62,6 +65,20 @@ class TicketState:
 
 
 @dataclass(frozen=True, slots=True)
+class CounterpartyRisk:
+    """The risk score of the other party of the order a message names."""
+
+    score: float
+    watchlisted: bool
+    threshold: float  # 0: scores alone never route
+    queue: str
+
+    @property
+    def over(self) -> bool:
+        return self.watchlisted or (self.threshold > 0 and self.score >= self.threshold)
+
+
+@dataclass(frozen=True, slots=True)
 class MessageFacts:
     text: str
     channel: str
@@ -71,6 +88,7 @@ class MessageFacts:
     customer_flags: frozenset[str] = frozenset()
     ticket: TicketState | None = None  # None: the message opens a new ticket
     triage_confidence: float = 0.0  # below it a decision is weak
+    counterparty_risk: CounterpartyRisk | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +189,7 @@ def decide(facts: MessageFacts, detector: Detector, classifier: Classifier) -> R
         ticket_language, severity, category
     )  # fmt: skip
     move = old is None or (movable and (changed or (weak_before and not command)))
-    return RoutingOutcome(
+    outcome = RoutingOutcome(
         language=language,
         classification=found,
         decision=decision,
@@ -187,4 +205,29 @@ def decide(facts: MessageFacts, detector: Detector, classifier: Classifier) -> R
         move=move,
         rerouted_weak=old is not None and fresh,
         reasons=reasons,
+    )
+    return with_counterparty_risk(outcome, facts)
+
+
+def with_counterparty_risk(outcome: RoutingOutcome, facts: MessageFacts) -> RoutingOutcome:
+    """The risk step of `decide`, on its own: the service applies it after learning the
+    order (and so the counterparty) from `decide`'s outcome. Pure."""
+    risk = facts.counterparty_risk
+    if risk is None or not risk.over:
+        return outcome
+    old = facts.ticket
+    movable = old is None or (not old.assigned and not old.escalated)
+    severity = raise_to(outcome.severity, Severity.high)
+    why = "is on the watchlist" if risk.watchlisted else (
+        f"scores {risk.score:g} >= {risk.threshold:g}"
+    )  # fmt: skip
+    where = f"risk queue {risk.queue}" if movable else "stays with its assignee"
+    reason = f"the order's counterparty {why} (risk signals): {where}, severity at least high"
+    return replace(
+        outcome,
+        decision=Decision(risk.queue, "risk-counterparty", reason) if movable else outcome.decision,
+        severity=severity,
+        changed=outcome.changed or severity != outcome.severity,
+        move=old is None or movable,
+        reasons=(*outcome.reasons, reason),
     )

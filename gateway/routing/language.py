@@ -43,6 +43,9 @@ _HEX = re.compile(r"\b(?:0x)?[0-9a-fA-F]{24,}\b")
 # Tron's T..., exchange order ids with letters).
 _MIXED_ID = re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9_-]{8,}\b")
 _NUMBER = re.compile(r"[+-]?\d[\d.,:/'\s]*\d|\d")
+# "p2p" touching Japanese or Chinese ("p2p取引") leaves Latin letters that pull the
+# detector off the script the message is written in.
+_P2P = re.compile(r"p2p", re.I)
 # Tickers and currency codes read as words by the detector ("USDT" looks Vietnamese).
 TICKERS = frozenset(
     """usdt usdc btc eth bnb trx sol ton fdusd dai xrp doge ltc busd tusd ada matic
@@ -83,11 +86,25 @@ ROMANISED_MARKERS: dict[str, frozenset[str]] = {
     "hi": frozenset(
         """hai hain nahi nahin nhi maine mera mere meri mujhe paise paisa diya kiya raha
         rahi gaya gayi hua kya kyu kyun abhi bhai bheje bhej bheja wapas aaya karo karu
-        kaise chalega wajah karwa badal ho kar ke ki ka se ko aur bhi lekin""".split()
+        kaise chalega wajah karwa badal ho kar ke ki ka se ko aur bhi lekin karke kiye
+        gaye gye tha thi hu hoon main apni apna apne liye tak kitna kab milega bahut
+        badhiya acha accha koi karega badalne baad bane sakta sakti ne me mein hi
+        bola bol kuch chahiye kaunse kaun kyunki magar""".split()
+    ),
+    # Vietnamese typed without its tone marks ("toi da chuyen tien ma chua nhan duoc"):
+    # lingua reads it as Spanish or French.
+    "vi": frozenset(
+        """toi khong ko nguoi duoc dc chuyen khoan chua roi tien nhan giao dich lenh huy
+        sao lam het rut thiet cua xac minh oi dang nhap khieu nai hoan ngan thanh toan
+        nguon giay han nop doi thay tk ck nha tha lua vang tro gui nhung phai gi bao
+        lau mot nay sau truoc ban em da ma bi cho hang lai ve vi de tai""".split()
     ),
 }
 # Markers that alone say nothing (short, or words of other languages too).
-_WEAK_MARKERS = frozenset("ya vy vse mne kak ho kar ke ki ka se ko aur bhi hai".split())
+_WEAK_MARKERS = frozenset(
+    """ya vy vse mne kak ho kar ke ki ka se ko aur bhi hai ne me mein hi main tak kab
+    ban em da ma bi cho hang lai ve vi de tai sau bao mot nay gi""".split()
+)
 
 
 def romanised_language(text: str) -> tuple[str, int, int] | None:
@@ -174,6 +191,7 @@ def scrub(text: str) -> str:
     text = _HANDLE.sub(" ", text)
     text = _HEX.sub(" ", text)
     text = _MIXED_ID.sub(" ", text)
+    text = _P2P.sub(" ", text)
     text = _NUMBER.sub(" ", text)
     text = _TICKER.sub(" ", text)
     text = _SYMBOLS.sub(" ", text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cached_property
 
@@ -14,13 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import audit
 from gateway.ports import InboundMessage
 from gateway.queues import repository as queues_repo
+from gateway.risk import service as risk_service
 from gateway.routing import repository as repo
 from gateway.routing.classify import Classification, classify
-from gateway.routing.decision import Classifier, MessageFacts, RoutingOutcome, TicketState, decide
+from gateway.routing.decision import (
+    Classifier,
+    CounterpartyRisk,
+    MessageFacts,
+    RoutingOutcome,
+    TicketState,
+    decide,
+    with_counterparty_risk,
+)
 from gateway.routing.language import LanguageDetectorService, LanguageHints, parse_languages
 from gateway.routing.rules import RuleSet
 from gateway.routing.triage import TriageClassifier, shipped_model
-from gateway.settings import RoutingSettings
+from gateway.settings import RiskSettings, RoutingSettings
 from gateway.tickets.models import (
     SEVERITY_RANK,
     Customer,
@@ -129,8 +138,9 @@ class RulesRouter(Router):
     """The `TicketRouter` of a running gateway: rules from the database, cached per process
     and re-read when another process (or `gateway rules load`) changed them."""
 
-    def __init__(self, settings: RoutingSettings) -> None:
+    def __init__(self, settings: RoutingSettings, risk: RiskSettings | None = None) -> None:
         super().__init__(settings)
+        self.risk = risk or RiskSettings()
         self._cache: _CachedRules | None = None
 
     async def rules(self, session: AsyncSession) -> tuple[RuleSet, dict[str, int]]:
@@ -219,7 +229,40 @@ class RulesRouter(Router):
             rule_set=rule_set,
         )
         outcome = self.decide(facts)
+        if outcome.order_ref and self.risk.route_threshold > 0:
+            outcome, queue_ids = await self._counterparty_step(
+                session, facts, outcome, queue_ids, customer
+            )
         await apply(session, ticket, message, outcome, queue_ids, new_ticket=new_ticket)
+
+    async def _counterparty_step(
+        self,
+        session: AsyncSession,
+        facts: MessageFacts,
+        outcome: RoutingOutcome,
+        queue_ids: dict[str, int],
+        customer: Customer,
+    ) -> tuple[RoutingOutcome, dict[str, int]]:
+        """The order is known only once `decide` read it from the message: load its
+        counterparty's score (two indexed reads) and apply decide's risk step."""
+        assert outcome.order_ref is not None
+        found = await risk_service.counterparty(
+            session, outcome.order_ref, customer.exchange_user_id
+        )
+        if found is None:
+            return outcome, queue_ids
+        risk = CounterpartyRisk(
+            found.score, found.watchlisted, self.risk.route_threshold, self.risk.queue
+        )
+        outcome = with_counterparty_risk(outcome, replace(facts, counterparty_risk=risk))
+        if outcome.decision.queue == risk.queue and risk.queue not in queue_ids:
+            # The rules need not name the risk queue: it exists once something goes there.
+            queue = await queues_repo.ensure_queue(
+                session, risk.queue, "Suspicious accounts: risk reports and risky disputes"
+            )
+            assert queue.id is not None
+            queue_ids = {**queue_ids, risk.queue: queue.id}
+        return outcome, queue_ids
 
 
 async def apply(

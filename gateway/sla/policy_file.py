@@ -52,6 +52,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.sla import policy_values as read
 from gateway.sla.calendar import MAX_DAYS, WEEKDAYS, BusinessCalendar, Span
 from gateway.sla.policy import (
     POLICY_CONDITIONS,
@@ -68,21 +69,17 @@ from gateway.sla.policy import (
     Targets,
 )
 
-_DURATION = re.compile(r"(\d+)\s*(d|h|m|s)")
-_SPAN = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-MAX_TARGET = timedelta(days=365)
-
 
 def parse(data: Mapping[str, Any], *, queues: frozenset[str] | None = None) -> SlaConfig:
     """Validate the SLA sections of a rules document (`sla`, `calendars`, `escalation`,
     `rota`); `queues` are the file's queue names, checked where a section names one."""
     doc: dict[str, Any] = {}
-    sla = _table(data.get("sla", {}), "sla")
-    _only(sla, {"warn_at", "pause_statuses", "policy"}, "sla")
+    sla = read.table(data.get("sla", {}), "sla")
+    read.only(sla, {"warn_at", "pause_statuses", "policy"}, "sla")
     warn_at = sla.get("warn_at", 0.75)
     if isinstance(warn_at, bool) or not isinstance(warn_at, int | float) or not 0 < warn_at < 1:
         raise SlaConfigError("sla.warn_at must be a share between 0 and 1, e.g. 0.75")
-    pause = _strings(sla.get("pause_statuses", ["pending_customer"]), "sla.pause_statuses")
+    pause = read.strings(sla.get("pause_statuses", ["pending_customer"]), "sla.pause_statuses")
     bad = [s for s in pause if s not in STATUSES]
     if bad:
         raise SlaConfigError(
@@ -90,14 +87,14 @@ def parse(data: Mapping[str, Any], *, queues: frozenset[str] | None = None) -> S
         )
     policies: list[Policy] = []
     doc_policies = []
-    for i, raw in enumerate(_tables(sla.get("policy", []), "sla.policy")):
+    for i, raw in enumerate(read.tables(sla.get("policy", []), "sla.policy")):
         where = f"sla.policy[{i}]"
-        _only(raw, {"name", *TARGETS, *POLICY_CONDITIONS}, where)
-        name = _name(raw.get("name"), f"{where}.name")
+        read.only(raw, {"name", *TARGETS, *POLICY_CONDITIONS}, where)
+        name = read.name(raw.get("name"), f"{where}.name")
         if any(p.name == name for p in policies):
             raise SlaConfigError(f"{where}: policy {name!r} is defined twice")
         conditions = {
-            k: _strings(raw[k], f"policy {name!r} {k}") for k in POLICY_CONDITIONS if k in raw
+            k: read.strings(raw[k], f"policy {name!r} {k}") for k in POLICY_CONDITIONS if k in raw
         }
         if "severity" in conditions:
             wrong = [s for s in conditions["severity"] if s not in SEVERITIES]
@@ -107,8 +104,8 @@ def parse(data: Mapping[str, Any], *, queues: frozenset[str] | None = None) -> S
                     f"{', '.join(SEVERITIES)}"
                 )
         if queues is not None and "queue" in conditions:
-            _known_queues(conditions["queue"], queues, f"policy {name!r}")
-        targets = {t: _duration(raw[t], f"policy {name!r} {t}") for t in TARGETS if t in raw}
+            read.known_queues(conditions["queue"], queues, f"policy {name!r}")
+        targets = {t: read.duration(raw[t], f"policy {name!r} {t}") for t in TARGETS if t in raw}
         if not targets:
             raise SlaConfigError(f"policy {name!r} sets no target ({', '.join(TARGETS)})")
         policies.append(Policy(name, Targets(**targets), conditions))
@@ -124,18 +121,18 @@ def parse(data: Mapping[str, Any], *, queues: frozenset[str] | None = None) -> S
     calendars: dict[str, BusinessCalendar] = {}
     queue_calendars: dict[str, str] = {}
     doc["calendars"] = {}
-    for name, raw in _table(data.get("calendars", {}), "calendars").items():
+    for name, raw in read.table(data.get("calendars", {}), "calendars").items():
         where = f"calendars.{name}"
-        _name(name, where)
-        calendar, cal_doc = _calendar(name, _table(raw, where), where)
-        for queue in _strings(raw.get("queues", []), f"{where}.queues"):
+        read.name(name, where)
+        calendar, cal_doc = _calendar(name, read.table(raw, where), where)
+        for queue in read.strings(raw.get("queues", []), f"{where}.queues"):
             if queue in queue_calendars:
                 raise SlaConfigError(
                     f"{where}: queue {queue!r} already has calendar {queue_calendars[queue]!r}"
                 )
             queue_calendars[queue] = name
         if queues is not None:
-            _known_queues(tuple(queue_calendars), queues, where)
+            read.known_queues(tuple(queue_calendars), queues, where)
         calendars[name] = calendar
         doc["calendars"][name] = cal_doc | {
             "queues": sorted(q for q, c in queue_calendars.items() if c == name)
@@ -147,22 +144,22 @@ def parse(data: Mapping[str, Any], *, queues: frozenset[str] | None = None) -> S
     for calendar in calendars.values():
         _check_capacity(calendar, longest)
     escalation, doc["escalation"] = _escalation(
-        _table(data.get("escalation", {}), "escalation"), queues
+        read.table(data.get("escalation", {}), "escalation"), queues
     )
     rota: list[RotaEntry] = []
     doc["rota"] = []
-    for i, raw in enumerate(_tables(data.get("rota", []), "rota")):
+    for i, raw in enumerate(read.tables(data.get("rota", []), "rota")):
         where = f"rota[{i}]"
-        _only(raw, {"agent", "timezone", "days", "hours", "hand_to"}, where)
-        agent = _name(raw.get("agent"), f"{where}.agent")
-        days = _strings(raw.get("days", list(WEEKDAYS)), f"{where}.days")
+        read.only(raw, {"agent", "timezone", "days", "hours", "hand_to"}, where)
+        agent = read.name(raw.get("agent"), f"{where}.agent")
+        days = read.strings(raw.get("days", list(WEEKDAYS)), f"{where}.days")
         spans = raw.get("hours", "00:00-24:00")
         calendar, cal_doc = _calendar(
             f"rota:{agent}",
             {"timezone": raw.get("timezone", "UTC"), "hours": {d: spans for d in days}},
             where,
         )
-        hand_to = _name(raw["hand_to"], f"{where}.hand_to") if raw.get("hand_to") else None
+        hand_to = read.name(raw["hand_to"], f"{where}.hand_to") if raw.get("hand_to") else None
         rota.append(RotaEntry(agent, calendar, hand_to))
         doc["rota"].append(
             {
@@ -188,7 +185,7 @@ def parse(data: Mapping[str, Any], *, queues: frozenset[str] | None = None) -> S
 def _calendar(
     name: str, raw: Mapping[str, Any], where: str
 ) -> tuple[BusinessCalendar, dict[str, Any]]:
-    _only(raw, {"timezone", "hours", "holidays", "queues"}, where)
+    read.only(raw, {"timezone", "hours", "holidays", "queues"}, where)
     tz = raw.get("timezone", "UTC")
     try:
         ZoneInfo(tz) if isinstance(tz, str) else None
@@ -202,7 +199,7 @@ def _calendar(
     doc_hours: dict[str, list[str]] = {}
     if "hours" in raw:
         hours = {}
-        for key, value in _table(raw["hours"], f"{where}.hours").items():
+        for key, value in read.table(raw["hours"], f"{where}.hours").items():
             days = {"weekdays": WEEKDAYS[:5], "weekend": WEEKDAYS[5:], "daily": WEEKDAYS}.get(
                 key, (key,)
             )
@@ -212,7 +209,8 @@ def _calendar(
                     f"({', '.join(WEEKDAYS)}, weekdays, weekend, daily)"
                 )
             spans = tuple(
-                _span(s, f"{where}.hours.{key}") for s in _strings(value, f"{where}.hours.{key}")
+                read.span(s, f"{where}.hours.{key}")
+                for s in read.strings(value, f"{where}.hours.{key}")
             )
             for day in days:
                 hours[WEEKDAYS.index(day)] = tuple(
@@ -243,33 +241,35 @@ def _calendar(
 def _escalation(
     raw: Mapping[str, Any], queues: frozenset[str] | None
 ) -> tuple[EscalationMatrix, dict[str, Any]]:
-    _only(raw, {"line_managers", "on_breach", "level", "rule"}, "escalation")
+    read.only(raw, {"line_managers", "on_breach", "level", "rule"}, "escalation")
     managers = {
-        q: _name(a, f"escalation.line_managers.{q}")
-        for q, a in _table(raw.get("line_managers", {}), "escalation.line_managers").items()
+        q: read.name(a, f"escalation.line_managers.{q}")
+        for q, a in read.table(raw.get("line_managers", {}), "escalation.line_managers").items()
     }
     if queues is not None:
-        _known_queues(tuple(q for q in managers if q != "*"), queues, "escalation.line_managers")
+        read.known_queues(
+            tuple(q for q in managers if q != "*"), queues, "escalation.line_managers"
+        )
     on_breach = {"first_response": 2, "next_response": 2, "resolution": 2}
-    for target, level in _table(raw.get("on_breach", {}), "escalation.on_breach").items():
+    for target, level in read.table(raw.get("on_breach", {}), "escalation.on_breach").items():
         # An evidence request's deadline is a target too (gateway/sla/clocks.py), with
         # no level unless the desk names one.
         if target not in (*TARGETS, "evidence"):
             raise SlaConfigError(
                 f"escalation.on_breach: {target!r} is not one of {', '.join(TARGETS)}, evidence"
             )
-        on_breach[target] = _level(level, f"escalation.on_breach.{target}")
+        on_breach[target] = read.level(level, f"escalation.on_breach.{target}")
     levels: dict[int, Level] = {}
     doc_levels = []
-    for i, lv in enumerate(_tables(raw.get("level", []), "escalation.level")):
+    for i, lv in enumerate(read.tables(raw.get("level", []), "escalation.level")):
         where = f"escalation.level[{i}]"
-        _only(lv, {"level", "agents", "roles", "queue", "telegram_chat", "after"}, where)
-        number = _level(lv.get("level"), f"{where}.level")
+        read.only(lv, {"level", "agents", "roles", "queue", "telegram_chat", "after"}, where)
+        number = read.level(lv.get("level"), f"{where}.level")
         if number in levels:
             raise SlaConfigError(f"{where}: level {number} is defined twice")
-        queue = _name(lv["queue"], f"{where}.queue") if lv.get("queue") else None
+        queue = read.name(lv["queue"], f"{where}.queue") if lv.get("queue") else None
         if queue and queues is not None:
-            _known_queues((queue,), queues, where)
+            read.known_queues((queue,), queues, where)
         chat = lv.get("telegram_chat")
         if chat is not None and not re.fullmatch(r"-?\d{1,20}|@\w{4,64}", str(chat)):
             raise SlaConfigError(
@@ -277,11 +277,11 @@ def _escalation(
             )
         level = Level(
             number,
-            agents=_strings(lv.get("agents", []), f"{where}.agents"),
-            roles=_strings(lv.get("roles", []), f"{where}.roles"),
+            agents=read.strings(lv.get("agents", []), f"{where}.agents"),
+            roles=read.strings(lv.get("roles", []), f"{where}.roles"),
             queue=queue,
             telegram_chat=str(chat) if chat is not None else None,
-            after=_duration(lv["after"], f"{where}.after") if "after" in lv else None,
+            after=read.duration(lv["after"], f"{where}.after") if "after" in lv else None,
         )
         levels[number] = level
         doc_levels.append(
@@ -300,17 +300,17 @@ def _escalation(
         )
     rules = []
     doc_rules = []
-    for i, r in enumerate(_tables(raw.get("rule", []), "escalation.rule")):
+    for i, r in enumerate(read.tables(raw.get("rule", []), "escalation.rule")):
         where = f"escalation.rule[{i}]"
-        _only(r, {"name", "level", "unclaimed_for", "severity", "queue"}, where)
+        read.only(r, {"name", "level", "unclaimed_for", "severity", "queue"}, where)
         if "unclaimed_for" not in r:
             raise SlaConfigError(f'{where}: unclaimed_for is required (e.g. "10m")')
         rule = EscalationRule(
-            _name(r.get("name"), f"{where}.name"),
-            _level(r.get("level"), f"{where}.level"),
-            _duration(r["unclaimed_for"], f"{where}.unclaimed_for"),
-            _strings(r.get("severity", []), f"{where}.severity"),
-            _strings(r.get("queue", []), f"{where}.queue"),
+            read.name(r.get("name"), f"{where}.name"),
+            read.level(r.get("level"), f"{where}.level"),
+            read.duration(r["unclaimed_for"], f"{where}.unclaimed_for"),
+            read.strings(r.get("severity", []), f"{where}.severity"),
+            read.strings(r.get("queue", []), f"{where}.queue"),
         )
         rules.append(rule)
         doc_rules.append(
@@ -379,35 +379,8 @@ def to_toml(config: SlaConfig) -> str:
     return "\n".join(lines)
 
 
-def parse_duration(value: Any, where: str = "duration") -> timedelta:
-    return _duration(value, where)
-
-
-def _duration(value: Any, where: str) -> timedelta:
-    """`"15m"`, `"4h"`, `"1h30m"`, `"2d"`, `"90s"`, or whole minutes as a number."""
-    try:
-        return _checked_duration(value, where)
-    except OverflowError:  # "99999999999d": beyond what a timedelta holds
-        raise SlaConfigError(f"{where} must be at most 365 days") from None
-
-
-def _checked_duration(value: Any, where: str) -> timedelta:
-    if isinstance(value, int) and not isinstance(value, bool):
-        result = timedelta(minutes=value)
-    elif (
-        isinstance(value, str)
-        and (text := value.replace(" ", "").lower())
-        and _DURATION.sub("", text) == ""
-    ):
-        units = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
-        result = sum(
-            (timedelta(**{units[u]: int(n)}) for n, u in _DURATION.findall(text)), timedelta(0)
-        )
-    else:
-        raise SlaConfigError(f'{where} must be a duration like "15m", "4h", "1h30m" or "2d"')
-    if not timedelta(0) < result <= MAX_TARGET:
-        raise SlaConfigError(f"{where} must be more than 0 and at most 365 days")
-    return result
+# The duration reader, for the callers that parse one outside a rules file.
+parse_duration = read.duration
 
 
 def _check_capacity(calendar: BusinessCalendar, longest: timedelta | None) -> None:
@@ -434,67 +407,8 @@ def _format(value: timedelta) -> str:
     return "".join(parts)
 
 
-def _span(text: str, where: str) -> Span:
-    m = _SPAN.match(text.strip())
-    if not m:
-        raise SlaConfigError(f'{where}: {text!r} is not a span like "09:00-17:00"')
-    h1, m1, h2, m2 = (int(g) for g in m.groups())
-    lo, hi = h1 * 60 + m1, h2 * 60 + m2
-    if h1 > 23 or m1 > 59 or m2 > 59 or hi > 1440 or hi <= lo:
-        raise SlaConfigError(
-            f"{where}: {text!r} must start before it ends, within one day (end at most 24:00)"
-        )
-    return lo, hi
-
-
 def _format_span(span: Span) -> str:
     return f"{span[0] // 60:02d}:{span[0] % 60:02d}-{span[1] // 60:02d}:{span[1] % 60:02d}"
-
-
-def _level(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= 9:
-        raise SlaConfigError(
-            f"{where} must be a level from 2 to 9 (level 1 is the assignee or queue)"
-        )
-    return value
-
-
-def _known_queues(names: tuple[str, ...], queues: frozenset[str], where: str) -> None:
-    unknown = [q for q in names if q not in queues]
-    if unknown:
-        raise SlaConfigError(f"{where}: queue {', '.join(unknown)} is not defined in [[queues]]")
-
-
-def _table(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise SlaConfigError(f"{where} must be a table ([{where}])")
-    return value
-
-
-def _tables(value: Any, where: str) -> list[Mapping[str, Any]]:
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise SlaConfigError(f"{where} must be an array of tables ([[{where}]])")
-    return value
-
-
-def _only(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = set(raw) - allowed
-    if unknown:
-        raise SlaConfigError(f"{where}: unknown keys {', '.join(sorted(unknown))}")
-
-
-def _name(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 100:
-        raise SlaConfigError(f"{where} must be a name of 1 to 100 characters")
-    return value.strip()
-
-
-def _strings(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise SlaConfigError(f"{where} must be a list of strings")
-    return tuple(v.strip() for v in value)
 
 
 def _q(value: str) -> str:
@@ -505,8 +419,8 @@ def _key(value: str) -> str:
     return value if re.fullmatch(r"[A-Za-z0-9_-]+", value) else _q(value)
 
 
-def _list(values: Any) -> str:
-    return "[" + ", ".join(_q(str(v)) for v in values) + "]"
+def _list(items: Any) -> str:
+    return "[" + ", ".join(_q(str(v)) for v in items) + "]"
 
 
 def _kv(key: str, value: Any) -> str:

@@ -18,6 +18,7 @@ from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
 from gateway.ports import Channel, InboundMessage
 from gateway.queues import repository as queues_repo
+from gateway.risk import service as risk
 from gateway.settings import IngestSettings
 from gateway.sla import service as sla_service
 from gateway.text import display_line, display_name, problem_in
@@ -351,6 +352,12 @@ async def _identify(
 
     customer = await session.get_one(Customer, identity.customer_id)
     if inbound.verified_user_id and customer.exchange_user_id != inbound.verified_user_id:
+        if customer.exchange_user_id is not None:
+            # One channel address proving a second exchange id: a risk signal (rare path).
+            await risk.on_identity_link(
+                session, channel, inbound.sender, customer.exchange_user_id,
+                inbound.verified_user_id,
+            )  # fmt: skip
         if verified_customer is None and customer.exchange_user_id is None:
             customer.exchange_user_id = inbound.verified_user_id
         elif verified_customer is not None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from channels.email.repository import set_aside
 from gateway.__main__ import sample_rules
+from gateway.deadletters.repository import set_aside
 from gateway.routing import rules as routing_rules
 from gateway.runtime import Runtime
 from tests.desk import client, make_agent
@@ -65,6 +65,7 @@ async def test_email_dead_letters_lists_set_aside_mail_by_reason(
         for sender, reason in ((bouncer, "bounce"), (replier, "auto_reply")):
             await set_aside(
                 session,
+                channel="email",
                 external_id=f"<{uuid.uuid4().hex}@x.test>",
                 reason=reason,
                 error=f"looks like a {reason}",
@@ -81,6 +82,27 @@ async def test_email_dead_letters_lists_set_aside_mail_by_reason(
     assert "bounce" in line and "set aside" in line and "looks like a bounce" in line
     assert replier not in bounces.stdout
     assert "in all:" in bounces.stdout
+
+
+async def test_the_email_channels_own_command_runs_a_dead_letter_again(
+    runtime: Runtime, database_url: str, tmp_path: Path
+) -> None:
+    # `gateway email retry-dead-letter` is registered by the email channel itself.
+    async with runtime.sessionmaker.begin() as session:
+        letter = await set_aside(
+            session,
+            channel="email",
+            external_id=f"<{uuid.uuid4().hex}@x.test>",
+            reason="unparseable",
+            error="no raw bytes kept",
+            raw_blob_key=None,
+        )
+    env = gateway_env(database_url, tmp_path)
+    again = run_cli(["email", "retry-dead-letter", str(letter.id)], env, tmp_path)
+    assert again.returncode == 2
+    assert f"dead letter {letter.id} has no raw mail to run again" in again.stderr
+    missing = run_cli(["email", "retry-dead-letter", "2000000000"], env, tmp_path)
+    assert missing.returncode == 2 and "not found" in missing.stderr
 
 
 def test_rules_sample_prints_a_file_rules_load_accepts(tmp_path: Path) -> None:

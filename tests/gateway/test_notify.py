@@ -43,3 +43,20 @@ async def test_second_notifier_hears_the_first(runtime: Runtime, backend: str) -
             assert payload == "7"
     finally:
         await other.close()
+
+
+async def test_wait_for_skips_other_payloads_takes_look_again_and_honours_stop() -> None:
+    signals: asyncio.Queue[str] = asyncio.Queue()
+    for payload in ("7", "8"):
+        signals.put_nowait(payload)
+    assert await notify.wait_for(signals, {"8"}, 1.0) is True
+    assert signals.empty()  # "7" was not ours and is gone
+    signals.put_nowait("7")
+    assert await notify.wait_for(signals, lambda p: p == "9", 0.05) is False
+    signals.put_nowait("")  # the listener reconnected: look again, whatever is awaited
+    assert await notify.wait_for(signals, {"9"}, 1.0) is True
+    signals.put_nowait("anything")
+    assert await notify.wait_for(signals, None, 1.0) is True
+    stop = asyncio.Event()
+    stop.set()
+    assert await notify.wait_for(signals, None, 5.0, stop=stop) is False

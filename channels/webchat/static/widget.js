@@ -276,6 +276,23 @@
     if (frame.message_id > state.lastId) state.lastId = frame.message_id;
     save();
   }
+  // Tell the desk which agent replies this widget has shown (a `seen` frame, or POST
+  // /channels/webchat/seen in slow mode): replies nobody saw are mailed (api.md).
+  var seenReported = 0;
+  function reportSeen() {
+    var newest = 0;
+    Object.keys(messages).forEach(function (id) {
+      if (messages[id].author === "agent" && messages[id].id > newest) newest = messages[id].id;
+    });
+    if (newest <= seenReported) return;
+    seenReported = newest;
+    if (socket && socket.readyState === 1) {
+      socket.send(JSON.stringify({ type: "seen", message_id: newest }));
+    } else {
+      request("POST", "/channels/webchat/seen", { message_id: newest })
+        .catch(function () { seenReported = 0; });
+    }
+  }
   function dropPending(clientId) {
     state.pending = state.pending.filter(function (p) { return p.client_id !== clientId; });
   }
@@ -352,6 +369,7 @@
       } else if (frame.type === "message") {
         accept(frame);
         render();
+        reportSeen();
       } else if (frame.type === "error" && frame.client_id) {
         state.pending.forEach(function (p) {
           if (p.client_id === frame.client_id) p.error = String(frame.detail || "");
@@ -402,6 +420,7 @@
     }).then(function (page) {
       (page.items || []).forEach(accept);
       render();
+      reportSeen();
     });
   }
 

@@ -35,7 +35,7 @@ CASES = [
     {
         "subject": "Оплата не пришла — заказ 42",
         "recipient_name": "Дмитрий «Дима» Петров",
-        "text": "Здравствуйте!\n\nМы проверяем заказ.\r\nСпасибо.",
+        "text": "Здравствуйте!\n\nМы проверяем заказ.\r\nСпасибо.",  # noqa: RUF001
     },
     {"recipient_name": 'Eve "the" <hacker>, Jr.', "text": "." + "x" * 2000},
     {"html": "<p>Hello <script>alert(1)</script><b>there</b></p>", "text": "Hello there"},

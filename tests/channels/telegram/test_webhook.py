@@ -363,6 +363,22 @@ async def test_without_a_token_the_webhook_says_telegram_is_off(
     assert "/channels/telegram/webhook" in schema["paths"]
 
 
+async def test_an_update_telegram_posts_again_is_set_aside_once(tg: Telegram, unique: str) -> None:
+    # Telegram re-posts an update until it gets a 200 (and after a 200 that timed out):
+    # the dead letter is one, however often it comes.
+    count = (
+        sa.select(sa.func.count()).select_from(DeadLetter).where(DeadLetter.channel == "telegram")
+    )
+    async with tg.runtime.sessionmaker() as session:
+        before = await session.scalar(count)
+    broken = {"update_id": 98, "message": {"message_id": unique, "chat": "not an object"}}
+    for _ in range(3):
+        response = await tg.post(broken)
+        assert response.status_code == 200 and response.json()["outcome"] == "set_aside"
+    async with tg.runtime.sessionmaker() as session:
+        assert await session.scalar(count) == (before or 0) + 1
+
+
 async def test_an_update_python_telegram_bot_cannot_parse_is_set_aside(tg: Telegram) -> None:
     broken = {"update_id": 99, "message": {"message_id": "x", "chat": "not an object"}}
     response = await tg.post(broken)

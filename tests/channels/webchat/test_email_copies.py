@@ -12,10 +12,15 @@ import sqlalchemy as sa
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
 
+from channels import webchat
 from channels.email.outbound import EmailAdapter
 from channels.email.service import EmailIntake
+from channels.webchat import tokens
 from channels.webchat.adapter import WebchatAdapter
 from channels.webchat.service import WebchatService
+from channels.webchat.sessions import Visitor
+from gateway.app import create_app
+from gateway.flows.seen import seen_key
 from gateway.flows.unseen_webchat_replies import UnseenRepliesByEmail
 from gateway.outbox.models import Outbox
 from gateway.outbox.worker import DeliveryWorker
@@ -143,11 +148,13 @@ async def test_unseen_reply_is_mailed_once_and_the_answer_threads_back(
 async def test_a_reply_the_visitor_saw_or_without_email_is_not_mailed(
     app: FastAPI, runtime: Runtime, unique: str
 ) -> None:
-    seen_ref, _reply, _token = await visitor_ticket(runtime, app, f"{unique}a")
-    # The visitor's widget fetched its history: the reply reached them.
-    service = WebchatService(runtime)
-    identity = await service.identity_id(f"visitor-{unique}a")
-    assert [f.author for f in await service.history(identity, 0)] == ["customer", "agent"]
+    seen_ref, reply_id, _token = await visitor_ticket(runtime, app, f"{unique}a")
+    # The visitor's widget showed the reply and said so (its seen frame; a history read
+    # alone records nothing, since a GET never writes).
+    chat = WebchatService(runtime).conversation
+    identity = await chat.identity_id(f"visitor-{unique}a")
+    assert [f.author for f in await chat.history(identity, 0)] == ["customer", "agent"]
+    await chat.mark_seen(Visitor(visitor_id=f"visitor-{unique}a"), reply_id)
     no_mail_ref, _reply, _token = await visitor_ticket(runtime, app, f"{unique}b", with_email=False)
     runtime.adapters[Channel.webchat] = WebchatAdapter(runtime)
     try:
@@ -164,3 +171,33 @@ async def test_a_reply_the_visitor_saw_or_without_email_is_not_mailed(
             .where(Outbox.ticket_id == int(seen_ref[2:]), Outbox.channel == "email")
         )
     assert outbox == 0
+
+
+async def test_reading_the_history_records_nothing_and_only_the_visitors_seen_counts(
+    app: FastAPI, runtime: Runtime, unique: str
+) -> None:
+    _ref, reply_id, _token = await visitor_ticket(runtime, app, f"{unique}r")
+    _other_ref, other_reply, _token = await visitor_ticket(runtime, app, f"{unique}o")
+    service = WebchatService(runtime)
+    identity = await service.conversation.identity_id(f"visitor-{unique}r")
+    assert identity is not None
+    token = tokens.sign(
+        await service.sessions.key(), tokens.SESSION, {"v": f"visitor-{unique}r"}, ttl_seconds=600
+    )
+
+    async def marker() -> str | None:
+        async with runtime.sessionmaker() as session:
+            return await runtime.state.get(session, seen_key(identity))
+
+    widget_side = create_app(runtime.settings, runtime, plugins=[webchat.install(runtime)])
+    async with client(widget_side, token) as http:
+        page = await http.get("/channels/webchat/messages")
+        assert page.status_code == 200, page.text
+        assert [item["author"] for item in page.json()["items"]] == ["customer", "agent"]
+        assert await marker() is None  # a GET writes nothing
+        refused = await http.post("/channels/webchat/seen", json={"message_id": other_reply})
+        assert refused.status_code == 422, refused.text
+        assert await marker() is None
+        seen = await http.post("/channels/webchat/seen", json={"message_id": reply_id})
+        assert seen.status_code == 204, seen.text
+    assert await marker() == str(reply_id)

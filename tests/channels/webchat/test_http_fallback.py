@@ -10,7 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from channels.webchat import tokens
-from channels.webchat.service import WebchatService, origin_allowed, sniff
+from channels.webchat.service import WebchatService
+from channels.webchat.sessions import origin_allowed
+from channels.webchat.uploads import sniff
 from gateway.tickets.models import Attachment, Message
 from tests.channels.webchat.conftest import ORIGIN, Gateway
 from tests.channels.webchat.test_websocket import new_session
@@ -154,7 +156,7 @@ async def test_widget_script_is_served(gateway: Gateway) -> None:
 
 async def test_generated_key_is_shared_by_every_service(gateway: Gateway) -> None:
     services = [WebchatService(gateway.runtime) for _ in range(4)]
-    keys = await asyncio.gather(*(s.key() for s in services))
+    keys = await asyncio.gather(*(s.sessions.key() for s in services))
     assert len(set(keys)) == 1 and len(keys[0]) >= 32
 
 

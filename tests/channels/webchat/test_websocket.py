@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from channels.webchat import tokens
-from channels.webchat.service import SECRET_STATE_KEY
+from channels.webchat.sessions import SECRET_STATE_KEY
 from gateway.system.models import SystemState
 from gateway.tickets.models import ChannelIdentity, Customer, Message, Ticket
 from tests.channels.webchat.conftest import IDENTITY_SECRET, ORIGIN, Gateway
@@ -135,6 +135,33 @@ async def test_resume_after_disconnect_misses_nothing_and_doubles_nothing(
         )
     ids = [item["message_id"] for item in response.json()["items"]]
     assert ids == [seen, *replies, live]
+
+
+async def test_a_seen_frame_records_the_reply_and_a_push_alone_records_nothing(
+    gateway: Gateway,
+) -> None:
+    session = await new_session(gateway)
+    async with open_socket(gateway, session["token"]) as ws:
+        await ready(ws)
+        first = await send_message(ws, "where is my USDT")
+        reply_id = await gateway.agent_reply(first["ticket"], "Checking with the seller")
+        assert (await recv(ws))["message_id"] == reply_id
+        identity = await gateway.count(
+            sa.select(ChannelIdentity.id).where(
+                ChannelIdentity.channel == "webchat",
+                ChannelIdentity.address == session["visitor_id"],
+            )
+        )
+        marker = sa.select(SystemState.value).where(SystemState.key == f"webchat.seen.{identity}")
+        await ws.send(json.dumps({"type": "ping"}))
+        assert (await recv(ws)) == {"type": "pong"}
+        assert await gateway.count(marker) == 0  # pushed, but the widget has not said so
+        await ws.send(json.dumps({"type": "seen", "message_id": "latest"}))
+        assert "seen needs" in (await recv(ws))["detail"]
+        await ws.send(json.dumps({"type": "seen", "message_id": reply_id}))
+        await ws.send(json.dumps({"type": "ping"}))
+        assert (await recv(ws)) == {"type": "pong"}  # the seen frame got no error
+    assert await gateway.count(marker) == reply_id
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import uuid
 
 from fastapi import FastAPI
 
-from channels.email.repository import set_aside
 from gateway.agents.models import Role
+from gateway.deadletters.repository import set_aside
 from gateway.runtime import Runtime
 from tests.desk import client, make_agent
 
@@ -16,6 +16,7 @@ async def _set_aside(runtime: Runtime, sender: str, reason: str) -> int:
     async with runtime.sessionmaker.begin() as session:
         letter = await set_aside(
             session,
+            channel="email",
             external_id=f"<{uuid.uuid4().hex}@x.test>",
             reason=reason,
             error=f"a {reason}",

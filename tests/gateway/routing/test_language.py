@@ -146,3 +146,29 @@ def test_confidence_by_language_is_reported(detector: LanguageDetectorService) -
     for label, text in UDHR:
         seen[label] = max(seen[label], detector.detect(text).confidence)
     assert min(seen.values()) > 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "toi da chuyen tien ma nguoi ban chua tha coin",
+        "tai khoan bi khoa de xac minh kyc bao lau thi mo",
+    ],
+)
+def test_vietnamese_without_tone_marks(detector: LanguageDetectorService, text: str) -> None:
+    assert detector.detect(text).code == "vi"
+
+
+def test_p2p_touching_japanese_is_not_latin(detector: LanguageDetectorService) -> None:
+    assert detector.detect("p2p取引の後に銀行口座が凍結された").code == "ja"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "buyer ne bank me complaint karke payment reverse karwa diya",
+        "kyc verification ke liye account freeze hai kitna time lagega",
+    ],
+)
+def test_more_hindi_in_latin_letters(detector: LanguageDetectorService, text: str) -> None:
+    assert detector.detect(text).code == "hi"

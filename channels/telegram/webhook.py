@@ -13,6 +13,7 @@ from telegram import Bot, Update
 
 from channels.telegram.files import AttachmentFetcher
 from channels.telegram.service import answer_callback, handle_update, set_aside
+from gateway.channel_ports import ChannelPorts
 from gateway.errors import (
     BadRequest,
     InvalidInbound,
@@ -20,7 +21,6 @@ from gateway.errors import (
     Unauthorized,
     Unavailable,
 )
-from gateway.runtime import Runtime
 
 log = structlog.get_logger()
 
@@ -35,12 +35,12 @@ class WebhookAck(BaseModel):
     ticket: str | None = None
 
 
-def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRouter:
+def build_routes(ports: ChannelPorts, fetcher: AttachmentFetcher | None) -> APIRouter:
     """The webhook route; `fetcher` is None when no bot token is configured (503)."""
-    router = APIRouter(tags=["telegram"])
-    settings = runtime.settings.telegram
+    routes = APIRouter(tags=["telegram"])
+    settings = ports.settings.telegram
 
-    @router.post(
+    @routes.post(
         "/channels/telegram/webhook",
         response_model=WebhookAck,
         responses={
@@ -76,7 +76,7 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
         except RecursionError:
             # Valid JSON nested past what any Update has: keep it for an operator and
             # answer 200, or Telegram would re-post it for a day.
-            await set_aside(runtime, body, reason="invalid", error="JSON nested too deeply")
+            await set_aside(ports, body, reason="invalid", error="JSON nested too deeply")
             return WebhookAck(outcome="set_aside")
         except ValueError as exc:
             raise BadRequest(f"body is not JSON: {exc}") from exc
@@ -85,14 +85,14 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
         try:
             update = parse_update(data, fetcher.bot)
         except Exception as exc:  # any parser failure: keep the raw update for an operator
-            await set_aside(runtime, body, reason="unparseable", error=repr(exc))
+            await set_aside(ports, body, reason="unparseable", error=repr(exc))
             return WebhookAck(outcome="set_aside")
         try:
-            async with runtime.sessionmaker.begin() as session:
-                handled = await handle_update(session, update, runtime, body)
+            async with ports.sessionmaker.begin() as session:
+                handled = await handle_update(session, update, ports, body)
         except InvalidInbound as exc:
             # Telegram would re-post it forever: set it aside and acknowledge.
-            await set_aside(runtime, body, reason="invalid", error=exc.detail)
+            await set_aside(ports, body, reason="invalid", error=exc.detail)
             return WebhookAck(outcome="set_aside")
         if handled.pending_attachments:
             background.add_task(fetcher.fetch_many, handled.pending_attachments)
@@ -100,7 +100,7 @@ def build_router(runtime: Runtime, fetcher: AttachmentFetcher | None) -> APIRout
             background.add_task(answer_callback, fetcher.bot, handled)
         return WebhookAck(outcome=handled.outcome, ticket=handled.ticket_ref)
 
-    return router
+    return routes
 
 
 # What a message needs to reach an agent when the rest of it cannot be parsed.

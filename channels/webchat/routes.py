@@ -7,7 +7,6 @@ session) and refuses other origins with 403.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,16 +25,14 @@ from channels.webchat.schemas import (
     ChoiceCreate,
     History,
     MessageCreate,
+    SeenCreate,
     SessionCreate,
     SessionPublic,
 )
-from channels.webchat.service import (
-    Visitor,
-    WebchatService,
-    origin_allowed,
-)
+from channels.webchat.service import WebchatService
+from channels.webchat.sessions import Visitor, origin_allowed
 from channels.webchat.socket import VisitorSocket
-from gateway import notify
+from gateway import topics
 from gateway.errors import GatewayError, PayloadTooLarge, Unauthorized
 from gateway.text import MAX_INT32
 from gateway.validation import AfterQuery
@@ -52,8 +49,9 @@ def _validation_detail(exc: RequestValidationError) -> str:
     )
 
 
-def build_router(service: WebchatService) -> APIRouter:
+def build_routes(service: WebchatService) -> APIRouter:
     allowed = service.settings.allowed_origins
+    sessions, uploads, conversation = service.sessions, service.uploads, service.conversation
 
     class CorsRoute(APIRoute):
         """Checks Origin, renders errors here and adds CORS headers to every answer."""
@@ -79,15 +77,15 @@ def build_router(service: WebchatService) -> APIRouter:
 
             return route
 
-    router = APIRouter(route_class=CorsRoute, tags=["webchat"])
+    routes = APIRouter(route_class=CorsRoute, tags=["webchat"])
 
     async def visitor_of(authorization: str | None) -> Visitor:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("session token required: Authorization: Bearer <token>")
-        return await service.authenticate(token.strip())
+        return await sessions.authenticate(token.strip())
 
-    @router.options("/channels/webchat/{path:path}", include_in_schema=False)
+    @routes.options("/channels/webchat/{path:path}", include_in_schema=False)
     async def preflight(path: str) -> Response:
         return Response(
             status_code=204,
@@ -98,31 +96,41 @@ def build_router(service: WebchatService) -> APIRouter:
             },
         )
 
-    @router.post("/channels/webchat/sessions", response_model=SessionPublic)
+    @routes.post("/channels/webchat/sessions", response_model=SessionPublic)
     async def create_session(body: SessionCreate) -> SessionPublic:
         """A signed, expiring session token for a new visitor (401 on a forged user_hash)."""
-        return await service.create_session(body)
+        return await sessions.create_session(body)
 
-    @router.post("/channels/webchat/messages", response_model=Ack)
+    @routes.post("/channels/webchat/messages", response_model=Ack)
     async def post_message(
         body: MessageCreate, authorization: Annotated[str | None, Header()] = None
     ) -> Ack:
         """HTTP fallback for a `message` frame: the same ack, after commit, once per client_id."""
         visitor = await visitor_of(authorization)
-        service.check_rate(visitor)
-        return await service.post_message(visitor, body.client_id, body.text, body.attachments)
+        conversation.check_rate(visitor)
+        return await conversation.post_message(visitor, body.client_id, body.text, body.attachments)
 
-    @router.post("/channels/webchat/choices", response_model=ChoiceAnswer)
+    @routes.post("/channels/webchat/choices", response_model=ChoiceAnswer)
     async def post_choice(
         body: ChoiceCreate, authorization: Annotated[str | None, Header()] = None
     ) -> ChoiceAnswer:
         """A tapped button under a message (a survey rating): what to show the visitor
         (thanks, already answered, expired). Only the visitor it was offered to counts."""
         visitor = await visitor_of(authorization)
-        service.check_rate(visitor)
-        return ChoiceAnswer(text=await service.answer_choice(visitor, body.value))
+        conversation.check_rate(visitor)
+        return ChoiceAnswer(text=await conversation.answer_choice(visitor, body.value))
 
-    @router.get("/channels/webchat/messages", response_model=History)
+    @routes.post("/channels/webchat/seen", status_code=204, response_class=Response)
+    async def post_seen(
+        body: SeenCreate, authorization: Annotated[str | None, Header()] = None
+    ) -> Response:
+        """HTTP fallback for a `seen` frame: the widget showed every reply up to
+        `message_id`, so none of them is mailed as unseen. A GET never records this."""
+        visitor = await visitor_of(authorization)
+        await conversation.mark_seen(visitor, body.message_id)
+        return Response(status_code=204)
+
+    @routes.get("/channels/webchat/messages", response_model=History)
     async def get_messages(
         after: AfterQuery = 0,
         wait: Annotated[float, Query(ge=0, le=MAX_LONG_POLL_SECONDS)] = 0,
@@ -131,26 +139,26 @@ def build_router(service: WebchatService) -> APIRouter:
         """The visitor's conversation after a message id; with `wait`, a long poll that
         answers as soon as something arrives (at most `wait` seconds)."""
         visitor = await visitor_of(authorization)
-        identity_id = await service.identity_id(visitor.visitor_id)
-        items = await service.history(identity_id, after)
+        identity_id = await conversation.identity_id(visitor.visitor_id)
+        items = await conversation.history(identity_id, after)
         if not items and wait > 0:
             deadline = time.monotonic() + wait
-            async with service.runtime.notifier.subscribe(notify.WEBCHAT) as wakeups:
-                items = await service.history(identity_id, after)
+            notifier = service.ports.notifier
+            async with notifier.subscribe(topics.WEBCHAT) as wakeups:
+                items = await conversation.history(identity_id, after)
                 while not items and (left := deadline - time.monotonic()) > 0:
-                    try:
-                        payload = await asyncio.wait_for(wakeups.get(), timeout=left)
-                    except TimeoutError:
+                    # Before the visitor's first message there is no identity: any
+                    # signal may be theirs.
+                    ours = None if identity_id is None else {str(identity_id)}
+                    if not await notifier.wait_for(wakeups, ours, left):
                         break
                     if identity_id is None:
-                        identity_id = await service.identity_id(visitor.visitor_id)
-                    elif payload and payload != str(identity_id):
-                        continue
-                    items = await service.history(identity_id, after)
+                        identity_id = await conversation.identity_id(visitor.visitor_id)
+                    items = await conversation.history(identity_id, after)
         last = max([after, *(item.message_id for item in items)])
         return History(items=items, last_message_id=last)
 
-    @router.post(
+    @routes.post(
         "/channels/webchat/attachments",
         response_model=AttachmentUploaded,
         status_code=201,
@@ -180,9 +188,9 @@ def build_router(service: WebchatService) -> APIRouter:
             data.extend(chunk)
             if len(data) > limit:
                 raise PayloadTooLarge(f"file is larger than {limit} bytes")
-        return await service.store_attachment(visitor, bytes(data), filename)
+        return await uploads.store(visitor, bytes(data), filename)
 
-    @router.get(
+    @routes.get(
         "/widget.js",
         response_class=Response,
         responses={200: {"content": {"text/javascript": {}}}},
@@ -195,7 +203,7 @@ def build_router(service: WebchatService) -> APIRouter:
             headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
         )
 
-    @router.websocket("/channels/webchat/ws")
+    @routes.websocket("/channels/webchat/ws")
     async def websocket(websocket: WebSocket, token: str = "", after: str = "0") -> None:
         """Frames per api.md; token and Origin are checked before the socket is accepted."""
         origin = websocket.headers.get("origin")
@@ -208,7 +216,7 @@ def build_router(service: WebchatService) -> APIRouter:
             await _deny(websocket, 422, "after must be a message id (an integer >= 0)")
             return
         try:
-            visitor = await service.authenticate(token)
+            visitor = await sessions.authenticate(token)
         except Unauthorized as exc:
             await _deny(websocket, 401, exc.detail)
             return
@@ -219,7 +227,7 @@ def build_router(service: WebchatService) -> APIRouter:
         finally:
             log.info("webchat.socket_closed", visitor_id=visitor.visitor_id)
 
-    return router
+    return routes
 
 
 async def _deny(websocket: WebSocket, status: int, detail: str) -> None:

@@ -1,0 +1,400 @@
+"""All SQL of risk: one account's facts, the stored scores, reports. Functions flush only.
+
+Every read is bounded by an index on the account (order_fact buyer/seller, payer name,
+receiving account, customer email, case_ticket case) and a LIMIT, so refreshing one
+account costs about ten indexed queries however long its history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.cases.models import CaseTicket, DisputeCase
+from gateway.db import lock_key
+from gateway.orders.models import OrderFact
+from gateway.risk.models import RiskAccount, RiskIdentityLink, RiskReport
+from gateway.risk.signals import AccountFacts, Dispute, Linked, Shared
+from gateway.tickets.models import Category, Customer, Ticket
+
+# Bounds of one account's reads (a heavy trader has thousands of orders).
+MAX_DISPUTES = 500
+MAX_VALUES = 50
+MAX_SHARING_ROWS = 500
+MAX_HITS = 50
+# An order fact or case link refreshes at most this many accounts that share its payer
+# name or receiving account (beyond it the value is plainly shared; its holders show
+# anyway, refreshed by their own next order).
+MAX_FANOUT = 50
+
+
+def _party(user_id: str) -> sa.ColumnElement[bool]:
+    return sa.or_(OrderFact.buyer_user_id == user_id, OrderFact.seller_user_id == user_id)
+
+
+async def account_facts(
+    session: AsyncSession,
+    user_id: str,
+    *,
+    now: datetime,
+    window_days: int,
+    sensitive_words: Sequence[str],
+    dismissals: dict[str, int],
+) -> AccountFacts:
+    since = now - timedelta(days=window_days)
+    in_window, buys = (
+        await session.execute(
+            sa.select(
+                sa.func.count().filter(OrderFact.order_created_at >= since),
+                sa.func.count().filter(OrderFact.buyer_user_id == user_id),
+            ).where(_party(user_id))
+        )
+    ).one()
+    return AccountFacts(
+        user_id=user_id,
+        now=now,
+        orders_in_window=int(in_window or 0),
+        buys=int(buys or 0),
+        disputes=await _disputes(session, user_id),
+        third_party_orders=await _third_party(session, user_id),
+        remark_orders=await _remarks(session, user_id, sensitive_words),
+        shared_payer_names=await _shared(
+            session, user_id, OrderFact.payer_account_name, OrderFact.buyer_user_id
+        ),
+        shared_receiving_accounts=await _shared(
+            session, user_id, OrderFact.receiving_account, OrderFact.seller_user_id
+        ),
+        linked=await _linked(session, user_id),
+        dismissals=dismissals,
+    )
+
+
+async def _disputes(session: AsyncSession, user_id: str) -> list[Dispute]:
+    rows = (
+        await session.execute(
+            sa.select(
+                DisputeCase.id,
+                DisputeCase.order_ref,
+                DisputeCase.opened_at,
+                OrderFact.buyer_user_id,
+                OrderFact.seller_user_id,
+                OrderFact.released_at,
+            )
+            .join(OrderFact, OrderFact.order_ref == DisputeCase.order_ref)
+            .where(_party(user_id))
+            .order_by(DisputeCase.opened_at.desc())
+            .limit(MAX_DISPUTES)
+        )
+    ).all()
+    if not rows:
+        return []
+    links = (
+        await session.execute(
+            sa.select(CaseTicket.case_id, CaseTicket.party_user_id, Ticket.category)
+            .join(Ticket, Ticket.id == CaseTicket.ticket_id)
+            .where(CaseTicket.case_id.in_([r.id for r in rows]), CaseTicket.unlinked_at.is_(None))
+            .order_by(CaseTicket.id)
+        )
+    ).all()
+    first: dict[int, str] = {}
+    chargeback: set[int] = set()
+    parties = {r.id: (r.buyer_user_id, r.seller_user_id) for r in rows}
+    for link in links:
+        if link.party_user_id in parties[link.case_id]:
+            first.setdefault(link.case_id, link.party_user_id)
+        if link.category == Category.chargeback:
+            chargeback.add(link.case_id)
+    return [
+        Dispute(
+            case_id=r.id,
+            order_ref=r.order_ref,
+            opened_at=r.opened_at,
+            counterparty=r.seller_user_id if r.buyer_user_id == user_id else r.buyer_user_id,
+            complainant=first.get(r.id),
+            as_buyer=r.buyer_user_id == user_id,
+            released=r.released_at is not None,
+            chargeback=r.id in chargeback,
+        )
+        for r in rows
+    ]
+
+
+async def _third_party(session: AsyncSession, user_id: str) -> list[str]:
+    rows = await session.scalars(
+        sa.select(OrderFact.order_ref)
+        .where(OrderFact.buyer_user_id == user_id, OrderFact.payer_name_matches.is_(False))
+        .order_by(OrderFact.order_created_at.desc())
+        .limit(MAX_HITS)
+    )
+    return list(rows)
+
+
+async def _remarks(
+    session: AsyncSession, user_id: str, words: Sequence[str]
+) -> list[tuple[str, str]]:
+    if not words:
+        return []
+    remark = sa.func.lower(OrderFact.transfer_remark)
+    rows = await session.execute(
+        sa.select(OrderFact.order_ref, OrderFact.transfer_remark)
+        .where(
+            OrderFact.buyer_user_id == user_id,
+            OrderFact.transfer_remark.is_not(None),
+            sa.or_(*(remark.contains(word, autoescape=True) for word in words)),
+        )
+        .order_by(OrderFact.order_created_at.desc())
+        .limit(MAX_HITS)
+    )
+    hits = []
+    for ref, text in rows:
+        lowered = (text or "").lower()
+        hits.append((ref, next(w for w in words if w in lowered)))
+    return hits
+
+
+def _unconfirmed(column: sa.ColumnElement[str | None]) -> sa.ColumnElement[bool]:
+    """A payer name the exchange confirmed as the buyer's own is someone's real name: two
+    people may share it. Only names it did not confirm count as shared."""
+    if column is OrderFact.payer_account_name:
+        return OrderFact.payer_name_matches.is_not(True)
+    return sa.true()
+
+
+async def _shared(
+    session: AsyncSession,
+    user_id: str,
+    column: sa.ColumnElement[str | None],
+    owner: sa.ColumnElement[str],
+) -> list[Shared]:
+    values = list(
+        await session.scalars(
+            sa.select(column)
+            .where(owner == user_id, column.is_not(None), _unconfirmed(column))
+            .distinct()
+            .limit(MAX_VALUES)
+        )
+    )
+    if not values:
+        return []
+    rows = await session.execute(
+        sa.select(column, owner, sa.func.min(OrderFact.order_ref))
+        .where(column.in_(values), owner != user_id, _unconfirmed(column))
+        .group_by(column, owner)
+        .limit(MAX_SHARING_ROWS)
+    )
+    by_value: dict[str, list[str]] = defaultdict(list)
+    for value, _other, ref in rows:
+        by_value[value].append(ref)
+    return [
+        Shared(value, len(refs), tuple(sorted(refs)[:5]))
+        for value, refs in sorted(by_value.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+
+
+async def _linked(session: AsyncSession, user_id: str) -> list[Linked]:
+    found: list[Linked] = []
+    email = await session.scalar(
+        sa.select(Customer.email).where(Customer.exchange_user_id == user_id)
+    )
+    if email:
+        others = await session.scalars(
+            sa.select(Customer.exchange_user_id)
+            .where(
+                Customer.email == email,
+                Customer.exchange_user_id.is_not(None),
+                Customer.exchange_user_id != user_id,
+            )
+            .limit(MAX_HITS)
+        )
+        ids = tuple(sorted(o for o in others if o))
+        if ids:
+            found.append(Linked("email", ids))
+    rows = await session.execute(
+        sa.select(RiskIdentityLink.channel, RiskIdentityLink.linked_user_id)
+        .where(RiskIdentityLink.user_id == user_id)
+        .union(
+            sa.select(RiskIdentityLink.channel, RiskIdentityLink.user_id).where(
+                RiskIdentityLink.linked_user_id == user_id
+            )
+        )
+        .limit(MAX_HITS)
+    )
+    by_channel: dict[str, set[str]] = defaultdict(set)
+    for channel, other in rows:
+        by_channel[channel].add(other)
+    found += [Linked(channel, tuple(sorted(ids))) for channel, ids in sorted(by_channel.items())]
+    return found
+
+
+async def sharing_accounts(session: AsyncSession, order: OrderFact) -> set[str]:
+    """Accounts whose shared-name signals this order may change."""
+    found: set[str] = set()
+    if order.payer_account_name and order.payer_name_matches is not True:
+        found |= set(
+            await session.scalars(
+                sa.select(OrderFact.buyer_user_id)
+                .where(
+                    OrderFact.payer_account_name == order.payer_account_name,
+                    OrderFact.payer_name_matches.is_not(True),
+                )
+                .distinct()
+                .limit(MAX_FANOUT)
+            )
+        )
+    if order.receiving_account:
+        found |= set(
+            await session.scalars(
+                sa.select(OrderFact.seller_user_id)
+                .where(OrderFact.receiving_account == order.receiving_account)
+                .distinct()
+                .limit(MAX_FANOUT)
+            )
+        )
+    return found
+
+
+async def order_parties(session: AsyncSession, order_ref: str) -> tuple[str, str] | None:
+    row = (
+        await session.execute(
+            sa.select(OrderFact.buyer_user_id, OrderFact.seller_user_id).where(
+                OrderFact.order_ref == order_ref
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def account(session: AsyncSession, user_id: str, *, lock: bool = False) -> RiskAccount | None:
+    if lock:
+        await lock_key(session, "risk_account", user_id)
+    return await session.get(RiskAccount, user_id, populate_existing=lock)
+
+
+async def accounts(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, RiskAccount]:
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(sa.select(RiskAccount).where(RiskAccount.user_id.in_(ids)))
+    return {row.user_id: row for row in rows}
+
+
+async def ranked(
+    session: AsyncSession, *, min_score: float, limit: int, after: tuple[float, str] | None
+) -> list[RiskAccount]:
+    """Accounts by score, highest first (ties by user id), from a keyset cursor."""
+    stmt = sa.select(RiskAccount).where(
+        sa.or_(RiskAccount.score >= min_score, RiskAccount.watchlisted.is_(True))
+        if min_score <= 0
+        else RiskAccount.score >= min_score
+    )
+    if after is not None:
+        score, user_id = after
+        stmt = stmt.where(
+            sa.or_(
+                RiskAccount.score < score,
+                sa.and_(RiskAccount.score == score, RiskAccount.user_id > user_id),
+            )
+        )
+    stmt = stmt.order_by(RiskAccount.score.desc(), RiskAccount.user_id).limit(limit)
+    return list(await session.scalars(stmt))
+
+
+async def record_identity_link(
+    session: AsyncSession, channel: str, address: str, user_id: str, linked_user_id: str
+) -> bool:
+    """Remember that one channel address proved two exchange ids; False when known."""
+    a, b = sorted((user_id, linked_user_id))
+    known = await session.scalar(
+        sa.select(RiskIdentityLink.id).where(
+            RiskIdentityLink.channel == channel,
+            RiskIdentityLink.address == address,
+            RiskIdentityLink.user_id == a,
+            RiskIdentityLink.linked_user_id == b,
+        )
+    )
+    if known is not None:
+        return False
+    session.add(RiskIdentityLink(channel=channel, address=address, user_id=a, linked_user_id=b))
+    await session.flush()
+    return True
+
+
+async def report(
+    session: AsyncSession, report_id: int, *, for_update: bool = False
+) -> RiskReport | None:
+    stmt = sa.select(RiskReport).where(RiskReport.id == report_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def reports_of(session: AsyncSession, user_id: str) -> list[RiskReport]:
+    rows = await session.scalars(
+        sa.select(RiskReport).where(RiskReport.user_id == user_id).order_by(RiskReport.id)
+    )
+    return list(rows)
+
+
+async def candidates(session: AsyncSession, sensitive_words: Sequence[str]) -> list[str]:
+    """Every account some signal could fire for (a full rescore reads only these): a
+    party of a disputed order, a third-party or flagged-remark buyer, a holder of a
+    shared payer name or receiving account, a shared email, an identity link, or an
+    account already scored or watchlisted."""
+    disputed = sa.select(OrderFact.buyer_user_id, OrderFact.seller_user_id).join(
+        DisputeCase, DisputeCase.order_ref == OrderFact.order_ref
+    )
+    found: set[str] = set()
+    for buyer, seller in await session.execute(disputed):
+        found |= {buyer, seller}
+    remark = sa.func.lower(OrderFact.transfer_remark)
+    flagged = [OrderFact.payer_name_matches.is_(False)]
+    if sensitive_words:
+        flagged.append(sa.or_(*(remark.contains(w, autoescape=True) for w in sensitive_words)))
+    found |= set(await session.scalars(sa.select(OrderFact.buyer_user_id).where(sa.or_(*flagged))))
+    payer = (
+        sa.select(OrderFact.payer_account_name)
+        .where(OrderFact.payer_account_name.is_not(None), OrderFact.payer_name_matches.is_not(True))
+        .group_by(OrderFact.payer_account_name)
+        .having(sa.func.count(sa.distinct(OrderFact.buyer_user_id)) > 1)
+    )
+    found |= set(
+        await session.scalars(
+            sa.select(OrderFact.buyer_user_id).where(
+                OrderFact.payer_account_name.in_(payer), OrderFact.payer_name_matches.is_not(True)
+            )
+        )
+    )
+    receiving = (
+        sa.select(OrderFact.receiving_account)
+        .where(OrderFact.receiving_account.is_not(None))
+        .group_by(OrderFact.receiving_account)
+        .having(sa.func.count(sa.distinct(OrderFact.seller_user_id)) > 1)
+    )
+    found |= set(
+        await session.scalars(
+            sa.select(OrderFact.seller_user_id).where(OrderFact.receiving_account.in_(receiving))
+        )
+    )
+    shared_email = (
+        sa.select(Customer.email)
+        .where(Customer.email.is_not(None), Customer.exchange_user_id.is_not(None))
+        .group_by(Customer.email)
+        .having(sa.func.count() > 1)
+    )
+    found |= {
+        u
+        for u in await session.scalars(
+            sa.select(Customer.exchange_user_id).where(Customer.email.in_(shared_email))
+        )
+        if u
+    }
+    for a, b in await session.execute(
+        sa.select(RiskIdentityLink.user_id, RiskIdentityLink.linked_user_id)
+    ):
+        found |= {a, b}
+    found |= set(await session.scalars(sa.select(RiskAccount.user_id)))
+    return sorted(found)
