@@ -32,7 +32,7 @@ from gateway.flows import blocked, bounces
 from gateway.flows.seen import seen_key
 from gateway.notify import Notifier
 from gateway.outbox import service as outbox_service
-from gateway.ports import Channel, Choice, InboundMessage
+from gateway.ports import Channel, Choice, ChoiceAnswered, InboundMessage
 from gateway.settings import Settings
 from gateway.system import repository as system_state
 from gateway.tickets import repository as tickets_repo
@@ -232,7 +232,7 @@ class CoreIntake:
 
     async def answer_choice(
         self, session: AsyncSession, channel: Channel, address: str, value: str
-    ) -> str | None:
+    ) -> ChoiceAnswered | None:
         from gateway.csat.choices import answer_choice  # csat reaches back into tickets
 
         return await answer_choice(
@@ -240,6 +240,37 @@ class CoreIntake:
             channel=str(channel),
             address=address,
             value=value,
+            settings=self.runtime.settings.csat,
+            now=self.runtime.clock.now(),
+            notifier=self.runtime.notifier,
+        )
+
+    async def comment_choice(
+        self, session: AsyncSession, channel: Channel, address: str, value: str, comment: str
+    ) -> str | None:
+        from gateway.csat.choices import comment_on_choice
+
+        return await comment_on_choice(
+            session,
+            channel=str(channel),
+            address=address,
+            value=value,
+            comment=comment,
+            settings=self.runtime.settings.csat,
+            now=self.runtime.clock.now(),
+            notifier=self.runtime.notifier,
+        )
+
+    async def take_comment(self, session: AsyncSession, inbound: InboundMessage) -> bool:
+        from gateway.csat.service import take_comment
+
+        return await take_comment(
+            session,
+            channel=str(inbound.channel),
+            address=inbound.sender,
+            external_id=inbound.external_id,
+            text=inbound.text,
+            max_chars=self.runtime.settings.csat.max_comment_chars,
             now=self.runtime.clock.now(),
             notifier=self.runtime.notifier,
         )

@@ -248,6 +248,9 @@ class CsatSettings(BaseModel):
     secret: SecretStr | None = None
     # Longest comment kept with a rating (characters).
     max_comment_chars: int = 2000
+    # After a Telegram rating, the customer's next text message within this long is the
+    # survey's comment rather than a ticket message (seconds; 0 = no comment asked).
+    comment_window_seconds: int = 600
 
 
 class IngestSettings(BaseModel):

@@ -14,6 +14,7 @@ from channels.webchat.normalise import normalise
 from channels.webchat.schemas import (
     Ack,
     AttachmentMeta,
+    ChoiceAnswer,
     ChoiceFrame,
     MessageFrame,
 )
@@ -118,11 +119,24 @@ class Conversation:
         # A read is not a receipt: only the widget's seen frame or POST .../seen is.
         return [_frame(item) for item in items]
 
-    async def answer_choice(self, visitor: Visitor, value: str) -> str:
-        """A button the visitor tapped (a survey rating); the text to show them."""
+    async def answer_choice(self, visitor: Visitor, value: str) -> ChoiceAnswer:
+        """A button the visitor tapped (a survey rating); the text to show them, and the
+        comment question when the card may now ask for one."""
         async with self.ports.sessionmaker.begin() as session:
-            text = await self.ports.intake.answer_choice(
+            answered = await self.ports.intake.answer_choice(
                 session, Channel.webchat, visitor.visitor_id, value
+            )
+        if answered is None:
+            raise InvalidRequest("that choice is not offered")
+        return ChoiceAnswer(
+            text=answered.text, comment_prompt=answered.comment_prompt, skip=answered.skip
+        )
+
+    async def comment_choice(self, visitor: Visitor, value: str, comment: str) -> str:
+        """The optional comment typed on the card after its rating `value`."""
+        async with self.ports.sessionmaker.begin() as session:
+            text = await self.ports.intake.comment_choice(
+                session, Channel.webchat, visitor.visitor_id, value, comment
             )
         if text is None:
             raise InvalidRequest("that choice is not offered")

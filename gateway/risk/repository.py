@@ -46,22 +46,30 @@ async def account_facts(
     dismissals: dict[str, int],
 ) -> AccountFacts:
     since = now - timedelta(days=window_days)
-    in_window, buys = (
+
+    def count(*where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+        return sa.select(sa.func.count()).select_from(OrderFact).where(*where).scalar_subquery()
+
+    # Three counts, each on its own index (an OR of the two party columns defeats one).
+    bought_recently, sold_recently, buys = (
         await session.execute(
             sa.select(
-                sa.func.count().filter(OrderFact.order_created_at >= since),
-                sa.func.count().filter(OrderFact.buyer_user_id == user_id),
-            ).where(_party(user_id))
+                count(OrderFact.buyer_user_id == user_id, OrderFact.order_created_at >= since),
+                count(OrderFact.seller_user_id == user_id, OrderFact.order_created_at >= since),
+                count(OrderFact.buyer_user_id == user_id),
+            )
         )
     ).one()
+    in_window = int(bought_recently or 0) + int(sold_recently or 0)
+    third, remarks = await _payments(session, user_id, sensitive_words)
     return AccountFacts(
         user_id=user_id,
         now=now,
         orders_in_window=int(in_window or 0),
         buys=int(buys or 0),
         disputes=await _disputes(session, user_id),
-        third_party_orders=await _third_party(session, user_id),
-        remark_orders=await _remarks(session, user_id, sensitive_words),
+        third_party_orders=third,
+        remark_orders=remarks,
         shared_payer_names=await _shared(
             session, user_id, OrderFact.payer_account_name, OrderFact.buyer_user_id
         ),
@@ -123,37 +131,30 @@ async def _disputes(session: AsyncSession, user_id: str) -> list[Dispute]:
     ]
 
 
-async def _third_party(session: AsyncSession, user_id: str) -> list[str]:
-    rows = await session.scalars(
-        sa.select(OrderFact.order_ref)
-        .where(OrderFact.buyer_user_id == user_id, OrderFact.payer_name_matches.is_(False))
-        .order_by(OrderFact.order_created_at.desc())
-        .limit(MAX_HITS)
-    )
-    return list(rows)
-
-
-async def _remarks(
+async def _payments(
     session: AsyncSession, user_id: str, words: Sequence[str]
-) -> list[tuple[str, str]]:
-    if not words:
-        return []
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The account's buys paid by a third party, and those whose remark names a word."""
     remark = sa.func.lower(OrderFact.transfer_remark)
+    flagged: list[sa.ColumnElement[bool]] = [OrderFact.payer_name_matches.is_(False)]
+    if words:
+        flagged.append(sa.or_(*(remark.contains(word, autoescape=True) for word in words)))
     rows = await session.execute(
-        sa.select(OrderFact.order_ref, OrderFact.transfer_remark)
-        .where(
-            OrderFact.buyer_user_id == user_id,
-            OrderFact.transfer_remark.is_not(None),
-            sa.or_(*(remark.contains(word, autoescape=True) for word in words)),
-        )
+        sa.select(OrderFact.order_ref, OrderFact.payer_name_matches, OrderFact.transfer_remark)
+        .where(OrderFact.buyer_user_id == user_id, sa.or_(*flagged))
         .order_by(OrderFact.order_created_at.desc())
-        .limit(MAX_HITS)
+        .limit(2 * MAX_HITS)
     )
-    hits = []
-    for ref, text in rows:
+    third: list[str] = []
+    hits: list[tuple[str, str]] = []
+    for ref, matches, text in rows:
+        if matches is False and len(third) < MAX_HITS:
+            third.append(ref)
         lowered = (text or "").lower()
-        hits.append((ref, next(w for w in words if w in lowered)))
-    return hits
+        word = next((w for w in words if w in lowered), None)
+        if word is not None and len(hits) < MAX_HITS:
+            hits.append((ref, word))
+    return third, hits
 
 
 def _unconfirmed(column: sa.ColumnElement[str | None]) -> sa.ColumnElement[bool]:
@@ -170,19 +171,18 @@ async def _shared(
     column: sa.ColumnElement[str | None],
     owner: sa.ColumnElement[str],
 ) -> list[Shared]:
-    values = list(
-        await session.scalars(
-            sa.select(column)
-            .where(owner == user_id, column.is_not(None), _unconfirmed(column))
-            .distinct()
-            .limit(MAX_VALUES)
-        )
+    """The account's values of `column` that other owners have too, with one order of
+    each other owner (one query: the account's values are a subquery)."""
+    mine = (
+        sa.select(column)
+        .where(owner == user_id, column.is_not(None), _unconfirmed(column))
+        .distinct()
+        .limit(MAX_VALUES)
+        .scalar_subquery()
     )
-    if not values:
-        return []
     rows = await session.execute(
         sa.select(column, owner, sa.func.min(OrderFact.order_ref))
-        .where(column.in_(values), owner != user_id, _unconfirmed(column))
+        .where(column.in_(mine), owner != user_id, _unconfirmed(column))
         .group_by(column, owner)
         .limit(MAX_SHARING_ROWS)
     )
@@ -197,22 +197,23 @@ async def _shared(
 
 async def _linked(session: AsyncSession, user_id: str) -> list[Linked]:
     found: list[Linked] = []
-    email = await session.scalar(
-        sa.select(Customer.email).where(Customer.exchange_user_id == user_id)
+    email = (
+        sa.select(Customer.email)
+        .where(Customer.exchange_user_id == user_id, Customer.email.is_not(None))
+        .scalar_subquery()
     )
-    if email:
-        others = await session.scalars(
-            sa.select(Customer.exchange_user_id)
-            .where(
-                Customer.email == email,
-                Customer.exchange_user_id.is_not(None),
-                Customer.exchange_user_id != user_id,
-            )
-            .limit(MAX_HITS)
+    others = await session.scalars(
+        sa.select(Customer.exchange_user_id)
+        .where(
+            Customer.email == email,
+            Customer.exchange_user_id.is_not(None),
+            Customer.exchange_user_id != user_id,
         )
-        ids = tuple(sorted(o for o in others if o))
-        if ids:
-            found.append(Linked("email", ids))
+        .limit(MAX_HITS)
+    )
+    ids = tuple(sorted(o for o in others if o))
+    if ids:
+        found.append(Linked("email", ids))
     rows = await session.execute(
         sa.select(RiskIdentityLink.channel, RiskIdentityLink.linked_user_id)
         .where(RiskIdentityLink.user_id == user_id)

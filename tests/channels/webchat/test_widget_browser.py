@@ -256,8 +256,32 @@ async def test_the_customer_rates_on_the_widget_card(
                     )
                 assert survey is not None and survey.rating == 4
                 assert survey.channel == "webchat"
-                assert await notice.text_content() == texts_for(survey.language)[1].thanks
+                words = texts_for(survey.language)[1]
+                assert await notice.text_content() == words.thanks
                 assert await buttons.count() == 0, "the card closes once answered"
+
+                # The optional comment: the card asks in the customer's language.
+                card = page.locator(f"{widget} .msg.agent .comment")
+                await card.wait_for(timeout=15000)
+                assert await card.locator("label").text_content() == words.comment_prompt
+                assert await card.locator(".comment-skip").text_content() == words.skip
+                await card.locator("textarea").fill("  Rápido, obrigado!  ")
+                await card.locator(".comment-send").click()
+                await card.wait_for(state="detached", timeout=15000)
+                assert await notice.text_content() == words.comment_thanks
+                async with runtime.sessionmaker() as db:
+                    survey = await db.scalar(
+                        sa.select(CsatSurvey).where(CsatSurvey.ticket_id == ticket.id)
+                    )
+                assert survey is not None
+                assert (survey.rating, survey.comment) == (4, "Rápido, obrigado!")
+                async with runtime.sessionmaker() as db:
+                    inbound = await db.scalars(
+                        sa.select(Message.text).where(
+                            Message.ticket_id == ticket.id, Message.direction == "inbound"
+                        )
+                    )
+                    assert list(inbound) == ["Paguei 200 USDT e o vendedor não liberou a moeda"]
 
                 # After a reload the answered card stays closed.
                 await page.reload()
