@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import JSON, DateTime, event
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Mapped, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -199,7 +200,7 @@ async def lock_key(session: AsyncSession, *parts: str) -> None:
 
 async def lock_keys(session: AsyncSession, *keys: Sequence[str]) -> None:
     """`lock_key` for several keys in one round trip, taken in the order given."""
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return
     await session.execute(sa.select(*(sa.func.pg_advisory_xact_lock(_key(k)) for k in keys)))
 
@@ -207,3 +208,37 @@ async def lock_keys(session: AsyncSession, *keys: Sequence[str]) -> None:
 def _key(parts: Sequence[str]) -> int:
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def pk(column: int | None) -> Mapped[int]:
+    """A primary key column in a query (`sa.select(pk(Queue.id), ...)`): a stored row's
+    key is never NULL, whatever SQLModel's `int | None` attribute (None until the first
+    flush) says. Typing only: the column itself is returned."""
+    return cast("Mapped[int]", column)
+
+
+# --- per-transaction memo ------------------------------------------------------------
+
+_MEMO = "parley_transaction_memo"
+
+
+def transaction_memo(session: AsyncSession | Session, name: str) -> dict[Any, Any]:
+    """A dict that lives as long as the session's current transaction: for reads that
+    several parts of one change make of the same row (the rules version, a queue's
+    name), so the row is read once per transaction instead of once per part. Forgotten
+    when the outermost transaction or a savepoint ends; a writer of a memoised row must
+    drop its entry (`forget`)."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    memo: dict[str, dict[Any, Any]] = sync.info.setdefault(_MEMO, {})
+    return memo.setdefault(name, {})
+
+
+def forget(session: AsyncSession | Session, name: str, key: Any) -> None:
+    """Drop one memoised entry (its row was just written in this transaction)."""
+    transaction_memo(session, name).pop(key, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_memo(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_MEMO, None)

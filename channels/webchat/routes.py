@@ -8,9 +8,9 @@ session) and refuses other origins with 403.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Header, Query, Request, Response, WebSocket
@@ -58,7 +58,7 @@ def build_routes(service: WebchatService) -> APIRouter:
     class CorsRoute(APIRoute):
         """Checks Origin, renders errors here and adds CORS headers to every answer."""
 
-        def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
             async def route(request: Request) -> Response:

@@ -131,13 +131,16 @@ async def _why_not(
     asked = await session.scalar(
         sa.select(sa.func.count())
         .select_from(CsatSurvey)
-        .where(CsatSurvey.ticket_id == ticket.id, CsatSurvey.resolved_at == ticket.resolved_at)
+        .where(
+            col(CsatSurvey.ticket_id) == ticket.id,
+            col(CsatSurvey.resolved_at) == ticket.resolved_at,
+        )
     )
     if asked:
         return Skipped("already asked for this resolution")
     last = await session.scalar(
-        sa.select(sa.func.max(CsatSurvey.created_at)).where(
-            CsatSurvey.customer_id == ticket.customer_id
+        sa.select(sa.func.max(col(CsatSurvey.created_at))).where(
+            col(CsatSurvey.customer_id) == ticket.customer_id
         )
     )
     if last is not None:
@@ -160,7 +163,7 @@ async def survey_by_token(session: AsyncSession, token: str) -> CsatSurvey | Non
         return None
     return (
         await session.execute(
-            sa.select(CsatSurvey).where(CsatSurvey.token == token).with_for_update()
+            sa.select(CsatSurvey).where(col(CsatSurvey.token) == token).with_for_update()
         )
     ).scalar_one_or_none()
 

@@ -85,4 +85,4 @@ def _wants_csv(format: str | None, accept: str | None) -> bool:
         if format not in ("json", "csv"):
             raise InvalidRequest(f"format {format!r} is not json or csv")
         return format == "csv"
-    return bool(accept) and "text/csv" in accept.lower() and "application/json" not in accept
+    return bool(accept and "text/csv" in accept.lower() and "application/json" not in accept)

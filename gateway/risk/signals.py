@@ -185,13 +185,13 @@ def signals(facts: AccountFacts, limits: Thresholds) -> list[Signal]:
             f"{_plural(n, 'chargeback')} after the crypto was released to this buyer",
             tuple(d.case_id for d in chargebacks),
         ))  # fmt: skip
-    others = sorted({o for link in facts.linked for o in link.others})
-    if others:
+    accounts = sorted({o for link in facts.linked for o in link.others})
+    if accounts:
         hows = " and ".join(sorted({_HOW.get(link.how, link.how) for link in facts.linked}))
-        shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
+        shown = ", ".join(accounts[:5]) + (" ..." if len(accounts) > 5 else "")
         found.append(Signal(
-            "linked_identities", min(40.0, 20.0 * len(others)),
-            f"the same {hows} is behind {_plural(len(others), 'other exchange account')}: "
+            "linked_identities", min(40.0, 20.0 * len(accounts)),
+            f"the same {hows} is behind {_plural(len(accounts), 'other exchange account')}: "
             f"{shown}",
         ))  # fmt: skip
     damped = [_damp(s, facts.dismissals.get(s.kind, 0), limits.dismiss_factor) for s in found]

@@ -33,7 +33,7 @@ class LinearModel:
     """One head: weights per feature for each class, plus a bias."""
 
     def __init__(
-        self, classes: Sequence[str], bias: Sequence[float], weights: dict[str, array]
+        self, classes: Sequence[str], bias: Sequence[float], weights: dict[str, array[float]]
     ) -> None:
         self.classes = tuple(classes)
         self.bias = list(bias)

@@ -14,20 +14,35 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from gateway.db import utcnow
+from gateway.db import forget, transaction_memo, utcnow
 from gateway.system.models import SystemState
+
+_MEMO = "system_state"
 
 
 def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(SystemState).values(rows)
 
 
 async def get(session: AsyncSession, key: str) -> str | None:
     """The value under `key`, or None."""
-    return await session.scalar(sa.select(SystemState.value).where(SystemState.key == key))
+    return await session.scalar(
+        sa.select(col(SystemState.value)).where(col(SystemState.key) == key)
+    )
+
+
+async def get_once(session: AsyncSession, key: str) -> str | None:
+    """`get`, read at most once per transaction (for a key that several parts of one
+    change read, such as the rules version that routing and the SLA both check). Every
+    write through this module forgets it."""
+    memo = transaction_memo(session, _MEMO)
+    if key not in memo:
+        memo[key] = await get(session, key)
+    return memo[key]
 
 
 async def get_many(
@@ -36,9 +51,9 @@ async def get_many(
     """The values of those `keys` that exist; `for_update` locks their rows (taken in
     key order, so two writers never deadlock) until the caller commits."""
     stmt = (
-        sa.select(SystemState.key, SystemState.value)
-        .where(SystemState.key.in_(sorted(set(keys))))
-        .order_by(SystemState.key)
+        sa.select(col(SystemState.key), col(SystemState.value))
+        .where(col(SystemState.key).in_(sorted(set(keys))))
+        .order_by(col(SystemState.key))
     )
     if for_update:
         stmt = stmt.with_for_update()
@@ -47,6 +62,7 @@ async def get_many(
 
 async def put(session: AsyncSession, key: str, value: str) -> None:
     """Set `key` to `value`, created or replaced."""
+    forget(session, _MEMO, key)
     stmt = _insert(session, [{"key": key, "value": value, "updated_at": utcnow()}])
     await session.execute(
         stmt.on_conflict_do_update(
@@ -59,6 +75,7 @@ async def put(session: AsyncSession, key: str, value: str) -> None:
 async def put_if_absent(session: AsyncSession, key: str, value: str) -> str:
     """Store `value` unless `key` holds one already; the value that is stored now
     (so concurrent first starts agree on one generated secret)."""
+    forget(session, _MEMO, key)
     stmt = _insert(session, [{"key": key, "value": value, "updated_at": utcnow()}])
     await session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
     stored = await get(session, key)
@@ -70,6 +87,8 @@ async def ensure(session: AsyncSession, keys: Iterable[str], default: str) -> No
     """Create whichever of `keys` are missing, holding `default` (one statement)."""
     now = utcnow()
     rows = [{"key": key, "value": default, "updated_at": now} for key in keys]
+    for row in rows:
+        forget(session, _MEMO, row["key"])
     if rows:
         await session.execute(_insert(session, rows).on_conflict_do_nothing(index_elements=["key"]))
 
@@ -77,12 +96,13 @@ async def ensure(session: AsyncSession, keys: Iterable[str], default: str) -> No
 async def raise_to(session: AsyncSession, key: str, value: int) -> None:
     """Set an integer `key` to `value` only if that is higher than what it holds (a
     marker that never moves back, however late a writer arrives)."""
+    forget(session, _MEMO, key)
     stmt = _insert(session, [{"key": key, "value": str(value), "updated_at": utcnow()}])
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=["key"],
             set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-            where=sa.cast(SystemState.value, sa.BigInteger)
+            where=sa.cast(col(SystemState.value), sa.BigInteger)
             < sa.cast(stmt.excluded.value, sa.BigInteger),
         )
     )
@@ -90,4 +110,5 @@ async def raise_to(session: AsyncSession, key: str, value: int) -> None:
 
 async def delete(session: AsyncSession, key: str) -> None:
     """Forget `key` (nothing happens if it is not there)."""
-    await session.execute(sa.delete(SystemState).where(SystemState.key == key))
+    forget(session, _MEMO, key)
+    await session.execute(sa.delete(SystemState).where(col(SystemState.key) == key))
