@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ def main() -> None:
     size_kib = default_model_path().stat().st_size / 1024
     del model
 
+    load = Path("/proc/loadavg").read_text().split()[0]
     rows, reports = [], []
     for name in ("phrases", "model"):
         router = Router(settings.model_copy(update={"classifier": name}))
@@ -70,17 +72,19 @@ def main() -> None:
         rows.append(
             f"| {name} | {cat:.1f} % | {sev:.1f} % | {report.critical_found}/{report.critical} "
             f"| {worst} | {100 * f['triage_share']:.1f} % | {f['classify_ms_mean']:.3f} | "
-            f"{f['classify_ms_p95']:.3f} |"
+            f"{f['classify_ms_p95']:.3f} | {f['classify_cpu_ms_mean']:.3f} |"
         )
     header = [
         f"Development set: {len(examples)} messages, {len(train)} for training, "
         f"{len(held_out)} held out. Model file {size_kib:.0f} KiB, loaded in {load_s:.2f} s, "
         f"{model_mb:.0f} MB added resident memory. Language on the held-out split: see the "
-        "model report below (lingua, high accuracy).",
+        "model report below (lingua, high accuracy). Load average when the run began: "
+        f"{load} on {os.cpu_count()} cores (wall times include waiting for a core; CPU "
+        "times do not).",
         "",
         "| classifier | category | severity | critical recall | worst language (cat / sev) "
-        "| triage queue | ms/msg mean | ms/msg p95 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| triage queue | ms/msg mean | ms/msg p95 | CPU ms/msg mean |",
+        "|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
     text = "\n".join([*header, "", *(f"```\n{r}\n```" for r in reports)])

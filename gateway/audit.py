@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from gateway.db import JSONType, UTCDateTime, utcnow
 from gateway.tickets.models import ActorType
@@ -70,6 +70,8 @@ def record(
 async def for_ticket(session: AsyncSession, ticket_id: int) -> list[AuditEvent]:
     """A ticket's events, oldest first."""
     result = await session.execute(
-        sa.select(AuditEvent).where(AuditEvent.ticket_id == ticket_id).order_by(AuditEvent.id)
+        sa.select(AuditEvent)
+        .where(col(AuditEvent.ticket_id) == ticket_id)
+        .order_by(col(AuditEvent.id))
     )
     return list(result.scalars())

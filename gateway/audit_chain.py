@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlmodel import col
 
 from gateway.audit import AuditEvent
 
@@ -86,10 +87,10 @@ def hash_of(e: AuditEvent, prev_hash: str) -> str:
 def _chain_filter(key: ChainKey) -> sa.ColumnElement[bool]:
     kind, ident = key
     if kind == "ticket":
-        return AuditEvent.ticket_id == ident
+        return col(AuditEvent.ticket_id) == ident
     if kind == "case":
-        return sa.and_(AuditEvent.ticket_id.is_(None), AuditEvent.case_id == ident)
-    return sa.and_(AuditEvent.ticket_id.is_(None), AuditEvent.case_id.is_(None))
+        return sa.and_(col(AuditEvent.ticket_id).is_(None), col(AuditEvent.case_id) == ident)
+    return sa.and_(col(AuditEvent.ticket_id).is_(None), col(AuditEvent.case_id).is_(None))
 
 
 def _head(session: Session, key: ChainKey) -> str:
@@ -98,9 +99,9 @@ def _head(session: Session, key: ChainKey) -> str:
         lock = int.from_bytes(digest.digest(), "big", signed=True)
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
     newest = session.execute(
-        sa.select(AuditEvent.hash)
-        .where(_chain_filter(key), AuditEvent.hash.is_not(None))
-        .order_by(AuditEvent.id.desc())
+        sa.select(col(AuditEvent.hash))
+        .where(_chain_filter(key), col(AuditEvent.hash).is_not(None))
+        .order_by(col(AuditEvent.id).desc())
         .limit(1)
     ).scalar_one_or_none()
     return newest or GENESIS
@@ -167,7 +168,7 @@ class VerifyReport:
 
 async def _all_events(session: AsyncSession) -> AsyncIterator[AuditEvent]:
     result = await session.stream_scalars(
-        sa.select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
+        sa.select(AuditEvent).order_by(col(AuditEvent.id)).execution_options(yield_per=2000)
     )
     async for row in result:
         yield row
@@ -209,9 +210,9 @@ async def heads(session: AsyncSession, keys: list[ChainKey]) -> dict[str, str]:
     for key in keys:
         newest = (
             await session.execute(
-                sa.select(AuditEvent.hash)
+                sa.select(col(AuditEvent.hash))
                 .where(_chain_filter(key))
-                .order_by(AuditEvent.id.desc())
+                .order_by(col(AuditEvent.id).desc())
                 .limit(1)
             )
         ).scalar_one_or_none()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from gateway.ports import Channel, Choice, InboundMessage
+from gateway.ports import Channel, Choice, ChoiceAnswered, InboundMessage
 
 if TYPE_CHECKING:  # kept out of the import: a channel's pure modules stay light
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -185,8 +185,21 @@ class Intake(Protocol):
 
     async def answer_choice(
         self, session: AsyncSession, channel: Channel, address: str, value: str
+    ) -> ChoiceAnswered | None:
+        """A button the customer tapped (a survey rating, Skip): what to show them, or
+        None when the value is not one of ours."""
+        ...
+
+    async def comment_choice(
+        self, session: AsyncSession, channel: Channel, address: str, value: str, comment: str
     ) -> str | None:
-        """A button the customer tapped: the text to show them, or None."""
+        """The comment typed on a survey card after tapping the rating `value`: the text
+        to show, or None when the value is not one of ours."""
+        ...
+
+    async def take_comment(self, session: AsyncSession, inbound: InboundMessage) -> bool:
+        """True when this text message is the comment a survey asked for (stored as
+        such, not as a ticket message); False for an ordinary message."""
         ...
 
 

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import JSON, DateTime, event
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Mapped
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -199,7 +200,7 @@ async def lock_key(session: AsyncSession, *parts: str) -> None:
 
 async def lock_keys(session: AsyncSession, *keys: Sequence[str]) -> None:
     """`lock_key` for several keys in one round trip, taken in the order given."""
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return
     await session.execute(sa.select(*(sa.func.pg_advisory_xact_lock(_key(k)) for k in keys)))
 
@@ -207,3 +208,10 @@ async def lock_keys(session: AsyncSession, *keys: Sequence[str]) -> None:
 def _key(parts: Sequence[str]) -> int:
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def pk(column: int | None) -> Mapped[int]:
+    """A primary key column in a query (`sa.select(pk(Queue.id), ...)`): a stored row's
+    key is never NULL, whatever SQLModel's `int | None` attribute (None until the first
+    flush) says. Typing only: the column itself is returned."""
+    return cast("Mapped[int]", column)

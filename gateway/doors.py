@@ -13,6 +13,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.blobs import BlobStore
@@ -32,7 +33,7 @@ from gateway.flows import blocked, bounces
 from gateway.flows.seen import seen_key
 from gateway.notify import Notifier
 from gateway.outbox import service as outbox_service
-from gateway.ports import Channel, Choice, InboundMessage
+from gateway.ports import Channel, Choice, ChoiceAnswered, InboundMessage
 from gateway.settings import Settings
 from gateway.system import repository as system_state
 from gateway.tickets import repository as tickets_repo
@@ -175,8 +176,8 @@ class CoreIntake:
 
     async def pending_files(self, session: AsyncSession, message_id: int) -> list[int]:
         rows = await session.scalars(
-            sa.select(Attachment.id).where(
-                Attachment.message_id == message_id, Attachment.state == "pending"
+            sa.select(col(Attachment.id)).where(
+                col(Attachment.message_id) == message_id, col(Attachment.state) == "pending"
             )
         )
         return [i for i in rows if i is not None]
@@ -185,14 +186,14 @@ class CoreIntake:
         self, session: AsyncSession, channel: Channel, limit: int
     ) -> list[int]:
         rows = await session.scalars(
-            sa.select(Attachment.id)
-            .join(Message, Message.id == Attachment.message_id)
+            sa.select(col(Attachment.id))
+            .join(Message, col(Message.id) == col(Attachment.message_id))
             .where(
-                Message.channel == str(channel),
-                Attachment.state == "pending",
-                Attachment.source_ref.is_not(None),
+                col(Message.channel) == str(channel),
+                col(Attachment.state) == "pending",
+                col(Attachment.source_ref).is_not(None),
             )
-            .order_by(Attachment.id)
+            .order_by(col(Attachment.id))
             .limit(limit)
         )
         return [i for i in rows if i is not None]
@@ -221,7 +222,7 @@ class CoreIntake:
         # Only a pending row moves: a concurrent fetch of the same row changes nothing.
         result = await session.execute(
             sa.update(Attachment)
-            .where(Attachment.id == attachment_id, Attachment.state == "pending")
+            .where(col(Attachment.id) == attachment_id, col(Attachment.state) == "pending")
             .values(**values)
         )
         moved = bool(result.rowcount)  # type: ignore[attr-defined]
@@ -232,7 +233,7 @@ class CoreIntake:
 
     async def answer_choice(
         self, session: AsyncSession, channel: Channel, address: str, value: str
-    ) -> str | None:
+    ) -> ChoiceAnswered | None:
         from gateway.csat.choices import answer_choice  # csat reaches back into tickets
 
         return await answer_choice(
@@ -240,6 +241,37 @@ class CoreIntake:
             channel=str(channel),
             address=address,
             value=value,
+            settings=self.runtime.settings.csat,
+            now=self.runtime.clock.now(),
+            notifier=self.runtime.notifier,
+        )
+
+    async def comment_choice(
+        self, session: AsyncSession, channel: Channel, address: str, value: str, comment: str
+    ) -> str | None:
+        from gateway.csat.choices import comment_on_choice
+
+        return await comment_on_choice(
+            session,
+            channel=str(channel),
+            address=address,
+            value=value,
+            comment=comment,
+            settings=self.runtime.settings.csat,
+            now=self.runtime.clock.now(),
+            notifier=self.runtime.notifier,
+        )
+
+    async def take_comment(self, session: AsyncSession, inbound: InboundMessage) -> bool:
+        from gateway.csat.service import take_comment
+
+        return await take_comment(
+            session,
+            channel=str(inbound.channel),
+            address=inbound.sender,
+            external_id=inbound.external_id,
+            text=inbound.text,
+            max_chars=self.runtime.settings.csat.max_comment_chars,
             now=self.runtime.clock.now(),
             notifier=self.runtime.notifier,
         )
@@ -285,17 +317,17 @@ class CoreHistory:
             (
                 await session.execute(
                     sa.select(Message)
-                    .join(Ticket, Ticket.id == Message.ticket_id)
+                    .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
                     .where(
-                        Ticket.identity_id == identity_id,
-                        Ticket.channel == str(channel),
+                        col(Ticket.identity_id) == identity_id,
+                        col(Ticket.channel) == str(channel),
                         # Copies on other channels (a mailed chat reply) live on the
                         # ticket too; not in this conversation.
-                        Message.channel == str(channel),
-                        Message.id > after,
-                        Message.direction.in_([Direction.inbound, Direction.outbound]),
+                        col(Message.channel) == str(channel),
+                        col(Message.id) > after,
+                        col(Message.direction).in_([Direction.inbound, Direction.outbound]),
                     )
-                    .order_by(Message.id)
+                    .order_by(col(Message.id))
                     .limit(limit)
                 )
             ).scalars()
@@ -305,8 +337,8 @@ class CoreHistory:
             for item in (
                 await session.execute(
                     sa.select(Attachment)
-                    .where(Attachment.message_id.in_([m.id for m in messages]))
-                    .order_by(Attachment.id)
+                    .where(col(Attachment.message_id).in_([m.id for m in messages]))
+                    .order_by(col(Attachment.id))
                 )
             ).scalars():
                 files.setdefault(item.message_id, []).append(
@@ -341,10 +373,10 @@ class CoreHistory:
         self, session: AsyncSession, channel: Channel, message_id: int
     ) -> int | None:
         return await session.scalar(
-            sa.select(Ticket.identity_id)
-            .join(Message, Message.ticket_id == Ticket.id)
-            .join(ChannelIdentity, ChannelIdentity.id == Ticket.identity_id)
-            .where(Message.id == message_id, ChannelIdentity.channel == str(channel))
+            sa.select(col(Ticket.identity_id))
+            .join(Message, col(Message.ticket_id) == col(Ticket.id))
+            .join(ChannelIdentity, col(ChannelIdentity.id) == col(Ticket.identity_id))
+            .where(col(Message.id) == message_id, col(ChannelIdentity.channel) == str(channel))
         )
 
     async def outbound_external_ids(
@@ -353,10 +385,12 @@ class CoreHistory:
         if not ids:
             return []
         result = await session.execute(
-            sa.select(Message.external_id).where(
-                Message.channel == str(channel),
-                Message.direction == Direction.outbound,
-                sa.or_(Message.external_id.in_(list(ids)), Message.provider_id.in_(list(ids))),
+            sa.select(col(Message.external_id)).where(
+                col(Message.channel) == str(channel),
+                col(Message.direction) == Direction.outbound,
+                sa.or_(
+                    col(Message.external_id).in_(list(ids)), col(Message.provider_id).in_(list(ids))
+                ),
             )
         )
         return [eid for eid in result.scalars() if eid]

@@ -103,6 +103,16 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class ChoiceAnswered:
+    """What to show the customer after a tap; `comment_prompt` (with `skip`, the label
+    of the button that declines) when a card may now ask for the optional comment."""
+
+    text: str
+    comment_prompt: str | None = None
+    skip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """One agent reply to deliver, built by the worker from an outbox row.
 

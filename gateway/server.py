@@ -64,7 +64,8 @@ async def run(
                 )
                 server = uvicorn.Server(config)
                 # uvicorn would install its own signal handlers; ours stop everything.
-                server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+                # (uvicorn >= 0.29 has no such hook: it captures signals inside serve() instead.)
+                server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
                 tasks.create_task(server.serve(sockets=sockets), name="http")
                 log.info("gateway.listening", host=settings.http.host, port=settings.http.port)
                 await stop.wait()

@@ -245,6 +245,9 @@ class CsatSettings(BaseModel):
     secret: SecretStr | None = None
     # Longest comment kept with a rating (characters).
     max_comment_chars: int = 2000
+    # After a Telegram rating, the customer's next text message within this long is the
+    # survey's comment rather than a ticket message (seconds; 0 = no comment asked).
+    comment_window_seconds: int = 600
 
 
 class IngestSettings(BaseModel):
@@ -334,6 +337,9 @@ class RiskSettings(BaseModel):
     # A repeat-dispute or many-complainants signal needs this share of the account's
     # orders in the window disputed (a heavy honest trader has many disputes, few per order).
     min_dispute_rate: float = Field(0.10, ge=0, le=1)
+    # Third-party payments, flagged remarks and chargebacks count once they are this share
+    # of the account's buys (a heavy honest trader meets each now and then).
+    min_share: float = Field(0.05, ge=0, le=1)
     # This many disputes within `burst_hours` are a burst (an account takeover's pattern).
     burst_disputes: int = Field(4, ge=2)
     # The burst window (hours).

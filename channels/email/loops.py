@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser, Parser
 from email.policy import default as default_policy
+from typing import cast
 
 from channels.email.headers import header_text
 from channels.email.ids import message_ids_in, normalise_message_id
@@ -131,7 +132,8 @@ def _walk(msg: EmailMessage) -> list[EmailMessage]:
         if part.get_content_maintype() == "multipart":
             payload = part.get_payload()
             if isinstance(payload, list):
-                stack.extend(reversed(payload))
+                # A multipart's payload is its parts: EmailMessage under the default policy.
+                stack.extend(reversed(cast("list[EmailMessage]", payload)))
     return out
 
 
@@ -142,9 +144,9 @@ def _embedded(part: EmailMessage) -> EmailMessage | None:
         return inner if isinstance(inner, EmailMessage) else None
     raw = part.get_payload(decode=True)
     if isinstance(raw, bytes) and raw:
-        return BytesParser(policy=default_policy).parsebytes(raw, headersonly=True)  # type: ignore[return-value]
+        return BytesParser(policy=default_policy).parsebytes(raw, headersonly=True)
     if isinstance(payload, str) and payload:
-        return Parser(policy=default_policy).parsestr(payload, headersonly=True)  # type: ignore[return-value]
+        return Parser(policy=default_policy).parsestr(payload, headersonly=True)
     return None
 
 
@@ -154,7 +156,7 @@ def _status_blocks(part: EmailMessage) -> list[EmailMessage]:
         return [p for p in payload if isinstance(p, EmailMessage)]
     text = payload if isinstance(payload, str) else ""
     return [
-        Parser(policy=default_policy).parsestr(block.strip() + "\n", headersonly=True)  # type: ignore[misc]
+        Parser(policy=default_policy).parsestr(block.strip() + "\n", headersonly=True)
         for block in re.split(r"\n\s*\n", text)
         if block.strip()
     ]

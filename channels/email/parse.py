@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from email.utils import getaddresses
+from typing import cast
 
 import nh3
 from inscriptis import get_text
@@ -53,7 +54,7 @@ class ParsedMail:
 
 def parse_message(raw: bytes) -> EmailMessage:
     """The stdlib parse of raw bytes (never raises for bytes; defects are recorded)."""
-    return BytesParser(policy=default_policy).parsebytes(raw)  # type: ignore[return-value]
+    return BytesParser(policy=default_policy).parsebytes(raw)
 
 
 def parse_mail(
@@ -213,7 +214,7 @@ def _collect(part: EmailMessage, body: _Body, related: bool = False) -> None:
     body.attachments.append(_attachment(part, len(body.attachments) + 1, related))
 
 
-def _collect_alternative(children: list[EmailMessage], body: _Body) -> None:
+def _collect_alternative(children: Sequence[object], body: _Body) -> None:
     """One segment from the alternatives: the plain one for text, the richest for HTML."""
     subs: list[_Body] = []
     for child in children:
@@ -250,7 +251,9 @@ def _attachment(part: EmailMessage, n: int, related: bool) -> InboundAttachment:
         data = _embedded_bytes(part)
         inner = part.get_payload()
         inner_subject = (
-            header_text(inner[0], "Subject") if isinstance(inner, list) and inner else ""
+            header_text(cast(EmailMessage, inner[0]), "Subject")
+            if isinstance(inner, list) and inner
+            else ""
         )
         name = _filename(part) or f"{_safe_name(inner_subject) or f'forwarded-{n}'}.eml"
     else:
@@ -285,10 +288,12 @@ def _payload_bytes(part: EmailMessage) -> bytes:
 def _embedded_bytes(part: EmailMessage) -> bytes:
     inner = part.get_payload()
     if isinstance(inner, list) and inner:
+        # A message/rfc822 part's payload is the one message (an EmailMessage here).
+        message = cast(EmailMessage, inner[0])
         try:
-            return inner[0].as_bytes()
+            return message.as_bytes()
         except Exception:  # unserialisable header: fall back to the text form
-            return inner[0].as_string().encode("utf-8", "surrogateescape")
+            return message.as_string().encode("utf-8", "surrogateescape")
     return _payload_bytes(part)
 
 

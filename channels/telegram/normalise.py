@@ -103,8 +103,8 @@ def _message(
     if text != sent_text:
         altered.append("text")
     attachments = _attachments(message)
-    placeholder = _placeholder(message)
-    if not text and placeholder:
+    placeholder = None if text else _placeholder(message)
+    if placeholder:
         text = placeholder
     if not text.strip() and not attachments:
         return Ignored(f"no customer content in message kinds {_kinds(message)}")
@@ -124,6 +124,9 @@ def _message(
             metadata["start_token"] = "valid" if verified_user_id else "invalid"
     if edited:
         metadata["edited"] = "true"
+    if placeholder:
+        # A sticker, location or contact shown as text: not words the customer wrote.
+        metadata["placeholder"] = "true"
 
     code = user.language_code or ""
     language = code.split("-", 1)[0].lower() if LANGUAGE_CODE.match(code) else None

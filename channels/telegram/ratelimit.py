@@ -117,8 +117,9 @@ class SendLimiter:
 
 
 async def _db_now(session: AsyncSession) -> float:
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         value = await session.scalar(sa.select(sa.extract("epoch", sa.func.clock_timestamp())))
+        assert value is not None  # clock_timestamp() is never NULL
         return float(value)
     # SQLite lives on this host: its clock is ours.
     return time.time()

@@ -50,16 +50,32 @@ async def handle_update(
         await set_reachability(session, ports, parsed.address, blocked=parsed.blocked)
         handled = Handled("member")
     elif isinstance(parsed, ChoiceTapped):
-        text = await ports.intake.answer_choice(
+        answered = await ports.intake.answer_choice(
             session, Channel.telegram, parsed.address, parsed.value
         )
+        text = answered.text if answered is not None else None
         handled = Handled("choice", callback=parsed, callback_text=text)
+    elif _may_be_comment(parsed) and await ports.intake.take_comment(session, parsed):
+        # The text a survey asked for after its rating: the survey's comment, not a
+        # ticket message (see gateway.csat.service).
+        handled = Handled("comment")
     else:
         handled = await _store_message(session, parsed, ports)
         if handled.outcome == "stored" and parsed.metadata.get(SCRUBBED):
             await _keep_scrubbed(session, ports, parsed, handled, raw or update.to_json().encode())
     metrics.updates.labels(handled.outcome).inc()
     return handled
+
+
+def _may_be_comment(inbound: InboundMessage) -> bool:
+    """Only new words the customer wrote can answer the survey's comment question: a
+    photo, a file, a sticker, a command or an edit goes to the ticket as usual."""
+    return not (
+        inbound.attachments
+        or inbound.metadata.keys() & {"edited", "command", "placeholder"}
+        or inbound.text.lstrip().startswith("/")
+        or not inbound.text.strip()
+    )
 
 
 async def _store_message(

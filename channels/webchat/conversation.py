@@ -4,15 +4,17 @@ replies they say they saw."""
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import time
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.webchat.normalise import normalise
 from channels.webchat.schemas import (
     Ack,
     AttachmentMeta,
+    ChoiceAnswer,
     ChoiceFrame,
     MessageFrame,
 )
@@ -20,13 +22,11 @@ from channels.webchat.sessions import Visitor
 from channels.webchat.uploads import Uploads
 from gateway import topics
 from gateway.channel_ports import ChannelPorts, ConversationItem
-from gateway.errors import InvalidInbound, InvalidRequest, PayloadTooLarge, TooManyRequests
-from gateway.ports import Channel, InboundMessage
-from gateway.text import problem_in
+from gateway.errors import InvalidInbound, InvalidRequest, TooManyRequests
+from gateway.ports import Channel
 
 log = structlog.get_logger()
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 HISTORY_PAGE = 200
 
 
@@ -75,31 +75,10 @@ class Conversation:
         """Store one visitor message exactly once (per client_id) and return its ack.
 
         Commits before returning: the ack may be sent as soon as this returns."""
-        if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-            raise InvalidInbound("client_id must be 1-64 characters of A-Z a-z 0-9 _ -")
-        if not isinstance(text, str):
-            raise InvalidInbound("text must be a string")
-        if problem := problem_in(text):
-            raise InvalidInbound(f"text {problem}")
-        if len(text) > self.settings.max_message_chars:
-            raise PayloadTooLarge(
-                f"message is {len(text)} characters; the limit is {self.settings.max_message_chars}"
-            )
+        # The frame's own fields are checked before its upload ids are.
+        inbound = normalise(visitor, client_id, text, max_chars=self.settings.max_message_chars)
         attachments = await self.uploads.attached(visitor, attachment_ids)
-        inbound = InboundMessage(
-            channel=Channel.webchat,
-            external_id=f"{visitor.visitor_id}:{client_id}",
-            sender=visitor.visitor_id,
-            sender_name=visitor.name,
-            text=text,
-            thread_key=visitor.visitor_id,
-            language_hint=visitor.language.split("-")[0].split("_")[0].lower()
-            if visitor.language
-            else None,
-            verified_user_id=visitor.user_id,
-            contact_email=visitor.email if visitor.email_vouched else None,
-            attachments=attachments,
-        )
+        inbound = dataclasses.replace(inbound, attachments=attachments)
         ports = self.ports
         async with ports.sessionmaker.begin() as session:
             result = await ports.intake.ingest(session, inbound)
@@ -115,6 +94,7 @@ class Conversation:
             ticket=result.ticket_ref,
             duplicate=result.duplicate,
         )
+        assert isinstance(client_id, str)  # normalise refused anything else
         return Ack(client_id=client_id, message_id=result.message_id, ticket=result.ticket_ref)
 
     async def identity_id(self, visitor_id: str) -> int | None:
@@ -139,11 +119,24 @@ class Conversation:
         # A read is not a receipt: only the widget's seen frame or POST .../seen is.
         return [_frame(item) for item in items]
 
-    async def answer_choice(self, visitor: Visitor, value: str) -> str:
-        """A button the visitor tapped (a survey rating); the text to show them."""
+    async def answer_choice(self, visitor: Visitor, value: str) -> ChoiceAnswer:
+        """A button the visitor tapped (a survey rating); the text to show them, and the
+        comment question when the card may now ask for one."""
         async with self.ports.sessionmaker.begin() as session:
-            text = await self.ports.intake.answer_choice(
+            answered = await self.ports.intake.answer_choice(
                 session, Channel.webchat, visitor.visitor_id, value
+            )
+        if answered is None:
+            raise InvalidRequest("that choice is not offered")
+        return ChoiceAnswer(
+            text=answered.text, comment_prompt=answered.comment_prompt, skip=answered.skip
+        )
+
+    async def comment_choice(self, visitor: Visitor, value: str, comment: str) -> str:
+        """The optional comment typed on the card after its rating `value`."""
+        async with self.ports.sessionmaker.begin() as session:
+            text = await self.ports.intake.comment_choice(
+                session, Channel.webchat, visitor.visitor_id, value, comment
             )
         if text is None:
             raise InvalidRequest("that choice is not offered")

@@ -8,9 +8,9 @@ session) and refuses other origins with 403.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Header, Query, Request, Response, WebSocket
@@ -22,7 +22,9 @@ from channels.webchat.schemas import (
     Ack,
     AttachmentUploaded,
     ChoiceAnswer,
+    ChoiceComment,
     ChoiceCreate,
+    CommentAnswer,
     History,
     MessageCreate,
     SeenCreate,
@@ -56,7 +58,7 @@ def build_routes(service: WebchatService) -> APIRouter:
     class CorsRoute(APIRoute):
         """Checks Origin, renders errors here and adds CORS headers to every answer."""
 
-        def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
             async def route(request: Request) -> Response:
@@ -118,7 +120,19 @@ def build_routes(service: WebchatService) -> APIRouter:
         (thanks, already answered, expired). Only the visitor it was offered to counts."""
         visitor = await visitor_of(authorization)
         conversation.check_rate(visitor)
-        return ChoiceAnswer(text=await conversation.answer_choice(visitor, body.value))
+        return await conversation.answer_choice(visitor, body.value)
+
+    @routes.post("/channels/webchat/choices/comment", response_model=CommentAnswer)
+    async def post_choice_comment(
+        body: ChoiceComment, authorization: Annotated[str | None, Header()] = None
+    ) -> CommentAnswer:
+        """The optional comment typed on the survey card after its rating (`value` is
+        the rating's button): once per survey, while it is open; 409 when empty."""
+        visitor = await visitor_of(authorization)
+        conversation.check_rate(visitor)
+        return CommentAnswer(
+            text=await conversation.comment_choice(visitor, body.value, body.comment)
+        )
 
     @routes.post("/channels/webchat/seen", status_code=204, response_class=Response)
     async def post_seen(

@@ -67,6 +67,23 @@ class ChoiceCreate(BaseModel):
 
 
 class ChoiceAnswer(BaseModel):
+    """What to show after a tap; `comment_prompt` and `skip` (the label of the button
+    that declines) when the card may now ask for the optional comment."""
+
+    text: str
+    comment_prompt: str | None = None
+    skip: str | None = None
+
+
+class ChoiceComment(BaseModel):
+    """The optional comment after a rating, sent with the rating button's value."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: str = Field(min_length=1, max_length=200)
+    comment: str = Field(min_length=1, max_length=20000)
+
+
+class CommentAnswer(BaseModel):
     text: str
 
 

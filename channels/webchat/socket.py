@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from channels.webchat.conversation import CLIENT_ID
+from channels.webchat.normalise import CLIENT_ID
 from channels.webchat.service import WebchatService
 from channels.webchat.sessions import Visitor
 from gateway import topics

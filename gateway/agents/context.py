@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.models import Agent, Role
 from gateway.agents.service import agent_by_token
@@ -43,6 +44,6 @@ async def load_context(session: AsyncSession, token: str) -> AgentContext:
     if agent is None:
         raise Unauthorized("invalid or revoked API token")
     rows = await session.execute(
-        sa.select(QueueMembership.queue_id).where(QueueMembership.agent_id == agent.id)
+        sa.select(col(QueueMembership.queue_id)).where(col(QueueMembership.agent_id) == agent.id)
     )
     return AgentContext(agent, frozenset(rows.scalars()))

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.agents.dependencies import CurrentAdmin, CurrentAgent
@@ -41,7 +42,7 @@ async def me(session: SessionDep, ctx: CurrentAgent) -> AgentPublic:
 
 @router.get("/admin/agents", response_model=AgentList)
 async def list_agents(session: SessionDep, _admin: CurrentAdmin) -> AgentList:
-    agents = (await session.execute(sa.select(Agent).order_by(Agent.name))).scalars()
+    agents = (await session.execute(sa.select(Agent).order_by(col(Agent.name)))).scalars()
     return AgentList(items=[await _public(session, a) for a in agents])
 
 
@@ -155,7 +156,9 @@ async def post_queue(body: QueueCreate, session: SessionDep, _admin: CurrentAdmi
 
 
 async def _agent(session: AsyncSession, name: str) -> Agent:
-    agent = (await session.execute(sa.select(Agent).where(Agent.name == name))).scalar_one_or_none()
+    agent = (
+        await session.execute(sa.select(Agent).where(col(Agent.name) == name))
+    ).scalar_one_or_none()
     if agent is None:
         raise NotFound(f"no agent named {name!r}")
     return agent
@@ -163,10 +166,10 @@ async def _agent(session: AsyncSession, name: str) -> Agent:
 
 async def _public(session: AsyncSession, agent: Agent) -> AgentPublic:
     rows = await session.execute(
-        sa.select(Queue.name)
-        .join(QueueMembership, QueueMembership.queue_id == Queue.id)
-        .where(QueueMembership.agent_id == agent.id)
-        .order_by(Queue.name)
+        sa.select(col(Queue.name))
+        .join(QueueMembership, col(QueueMembership.queue_id) == col(Queue.id))
+        .where(col(QueueMembership.agent_id) == agent.id)
+        .order_by(col(Queue.name))
     )
     return AgentPublic(
         id=agent.id,  # type: ignore[arg-type]

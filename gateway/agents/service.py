@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.agents.models import Agent, Role
@@ -41,7 +42,7 @@ async def create_agent(
     name = name.strip()
     if not name:
         raise Conflict("agent name must not be empty")
-    existing = await session.execute(sa.select(Agent.id).where(Agent.name == name))
+    existing = await session.execute(sa.select(col(Agent.id)).where(col(Agent.name) == name))
     if existing.first() is not None:
         raise Conflict(f"an agent named {name!r} exists already")
     token = new_token()
@@ -60,7 +61,9 @@ async def create_agent(
 
 async def set_queues(session: AsyncSession, agent: Agent, queues: Sequence[str]) -> None:
     """Make the agent a member of exactly these queues (created when missing). Flushes."""
-    await session.execute(sa.delete(QueueMembership).where(QueueMembership.agent_id == agent.id))
+    await session.execute(
+        sa.delete(QueueMembership).where(col(QueueMembership.agent_id) == agent.id)
+    )
     for queue_name in dict.fromkeys(q.strip() for q in queues if q.strip()):
         queue = await queues_repo.ensure_queue(session, queue_name)
         session.add(QueueMembership(agent_id=agent.id, queue_id=queue.id))  # type: ignore[arg-type]
@@ -69,14 +72,18 @@ async def set_queues(session: AsyncSession, agent: Agent, queues: Sequence[str])
 
 async def agent_by_token(session: AsyncSession, token: str) -> Agent | None:
     result = await session.execute(
-        sa.select(Agent).where(Agent.token_hash == hash_token(token), Agent.active.is_(True))
+        sa.select(Agent).where(
+            col(Agent.token_hash) == hash_token(token), col(Agent.active).is_(True)
+        )
     )
     return result.scalar_one_or_none()
 
 
 async def agent_by_name(session: AsyncSession, name: str) -> Agent:
     """The agent of that name, active or not; NotFound otherwise."""
-    agent = (await session.execute(sa.select(Agent).where(Agent.name == name))).scalar_one_or_none()
+    agent = (
+        await session.execute(sa.select(Agent).where(col(Agent.name) == name))
+    ).scalar_one_or_none()
     if agent is None:
         raise NotFound(f"no agent named {name!r}")
     return agent
@@ -114,11 +121,11 @@ async def rotate_token(session: AsyncSession, agent: Agent, *, by: int | None = 
 
 async def list_agents(session: AsyncSession) -> list[tuple[Agent, list[str]]]:
     """Every agent, active or not, by name, with the names of its queues."""
-    agents = list((await session.execute(sa.select(Agent).order_by(Agent.name))).scalars())
+    agents = list((await session.execute(sa.select(Agent).order_by(col(Agent.name)))).scalars())
     rows = await session.execute(
-        sa.select(QueueMembership.agent_id, Queue.name)
-        .join(Queue, Queue.id == QueueMembership.queue_id)
-        .order_by(Queue.name)
+        sa.select(col(QueueMembership.agent_id), col(Queue.name))
+        .join(Queue, col(Queue.id) == col(QueueMembership.queue_id))
+        .order_by(col(Queue.name))
     )
     queues: dict[int, list[str]] = {}
     for agent_id, queue_name in rows.all():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Response
 
 from gateway.agents.dependencies import CurrentAdmin
@@ -11,7 +13,7 @@ from gateway.canned.schemas import CannedCreate, CannedList, CannedPublic, Canne
 from gateway.dependencies import SessionDep
 
 router = APIRouter(prefix="/api/v1/admin/canned", tags=["admin"])
-NOT_FOUND = {404: {"description": "No such canned reply"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such canned reply"}}
 
 
 @router.get("", response_model=CannedList)

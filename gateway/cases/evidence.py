@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.blobs import BlobStore
@@ -54,14 +55,14 @@ async def record_for_messages(
         return []
     rows = await session.execute(
         sa.select(Attachment, Message)
-        .join(Message, Message.id == Attachment.message_id)
+        .join(Message, col(Message.id) == col(Attachment.message_id))
         .where(
-            Attachment.message_id.in_(message_ids),
-            Message.direction == Direction.inbound,
-            Attachment.inline.is_(False),
-            ~sa.exists().where(Evidence.attachment_id == Attachment.id),
+            col(Attachment.message_id).in_(message_ids),
+            col(Message.direction) == Direction.inbound,
+            col(Attachment.inline).is_(False),
+            ~sa.exists().where(col(Evidence.attachment_id) == col(Attachment.id)),
         )
-        .order_by(Attachment.id)
+        .order_by(col(Attachment.id))
     )
     pairs = [(row[0], row[1]) for row in rows]
     if not pairs:
@@ -108,9 +109,9 @@ async def _fulfil_requests(
     """The party's open requests on this case are answered by their new file."""
     result = await session.execute(
         sa.select(EvidenceRequest).where(
-            EvidenceRequest.case_id == link.case_id,
-            EvidenceRequest.party == link.party,
-            EvidenceRequest.fulfilled_at.is_(None),
+            col(EvidenceRequest.case_id) == link.case_id,
+            col(EvidenceRequest.party) == link.party,
+            col(EvidenceRequest.fulfilled_at).is_(None),
         )
     )
     answered: set[int] = set()
@@ -137,7 +138,9 @@ async def _fulfil_requests(
 async def attachment_stored(session: AsyncSession, attachment_id: int, data: bytes) -> None:
     """A file fetched after its message (Telegram): complete its evidence item. Flushes."""
     evidence = (
-        await session.execute(sa.select(Evidence).where(Evidence.attachment_id == attachment_id))
+        await session.execute(
+            sa.select(Evidence).where(col(Evidence.attachment_id) == attachment_id)
+        )
     ).scalar_one_or_none()
     if evidence is None:
         return

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from fpdf import FPDF
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit_chain
 from gateway.audit import AuditEvent
@@ -133,10 +134,10 @@ def transcript_pdf(view: CasePublic, font: Path) -> bytes:
 async def _audit_events(
     session: AsyncSession, case: DisputeCase, ticket_ids: list[int]
 ) -> list[AuditEvent]:
-    where = AuditEvent.case_id == case.id
+    where = col(AuditEvent.case_id) == case.id
     if ticket_ids:
-        where = sa.or_(where, AuditEvent.ticket_id.in_(ticket_ids))
-    result = await session.execute(sa.select(AuditEvent).where(where).order_by(AuditEvent.id))
+        where = sa.or_(where, col(AuditEvent.ticket_id).in_(ticket_ids))
+    result = await session.execute(sa.select(AuditEvent).where(where).order_by(col(AuditEvent.id)))
     return list(result.scalars())
 
 
@@ -171,7 +172,7 @@ async def build_pack(
     evidence_rows = {
         e.id: e
         for e in (
-            await session.execute(sa.select(Evidence).where(Evidence.case_id == case.id))
+            await session.execute(sa.select(Evidence).where(col(Evidence.case_id) == case.id))
         ).scalars()
     }
     for item in view.evidence:

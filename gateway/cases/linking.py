@@ -12,6 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.blobs import BlobStore
@@ -25,6 +26,7 @@ from gateway.cases.models import (
     Party,
     PartySource,
 )
+from gateway.db import pk
 from gateway.orders import repository as orders_repo
 from gateway.orders.models import OrderFact
 from gateway.risk import service as risk
@@ -142,8 +144,8 @@ async def backfill_evidence(
 ) -> None:
     """A ticket linked by hand brings the files its customer sent before."""
     ids = await session.execute(
-        sa.select(Message.id).where(
-            Message.ticket_id == ticket.id, Message.direction == Direction.inbound
+        sa.select(pk(Message.id)).where(
+            col(Message.ticket_id) == ticket.id, col(Message.direction) == Direction.inbound
         )
     )
     await evidence_items.record_for_messages(session, link, ticket, list(ids.scalars()), blobs, now)
@@ -172,6 +174,7 @@ async def refresh_parties(session: AsyncSession, order: OrderFact) -> DisputeCas
             link.party = party
             link.party_source = PartySource.verified if party != Party.unknown else PartySource.none
     await session.flush()
+    return case
 
 
 def is_open(case: DisputeCase) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.cases.models import (
     CaseDecision,
@@ -20,14 +21,16 @@ from gateway.tickets.models import Ticket
 
 
 async def case_by_order(session: AsyncSession, order_ref: str) -> DisputeCase | None:
-    result = await session.execute(sa.select(DisputeCase).where(DisputeCase.order_ref == order_ref))
+    result = await session.execute(
+        sa.select(DisputeCase).where(col(DisputeCase.order_ref) == order_ref)
+    )
     return result.scalar_one_or_none()
 
 
 async def get_case(
     session: AsyncSession, case_id: int, *, for_update: bool = False
 ) -> DisputeCase | None:
-    stmt = sa.select(DisputeCase).where(DisputeCase.id == case_id)
+    stmt = sa.select(DisputeCase).where(col(DisputeCase.id) == case_id)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -52,8 +55,8 @@ async def link_of_ticket(session: AsyncSession, ticket_id: int) -> CaseTicket | 
     """The ticket's active link, else its newest unlinked one, else None."""
     result = await session.execute(
         sa.select(CaseTicket)
-        .where(CaseTicket.ticket_id == ticket_id)
-        .order_by(CaseTicket.unlinked_at.is_not(None), CaseTicket.id.desc())
+        .where(col(CaseTicket.ticket_id) == ticket_id)
+        .order_by(col(CaseTicket.unlinked_at).is_not(None), col(CaseTicket.id).desc())
         .limit(1)
     )
     return result.scalar_one_or_none()
@@ -62,7 +65,7 @@ async def link_of_ticket(session: AsyncSession, ticket_id: int) -> CaseTicket | 
 async def link_in_case(session: AsyncSession, case_id: int, ticket_id: int) -> CaseTicket | None:
     result = await session.execute(
         sa.select(CaseTicket).where(
-            CaseTicket.case_id == case_id, CaseTicket.ticket_id == ticket_id
+            col(CaseTicket.case_id) == case_id, col(CaseTicket.ticket_id) == ticket_id
         )
     )
     return result.scalar_one_or_none()
@@ -71,9 +74,9 @@ async def link_in_case(session: AsyncSession, case_id: int, ticket_id: int) -> C
 async def active_links(session: AsyncSession, case_id: int) -> list[tuple[CaseTicket, Ticket]]:
     result = await session.execute(
         sa.select(CaseTicket, Ticket)
-        .join(Ticket, Ticket.id == CaseTicket.ticket_id)
-        .where(CaseTicket.case_id == case_id, CaseTicket.unlinked_at.is_(None))
-        .order_by(CaseTicket.id)
+        .join(Ticket, col(Ticket.id) == col(CaseTicket.ticket_id))
+        .where(col(CaseTicket.case_id) == case_id, col(CaseTicket.unlinked_at).is_(None))
+        .order_by(col(CaseTicket.id))
     )
     return [(row[0], row[1]) for row in result]
 
@@ -85,8 +88,8 @@ async def evidence_of(
         return []
     result = await session.execute(
         sa.select(Evidence)
-        .where(Evidence.case_id == case_id, Evidence.ticket_id.in_(list(ticket_ids)))
-        .order_by(Evidence.id)
+        .where(col(Evidence.case_id) == case_id, col(Evidence.ticket_id).in_(list(ticket_ids)))
+        .order_by(col(Evidence.id))
     )
     return list(result.scalars())
 
@@ -94,22 +97,24 @@ async def evidence_of(
 async def requests_of(session: AsyncSession, case_id: int) -> list[EvidenceRequest]:
     result = await session.execute(
         sa.select(EvidenceRequest)
-        .where(EvidenceRequest.case_id == case_id)
-        .order_by(EvidenceRequest.id)
+        .where(col(EvidenceRequest.case_id) == case_id)
+        .order_by(col(EvidenceRequest.id))
     )
     return list(result.scalars())
 
 
 async def notes_of(session: AsyncSession, case_id: int) -> list[CaseNote]:
     result = await session.execute(
-        sa.select(CaseNote).where(CaseNote.case_id == case_id).order_by(CaseNote.id)
+        sa.select(CaseNote).where(col(CaseNote.case_id) == case_id).order_by(col(CaseNote.id))
     )
     return list(result.scalars())
 
 
 async def decisions_of(session: AsyncSession, case_id: int) -> list[CaseDecision]:
     result = await session.execute(
-        sa.select(CaseDecision).where(CaseDecision.case_id == case_id).order_by(CaseDecision.id)
+        sa.select(CaseDecision)
+        .where(col(CaseDecision.case_id) == case_id)
+        .order_by(col(CaseDecision.id))
     )
     return list(result.scalars())
 
@@ -117,8 +122,8 @@ async def decisions_of(session: AsyncSession, case_id: int) -> list[CaseDecision
 async def latest_decision(session: AsyncSession, case_id: int) -> CaseDecision | None:
     result = await session.execute(
         sa.select(CaseDecision)
-        .where(CaseDecision.case_id == case_id)
-        .order_by(CaseDecision.id.desc())
+        .where(col(CaseDecision.case_id) == case_id)
+        .order_by(col(CaseDecision.id).desc())
         .limit(1)
     )
     return result.scalar_one_or_none()

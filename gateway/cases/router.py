@@ -3,7 +3,7 @@ evidence, decide, appeal, export."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from gateway import audit
 from gateway.agents.dependencies import CurrentAgent
 from gateway.cases import export, service, view
-from gateway.cases.models import CaseStatus, ReviewState
+from gateway.cases.models import CaseStatus, Party, ReviewState
 from gateway.cases.schemas import (
     AppealBody,
     CaseCreate,
@@ -37,7 +37,9 @@ from gateway.tickets.models import ActorType, Attachment
 
 # Ids are 64-bit on both databases; a bigger number is a 422, not an overflow.
 EvidenceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-NOT_FOUND = {404: {"description": "No such case in the caller's queues"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such case in the caller's queues"}
+}
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"], responses=NOT_FOUND)
 
 
@@ -129,7 +131,9 @@ async def reply(
         blobs=runtime.blobs,
     )
     return CaseReply(
-        ticket=ticket.ref, party=row.party, message=view.message_public(message, ctx.agent.name)
+        ticket=ticket.ref,
+        party=Party(row.party),
+        message=view.message_public(message, ctx.agent.name),
     )
 
 

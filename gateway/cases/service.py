@@ -36,6 +36,7 @@ from gateway.cases.models import (
 from gateway.errors import Conflict, InvalidRequest, NotFound
 from gateway.notify import Notifier
 from gateway.orders import repository as orders_repo
+from gateway.outbox.service import OutgoingFile
 from gateway.reports import service as losses
 from gateway.reports.schemas import LossIn
 from gateway.settings import CasesSettings
@@ -170,7 +171,7 @@ async def reply(
     party: str | None,
     ticket_ref: str | None,
     text: str,
-    files: Sequence[tickets_service.ReplyFile],
+    files: Sequence[OutgoingFile],
     max_chars: int,
     notifier: Notifier,
     blobs: BlobStore,

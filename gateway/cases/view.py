@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.context import AgentContext
 from gateway.agents.models import Agent
@@ -32,6 +33,7 @@ from gateway.cases.schemas import (
     PartySide,
     TimelineItem,
 )
+from gateway.db import pk
 from gateway.errors import InvalidRequest
 from gateway.orders import repository as orders_repo
 from gateway.orders.models import OrderFact, OrderStatus
@@ -46,7 +48,9 @@ async def agent_names(session: AsyncSession, ids: set[int | None]) -> dict[int, 
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = await session.execute(sa.select(Agent.id, Agent.name).where(Agent.id.in_(wanted)))
+    rows = await session.execute(
+        sa.select(pk(Agent.id), col(Agent.name)).where(col(Agent.id).in_(wanted))
+    )
     return {row[0]: row[1] for row in rows}
 
 
@@ -97,14 +101,14 @@ async def summaries(session: AsyncSession, cases: list[DisputeCase]) -> list[Cas
     orders = {
         o.order_ref: o
         for o in (
-            await session.execute(sa.select(OrderFact).where(OrderFact.order_ref.in_(refs)))
+            await session.execute(sa.select(OrderFact).where(col(OrderFact.order_ref).in_(refs)))
         ).scalars()
     }
     tickets: dict[int, list[str]] = {}
     rows = await session.execute(
-        sa.select(CaseTicket.case_id, CaseTicket.ticket_id)
-        .where(CaseTicket.case_id.in_(ids), CaseTicket.unlinked_at.is_(None))
-        .order_by(CaseTicket.id)
+        sa.select(col(CaseTicket.case_id), col(CaseTicket.ticket_id))
+        .where(col(CaseTicket.case_id).in_(ids), col(CaseTicket.unlinked_at).is_(None))
+        .order_by(col(CaseTicket.id))
     )
     for case_id, ticket_id in rows:
         tickets.setdefault(case_id, []).append(ticket_ref(ticket_id))
@@ -161,8 +165,8 @@ async def public(session: AsyncSession, case: DisputeCase, now: datetime) -> Cas
             (
                 await session.execute(
                     sa.select(Message)
-                    .where(Message.ticket_id.in_(ticket_ids))
-                    .order_by(Message.created_at, Message.id)
+                    .where(col(Message.ticket_id).in_(ticket_ids))
+                    .order_by(col(Message.created_at), col(Message.id))
                 )
             ).scalars()
         )
@@ -261,9 +265,9 @@ async def public(session: AsyncSession, case: DisputeCase, now: datetime) -> Cas
         deadlines.append(_appeal_deadline(decisions[-1], now))
     deadlines.sort(key=lambda d: d.due_at)
 
-    summary = (await summaries(session, [case]))[0]
+    case_summary = (await summaries(session, [case]))[0]
     return CasePublic(
-        **summary.model_dump(),
+        **case_summary.model_dump(),
         order=orders_repo.public(order) if order else None,
         parties=parties,
         timeline=timeline,
@@ -276,9 +280,9 @@ async def public(session: AsyncSession, case: DisputeCase, now: datetime) -> Cas
         decisions=[decision_public(d, names, loss) for d in decisions],
         notes=[
             NotePublic(
-                id=n.id,
+                id=n.id,  # type: ignore[arg-type]
                 author=names.get(n.author_agent_id, "agent"),
-                text=n.text,  # type: ignore[arg-type]
+                text=n.text,
                 created_at=n.created_at,
             )
             for n in notes
@@ -290,8 +294,8 @@ async def _file_states(session: AsyncSession, evidence: list[Evidence]) -> dict[
     if not evidence:
         return {}
     rows = await session.execute(
-        sa.select(Attachment.id, Attachment.state).where(
-            Attachment.id.in_([e.attachment_id for e in evidence])
+        sa.select(pk(Attachment.id), col(Attachment.state)).where(
+            col(Attachment.id).in_([e.attachment_id for e in evidence])
         )
     )
     return {row[0]: row[1] for row in rows}
@@ -355,35 +359,37 @@ async def search(
 ) -> CaseList:
     """Cases the caller may see, newest first. `party`: an exchange user id, as buyer or
     seller in the order facts or as the verified user behind a linked ticket."""
-    stmt = sa.select(DisputeCase).order_by(DisputeCase.id.desc()).limit(limit + 1)
+    stmt = sa.select(DisputeCase).order_by(col(DisputeCase.id).desc()).limit(limit + 1)
     if cursor is not None:
         if not cursor.isdigit() or len(cursor) > 18:
             raise InvalidRequest("cursor is not one this API gave out")
-        stmt = stmt.where(DisputeCase.id < int(cursor))
+        stmt = stmt.where(col(DisputeCase.id) < int(cursor))
     if order_ref:
-        stmt = stmt.where(DisputeCase.order_ref == order_ref)
+        stmt = stmt.where(col(DisputeCase.order_ref) == order_ref)
     if status:
-        stmt = stmt.where(DisputeCase.status == status)
+        stmt = stmt.where(col(DisputeCase.status) == status)
     if party:
-        in_order = sa.select(OrderFact.order_ref).where(
-            sa.or_(OrderFact.buyer_user_id == party, OrderFact.seller_user_id == party)
+        in_order = sa.select(col(OrderFact.order_ref)).where(
+            sa.or_(col(OrderFact.buyer_user_id) == party, col(OrderFact.seller_user_id) == party)
         )
-        behind_ticket = sa.select(CaseTicket.case_id).where(
-            CaseTicket.party_user_id == party, CaseTicket.unlinked_at.is_(None)
+        behind_ticket = sa.select(col(CaseTicket.case_id)).where(
+            col(CaseTicket.party_user_id) == party, col(CaseTicket.unlinked_at).is_(None)
         )
         stmt = stmt.where(
-            sa.or_(DisputeCase.order_ref.in_(in_order), DisputeCase.id.in_(behind_ticket))
+            sa.or_(col(DisputeCase.order_ref).in_(in_order), col(DisputeCase.id).in_(behind_ticket))
         )
     if not ctx.sees_all:
         visible = (
-            sa.select(CaseTicket.case_id)
-            .join(Ticket, Ticket.id == CaseTicket.ticket_id)
+            sa.select(col(CaseTicket.case_id))
+            .join(Ticket, col(Ticket.id) == col(CaseTicket.ticket_id))
             .where(
-                CaseTicket.unlinked_at.is_(None),
-                sa.or_(Ticket.queue_id.in_(list(ctx.queue_ids)), Ticket.assignee_id == ctx.id),
+                col(CaseTicket.unlinked_at).is_(None),
+                sa.or_(
+                    col(Ticket.queue_id).in_(list(ctx.queue_ids)), col(Ticket.assignee_id) == ctx.id
+                ),
             )
         )
-        stmt = stmt.where(DisputeCase.id.in_(visible))
+        stmt = stmt.where(col(DisputeCase.id).in_(visible))
     cases = list((await session.execute(stmt)).scalars())
     more = len(cases) > limit
     cases = cases[:limit]

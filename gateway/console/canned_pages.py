@@ -55,7 +55,7 @@ async def save_canned(request: Request, user: ConsoleUser, runtime: RuntimeDep) 
     try:
         if user.ctx.agent.role != Role.admin:
             raise Forbidden("only admins change canned replies")
-        fields = {
+        fields: dict[str, object] = {
             "name": form.get("name", ""),
             "category": form.get("category") or None,
             "bodies": {

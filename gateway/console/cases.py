@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import col
 
 from gateway.cases import router as cases_api
 from gateway.cases import service, view
@@ -22,8 +23,8 @@ REVIEW_STATES = tuple(str(s) for s in ReviewState)
 async def case_of_ticket(session: object, ticket_id: int) -> str | None:
     """The reference of the case a ticket is linked to, if any (for the ticket page)."""
     row = await session.execute(  # type: ignore[attr-defined]
-        sa.select(CaseTicket.case_id).where(
-            CaseTicket.ticket_id == ticket_id, CaseTicket.unlinked_at.is_(None)
+        sa.select(col(CaseTicket.case_id)).where(
+            col(CaseTicket.ticket_id) == ticket_id, col(CaseTicket.unlinked_at).is_(None)
         )
     )
     case_id = row.scalars().first()

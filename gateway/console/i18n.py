@@ -27,11 +27,12 @@ RTL = frozenset({"ar"})
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    english = json.loads((LOCALES / "en.json").read_text("utf-8"))
+    english: dict[str, str] = json.loads((LOCALES / "en.json").read_text("utf-8"))
     path = LOCALES / f"{lang}.json"
     if lang == "en" or not path.exists():
         return english
-    return english | json.loads(path.read_text("utf-8"))
+    translated: dict[str, str] = json.loads(path.read_text("utf-8"))
+    return english | translated
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.models import Agent
+from gateway.db import pk
 from gateway.queues import repository as queues_repo
 from gateway.queues.models import Queue, QueueMembership
 from gateway.tickets.models import Message, Ticket, TicketStatus
@@ -35,34 +37,39 @@ async def queue_tickets(
     session: AsyncSession, queue_id: int, filters: TicketFilters, me: int, limit: int = 200
 ) -> list[Ticket]:
     """A queue's tickets under the filters; without a status filter, the unfinished ones."""
-    stmt = sa.select(Ticket).where(Ticket.queue_id == queue_id)
+    stmt = sa.select(Ticket).where(col(Ticket.queue_id) == queue_id)
     if filters.status:
-        stmt = stmt.where(Ticket.status == filters.status)
+        stmt = stmt.where(col(Ticket.status) == filters.status)
     else:
-        stmt = stmt.where(Ticket.status.in_(ACTIVE))
+        stmt = stmt.where(col(Ticket.status).in_(ACTIVE))
     for column, value in (
-        (Ticket.severity, filters.severity),
-        (Ticket.category, filters.category),
-        (Ticket.language, filters.language),
-        (Ticket.channel, filters.channel),
+        (col(Ticket.severity), filters.severity),
+        (col(Ticket.category), filters.category),
+        (col(Ticket.language), filters.language),
+        (col(Ticket.channel), filters.channel),
     ):
         if value:
             stmt = stmt.where(column == value)
     if filters.assignee == "me":
-        stmt = stmt.where(Ticket.assignee_id == me)
+        stmt = stmt.where(col(Ticket.assignee_id) == me)
     elif filters.assignee == "none":
-        stmt = stmt.where(Ticket.assignee_id.is_(None))
+        stmt = stmt.where(col(Ticket.assignee_id).is_(None))
     elif filters.assignee:
-        stmt = stmt.join(Agent, Agent.id == Ticket.assignee_id).where(
-            Agent.name == filters.assignee
+        stmt = stmt.join(Agent, col(Agent.id) == col(Ticket.assignee_id)).where(
+            col(Agent.name) == filters.assignee
         )
     # NULL due times (no SLA) sort last on both databases.
-    due = sa.case((Ticket.first_response_due.is_(None), 1), else_=0)
+    due = sa.case((col(Ticket.first_response_due).is_(None), 1), else_=0)
     order = {
-        "due": (due, Ticket.first_response_due, Ticket.severity_rank, Ticket.id),
-        "severity": (Ticket.severity_rank, due, Ticket.first_response_due, Ticket.id),
-        "oldest": (Ticket.id,),
-        "newest": (Ticket.id.desc(),),
+        "due": (due, col(Ticket.first_response_due), col(Ticket.severity_rank), col(Ticket.id)),
+        "severity": (
+            col(Ticket.severity_rank),
+            due,
+            col(Ticket.first_response_due),
+            col(Ticket.id),
+        ),
+        "oldest": (col(Ticket.id),),
+        "newest": (col(Ticket.id).desc(),),
     }[filters.order if filters.order in ORDERS else "due"]
     return list((await session.execute(stmt.order_by(*order).limit(limit))).scalars())
 
@@ -70,19 +77,23 @@ async def queue_tickets(
 async def facet_values(session: AsyncSession, queue_id: int) -> dict[str, list[str]]:
     """The languages and assignees present in a queue, for the filter menus."""
     languages = await session.execute(
-        sa.select(Ticket.language)
-        .where(Ticket.queue_id == queue_id, Ticket.language.is_not(None))
+        sa.select(col(Ticket.language))
+        .where(col(Ticket.queue_id) == queue_id, col(Ticket.language).is_not(None))
         .distinct()
-        .order_by(Ticket.language)
+        .order_by(col(Ticket.language))
     )
     assignees = await session.execute(
-        sa.select(Agent.name)
-        .join(Ticket, Ticket.assignee_id == Agent.id)
-        .where(Ticket.queue_id == queue_id)
+        sa.select(col(Agent.name))
+        .join(Ticket, col(Ticket.assignee_id) == col(Agent.id))
+        .where(col(Ticket.queue_id) == queue_id)
         .distinct()
-        .order_by(Agent.name)
+        .order_by(col(Agent.name))
     )
-    return {"language": list(languages.scalars()), "assignee": list(assignees.scalars())}
+    # The languages are never NULL (filtered above); the list only tells the type so.
+    return {
+        "language": [lang for lang in languages.scalars() if lang is not None],
+        "assignee": list(assignees.scalars()),
+    }
 
 
 async def message_channels(session: AsyncSession, message_ids: Iterable[int]) -> dict[int, str]:
@@ -90,22 +101,26 @@ async def message_channels(session: AsyncSession, message_ids: Iterable[int]) ->
     ids = list(message_ids)
     if not ids:
         return {}
-    rows = await session.execute(sa.select(Message.id, Message.channel).where(Message.id.in_(ids)))
+    rows = await session.execute(
+        sa.select(pk(Message.id), col(Message.channel)).where(col(Message.id).in_(ids))
+    )
     return {row[0]: row[1] for row in rows}
 
 
 async def new_messages(session: AsyncSession, ticket_id: int, after_id: int) -> list[int]:
     """Ids of the ticket's messages after `after_id`, oldest first."""
     rows = await session.execute(
-        sa.select(Message.id)
-        .where(Message.ticket_id == ticket_id, Message.id > after_id)
-        .order_by(Message.id)
+        sa.select(pk(Message.id))
+        .where(col(Message.ticket_id) == ticket_id, col(Message.id) > after_id)
+        .order_by(col(Message.id))
     )
     return list(rows.scalars())
 
 
 async def queue_names(session: AsyncSession) -> list[str]:
-    return list((await session.execute(sa.select(Queue.name).order_by(Queue.name))).scalars())
+    return list(
+        (await session.execute(sa.select(col(Queue.name)).order_by(col(Queue.name)))).scalars()
+    )
 
 
 @dataclass(frozen=True)
@@ -124,19 +139,19 @@ async def agent_loads(session: AsyncSession) -> list[AgentLoad]:
     held = (
         sa.select(sa.func.count())
         .select_from(Ticket)
-        .where(Ticket.assignee_id == Agent.id, Ticket.status.in_(ACTIVE))
+        .where(col(Ticket.assignee_id) == col(Agent.id), col(Ticket.status).in_(ACTIVE))
         .correlate(Agent)
         .scalar_subquery()
     )
     rows = (
         await session.execute(
-            sa.select(Agent, held).where(Agent.active.is_(True)).order_by(Agent.name)
+            sa.select(Agent, held).where(col(Agent.active).is_(True)).order_by(col(Agent.name))
         )
     ).all()
     memberships = await session.execute(
-        sa.select(QueueMembership.agent_id, Queue.name)
-        .join(Queue, Queue.id == QueueMembership.queue_id)
-        .order_by(Queue.name)
+        sa.select(col(QueueMembership.agent_id), col(Queue.name))
+        .join(Queue, col(Queue.id) == col(QueueMembership.queue_id))
+        .order_by(col(Queue.name))
     )
     queues: dict[int, list[str]] = {}
     for agent_id, name in memberships:
@@ -154,10 +169,12 @@ async def escalations_waiting(session: AsyncSession, limit: int = 200) -> list[T
     stmt = (
         sa.select(Ticket)
         .where(
-            Ticket.status.in_(ACTIVE),
-            sa.or_(Ticket.status == TicketStatus.escalated, Ticket.needs_attention.is_(True)),
+            col(Ticket.status).in_(ACTIVE),
+            sa.or_(
+                col(Ticket.status) == TicketStatus.escalated, col(Ticket.needs_attention).is_(True)
+            ),
         )
-        .order_by(Ticket.severity_rank, Ticket.escalation_level.desc(), Ticket.id)
+        .order_by(col(Ticket.severity_rank), col(Ticket.escalation_level).desc(), col(Ticket.id))
         .limit(limit)
     )
     return list((await session.execute(stmt)).scalars())

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.context import AgentContext
 from gateway.agents.models import Agent
@@ -52,7 +53,7 @@ async def start_session(
     # Expired sessions of this agent are dead weight; drop them while we are here.
     await session.execute(
         sa.delete(ConsoleSession).where(
-            ConsoleSession.agent_id == agent.id, ConsoleSession.expires_at <= now
+            col(ConsoleSession.agent_id) == agent.id, col(ConsoleSession.expires_at) <= now
         )
     )
     await session.flush()
@@ -78,7 +79,7 @@ async def issue_link(
 ) -> tuple[str, datetime]:
     """A one-time sign-in token for an agent and its expiry (`link_seconds`). Flushes."""
     agent = (
-        await session.execute(sa.select(Agent).where(Agent.name == agent_name))
+        await session.execute(sa.select(Agent).where(col(Agent.name) == agent_name))
     ).scalar_one_or_none()
     if agent is None or not agent.active:
         raise NotFound(f"no active agent named {agent_name!r}")
@@ -104,12 +105,12 @@ async def redeem_link(
     result = await session.execute(
         sa.update(ConsoleLink)
         .where(
-            ConsoleLink.token_hash == hash_token(token),
-            ConsoleLink.used_at.is_(None),
-            ConsoleLink.expires_at > now,
+            col(ConsoleLink.token_hash) == hash_token(token),
+            col(ConsoleLink.used_at).is_(None),
+            col(ConsoleLink.expires_at) > now,
         )
         .values(used_at=now)
-        .returning(ConsoleLink.agent_id)
+        .returning(col(ConsoleLink.agent_id))
     )
     agent_id = result.scalar_one_or_none()
     agent = await session.get(Agent, agent_id) if agent_id is not None else None
@@ -125,8 +126,8 @@ async def load(session: AsyncSession, cookie: str | None, now: datetime) -> Sign
     row = (
         await session.execute(
             sa.select(ConsoleSession, Agent)
-            .join(Agent, Agent.id == ConsoleSession.agent_id)
-            .where(ConsoleSession.token_hash == hash_token(cookie))
+            .join(Agent, col(Agent.id) == col(ConsoleSession.agent_id))
+            .where(col(ConsoleSession.token_hash) == hash_token(cookie))
         )
     ).one_or_none()
     if row is None:
@@ -135,7 +136,7 @@ async def load(session: AsyncSession, cookie: str | None, now: datetime) -> Sign
     if console_session.expires_at <= now or not agent.active:
         return None
     queue_ids = await session.execute(
-        sa.select(QueueMembership.queue_id).where(QueueMembership.agent_id == agent.id)
+        sa.select(col(QueueMembership.queue_id)).where(col(QueueMembership.agent_id) == agent.id)
     )
     return SignedIn(
         AgentContext(agent, frozenset(queue_ids.scalars())),
@@ -148,5 +149,5 @@ async def end(session: AsyncSession, cookie: str | None) -> None:
     """Sign out: the session row goes, so the cookie is worthless even if kept."""
     if cookie:
         await session.execute(
-            sa.delete(ConsoleSession).where(ConsoleSession.token_hash == hash_token(cookie))
+            sa.delete(ConsoleSession).where(col(ConsoleSession.token_hash) == hash_token(cookie))
         )

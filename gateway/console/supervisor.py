@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import col
 
 from gateway.agents.models import Agent
 from gateway.console import i18n, queries
@@ -40,15 +41,15 @@ async def supervisor_page(request: Request, user: ConsoleUser, runtime: RuntimeD
         ids = [q.id for q in queues]
         stats = await queues_repo.queue_stats(session, ids)  # type: ignore[arg-type]
         overdue_rows = await session.execute(
-            sa.select(Ticket.queue_id, sa.func.count())
+            sa.select(col(Ticket.queue_id), sa.func.count())
             .where(
-                Ticket.status.in_(queries.ACTIVE),
-                Ticket.first_responded_at.is_(None),
-                Ticket.first_response_due < now,
+                col(Ticket.status).in_(queries.ACTIVE),
+                col(Ticket.first_responded_at).is_(None),
+                col(Ticket.first_response_due) < now,
             )
-            .group_by(Ticket.queue_id)
+            .group_by(col(Ticket.queue_id))
         )
-        overdue = {row[0]: row[1] for row in overdue_rows}
+        overdue: dict[int | None, int] = {row[0]: row[1] for row in overdue_rows}
         escalations = await tickets_views.summaries(
             session, await queries.escalations_waiting(session)
         )
@@ -61,9 +62,9 @@ async def supervisor_page(request: Request, user: ConsoleUser, runtime: RuntimeD
         off_shift = set(
             (
                 await session.execute(
-                    sa.select(Agent.name)
-                    .join(AgentShift, AgentShift.agent_id == Agent.id)
-                    .where(AgentShift.on_shift.is_(False))
+                    sa.select(col(Agent.name))
+                    .join(AgentShift, col(AgentShift.agent_id) == col(Agent.id))
+                    .where(col(AgentShift.on_shift).is_(False))
                 )
             ).scalars()
         )

@@ -34,6 +34,13 @@ class CsatSurvey(SQLModel, table=True):
     message_id: int | None = Field(default=None, foreign_key="message.id")
     rating: int | None = None
     comment: str | None = Field(default=None, sa_type=sa.Text)
+    # Telegram asks for the comment in a message of its own (with a Skip button); until
+    # `comment_until` the customer's next text there is the comment, not a ticket message.
+    comment_message_id: int | None = Field(default=None, foreign_key="message.id")
+    comment_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The source id of the message taken as the comment: a redelivered update is
+    # recognised and not stored a second time as a ticket message.
+    comment_external_id: str | None = Field(default=None, sa_type=sa.Text)
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     created_at: datetime = Field(

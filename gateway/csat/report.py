@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.models import Agent
 from gateway.csat.models import CsatSurvey
@@ -32,10 +33,10 @@ class CsatReport(BaseModel):
 
 def _column(group_by: str) -> Any:
     return {
-        "agent": Agent.name,
-        "queue": Queue.name,
-        "language": CsatSurvey.language,
-        "channel": CsatSurvey.channel,
+        "agent": col(Agent.name),
+        "queue": col(Queue.name),
+        "language": col(CsatSurvey.language),
+        "channel": col(CsatSurvey.channel),
     }[group_by]
 
 
@@ -45,13 +46,15 @@ async def build(
     """`count` is the ratings received, `surveys` the surveys asked, both for surveys
     asked in the window; a rating given after the window still counts for its survey."""
     key = _column(group_by)
-    answered = sa.func.count(CsatSurvey.rating)
+    answered = sa.func.count(col(CsatSurvey.rating))
     query = (
-        sa.select(key, sa.func.count(CsatSurvey.id), answered, sa.func.avg(CsatSurvey.rating))
+        sa.select(
+            key, sa.func.count(col(CsatSurvey.id)), answered, sa.func.avg(col(CsatSurvey.rating))
+        )
         .select_from(CsatSurvey)
-        .outerjoin(Agent, Agent.id == CsatSurvey.agent_id)
-        .outerjoin(Queue, Queue.id == CsatSurvey.queue_id)
-        .where(CsatSurvey.created_at >= start, CsatSurvey.created_at < end)
+        .outerjoin(Agent, col(Agent.id) == col(CsatSurvey.agent_id))
+        .outerjoin(Queue, col(Queue.id) == col(CsatSurvey.queue_id))
+        .where(col(CsatSurvey.created_at) >= start, col(CsatSurvey.created_at) < end)
         .group_by(key)
         .order_by(key)
     )

@@ -10,6 +10,13 @@ Rules a desk expects, written down:
 - The answer counts for the resolution it was asked about, even after a reopen; agent,
   queue, language and channel are the resolution's.
 - One rating per survey; one optional comment after it, while the survey is open.
+- Where the comment is asked for: the email link's page has a form, the widget's card
+  a field; Telegram has no form, so after the tap the bot asks in a message of its own
+  with a Skip button, and the customer's next *text* message from that chat within
+  `GATEWAY_CSAT_COMMENT_WINDOW_SECONDS` is the comment (thanked, audited, sent as
+  `csat.received`; not a ticket message, the ticket stays resolved). A photo, a file or a
+  command in the window goes to the ticket as usual and leaves the window open; Skip, a
+  comment or the window's end closes it, and after that every message is a message.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.csat import links
@@ -123,13 +131,16 @@ async def _why_not(
     asked = await session.scalar(
         sa.select(sa.func.count())
         .select_from(CsatSurvey)
-        .where(CsatSurvey.ticket_id == ticket.id, CsatSurvey.resolved_at == ticket.resolved_at)
+        .where(
+            col(CsatSurvey.ticket_id) == ticket.id,
+            col(CsatSurvey.resolved_at) == ticket.resolved_at,
+        )
     )
     if asked:
         return Skipped("already asked for this resolution")
     last = await session.scalar(
-        sa.select(sa.func.max(CsatSurvey.created_at)).where(
-            CsatSurvey.customer_id == ticket.customer_id
+        sa.select(sa.func.max(col(CsatSurvey.created_at))).where(
+            col(CsatSurvey.customer_id) == ticket.customer_id
         )
     )
     if last is not None:
@@ -152,7 +163,7 @@ async def survey_by_token(session: AsyncSession, token: str) -> CsatSurvey | Non
         return None
     return (
         await session.execute(
-            sa.select(CsatSurvey).where(CsatSurvey.token == token).with_for_update()
+            sa.select(CsatSurvey).where(col(CsatSurvey.token) == token).with_for_update()
         )
     ).scalar_one_or_none()
 
@@ -200,6 +211,114 @@ async def add_comment(
         raise SurveyExpired("this survey has expired")
     survey.comment = comment[:max_chars]
     await _received(session, survey, via="comment", notifier=notifier)
+
+
+async def ask_for_comment(
+    session: AsyncSession,
+    survey: CsatSurvey,
+    *,
+    window_seconds: int,
+    now: datetime,
+    notifier: Notifier | None,
+) -> None:
+    """Ask for the optional comment in a message of its own (Telegram), with a Skip
+    button, and open the window in which the next text is taken as the comment."""
+    if window_seconds <= 0 or survey.comment is not None or survey.comment_until is not None:
+        return
+    language, words = texts_for(survey.language)
+    message = await enqueue(
+        session,
+        ticket_id=survey.ticket_id,
+        channel=survey.channel,
+        text=f"{words.comment_prompt}\n{words.comment_hint}",
+        notifier=notifier,
+        action="csat.comment_asked",
+        language=language,
+        survey_id=survey.id,
+    )
+    survey.comment_message_id = message.id
+    survey.comment_until = min(now + timedelta(seconds=window_seconds), survey.expires_at)
+    await session.flush()
+
+
+async def open_comment_survey(
+    session: AsyncSession, *, channel: str, address: str, external_id: str, now: datetime
+) -> CsatSurvey | None:
+    """The survey whose comment window is open for this customer on this channel, or
+    the one that already took the message `external_id` as its comment (a redelivery).
+    Locked for update."""
+    return (
+        await session.execute(
+            sa.select(CsatSurvey)
+            .join(Ticket, col(Ticket.id) == col(CsatSurvey.ticket_id))
+            .join(ChannelIdentity, col(ChannelIdentity.id) == col(Ticket.identity_id))
+            .where(
+                col(ChannelIdentity.channel) == channel,
+                col(ChannelIdentity.address) == address,
+                col(CsatSurvey.channel) == channel,
+                sa.or_(
+                    col(CsatSurvey.comment_until) > now,
+                    col(CsatSurvey.comment_external_id) == external_id,
+                ),
+            )
+            .order_by(col(CsatSurvey.id).desc())
+            .limit(1)
+            .with_for_update(of=CsatSurvey)
+        )
+    ).scalar_one_or_none()
+
+
+async def take_comment(
+    session: AsyncSession,
+    *,
+    channel: str,
+    address: str,
+    external_id: str,
+    text: str,
+    max_chars: int,
+    now: datetime,
+    notifier: Notifier | None = None,
+) -> bool:
+    """A customer's text message while a survey waits for its comment: stored as the
+    comment and thanked (through the outbox). True when the message was the comment (or
+    a redelivery of it), False when it is an ordinary message. Flushes."""
+    survey = await open_comment_survey(
+        session, channel=channel, address=address, external_id=external_id, now=now
+    )
+    if survey is None:
+        return False
+    if survey.comment_external_id == external_id:
+        return True
+    if survey.comment is not None or not survey.comment_until or now >= survey.comment_until:
+        return False
+    try:
+        await add_comment(session, survey, text, max_chars=max_chars, now=now, notifier=notifier)
+    except (Conflict, SurveyExpired):
+        return False  # nothing printable, or the survey closed: an ordinary message
+    survey.comment_external_id = external_id
+    language, words = texts_for(survey.language)
+    await enqueue(
+        session,
+        ticket_id=survey.ticket_id,
+        channel=survey.channel,
+        text=words.comment_thanks,
+        notifier=notifier,
+        action="csat.comment_thanked",
+        language=language,
+        survey_id=survey.id,
+    )
+    await session.flush()
+    return True
+
+
+async def skip_comment(session: AsyncSession, survey: CsatSurvey, *, now: datetime) -> bool:
+    """Close the comment window (the Skip button): True when it was open."""
+    if survey.comment is not None or survey.comment_until is None or now >= survey.comment_until:
+        return False
+    survey.comment_until = now
+    audit.record(session, "csat.comment_skipped", ticket_id=survey.ticket_id, survey_id=survey.id)
+    await session.flush()
+    return True
 
 
 async def _received(

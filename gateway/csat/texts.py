@@ -15,6 +15,10 @@ class SurveyTexts:
     used: str  # a link that already worked
     invalid: str  # a forged or broken link
     expired: str
+    # Telegram asks for the comment in a message of its own, with a Skip button.
+    comment_hint: str
+    skip: str
+    comment_thanks: str
 
 
 TEXTS = {
@@ -26,6 +30,9 @@ TEXTS = {
         "This rating link was already used. Thank you, your answer is on record.",
         "This rating link is not valid.",
         "This rating link has expired.",
+        "Reply here with a message, or tap Skip.",
+        "Skip",
+        "Thank you, your comment is on record.",
     ),
     "ru": SurveyTexts(
         "Насколько вы довольны решением вашего обращения {ref}?",
@@ -35,6 +42,9 @@ TEXTS = {
         "Эта ссылка уже использована. Спасибо, ваш ответ сохранён.",
         "Эта ссылка недействительна.",
         "Срок действия этой ссылки истёк.",
+        "Ответьте здесь сообщением или нажмите «Пропустить».",
+        "Пропустить",
+        "Спасибо, ваш комментарий сохранён.",
     ),
     "zh": SurveyTexts(
         "您对我们处理您的请求 {ref} 的方式满意吗？",
@@ -44,6 +54,9 @@ TEXTS = {
         "此评价链接已被使用。谢谢，您的回答已记录。",
         "此评价链接无效。",
         "此评价链接已过期。",
+        "请直接在此回复一条消息，或点击“跳过”。",
+        "跳过",
+        "谢谢，您的评论已记录。",
     ),
     "es": SurveyTexts(
         "¿Qué tan satisfecho está con la atención de su solicitud {ref}?",
@@ -53,6 +66,9 @@ TEXTS = {
         "Este enlace ya se usó. Gracias, su respuesta está registrada.",
         "Este enlace de valoración no es válido.",
         "Este enlace de valoración ha caducado.",
+        "Responda aquí con un mensaje o pulse «Omitir».",
+        "Omitir",
+        "Gracias, su comentario está registrado.",
     ),
     "pt": SurveyTexts(
         "Quão satisfeito você está com o atendimento da sua solicitação {ref}?",
@@ -62,6 +78,9 @@ TEXTS = {
         "Este link já foi usado. Obrigado, sua resposta está registrada.",
         "Este link de avaliação não é válido.",
         "Este link de avaliação expirou.",
+        "Responda aqui com uma mensagem ou toque em “Pular”.",
+        "Pular",
+        "Obrigado, seu comentário foi registrado.",
     ),
     "tr": SurveyTexts(
         "{ref} numaralı talebinizin ele alınışından ne kadar memnunsunuz?",
@@ -71,6 +90,9 @@ TEXTS = {
         "Bu bağlantı zaten kullanıldı. Teşekkürler, yanıtınız kaydedildi.",
         "Bu değerlendirme bağlantısı geçerli değil.",
         "Bu değerlendirme bağlantısının süresi doldu.",
+        "Buraya bir mesajla yanıt verin veya “Geç”e dokunun.",
+        "Geç",
+        "Teşekkürler, yorumunuz kaydedildi.",
     ),
     "vi": SurveyTexts(
         "Bạn hài lòng thế nào với cách chúng tôi xử lý yêu cầu {ref}?",
@@ -80,6 +102,9 @@ TEXTS = {
         "Liên kết này đã được sử dụng. Cảm ơn, câu trả lời của bạn đã được ghi nhận.",
         "Liên kết đánh giá này không hợp lệ.",
         "Liên kết đánh giá này đã hết hạn.",
+        "Hãy trả lời bằng một tin nhắn tại đây, hoặc bấm “Bỏ qua”.",
+        "Bỏ qua",
+        "Cảm ơn, nhận xét của bạn đã được ghi nhận.",
     ),
     "id": SurveyTexts(
         "Seberapa puas Anda dengan penanganan permintaan {ref}?",
@@ -89,6 +114,9 @@ TEXTS = {
         "Tautan ini sudah digunakan. Terima kasih, jawaban Anda sudah tercatat.",
         "Tautan penilaian ini tidak valid.",
         "Tautan penilaian ini sudah kedaluwarsa.",
+        "Balas di sini dengan pesan, atau ketuk “Lewati”.",
+        "Lewati",
+        "Terima kasih, komentar Anda sudah tercatat.",
     ),
 }
 

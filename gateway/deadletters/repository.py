@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.db import lock_key
 from gateway.tickets.models import DeadLetter
@@ -29,9 +30,9 @@ async def set_aside(
     existing = (
         await session.execute(
             sa.select(DeadLetter).where(
-                DeadLetter.channel == channel,
-                DeadLetter.external_id == external_id,
-                DeadLetter.raw_blob_key == raw_blob_key,
+                col(DeadLetter.channel) == channel,
+                col(DeadLetter.external_id) == external_id,
+                col(DeadLetter.raw_blob_key) == raw_blob_key,
             )
         )
     ).scalar_one_or_none()
@@ -61,21 +62,21 @@ async def list_dead_letters(
     limit: int = 50,
 ) -> Sequence[DeadLetter]:
     """Dead letters newest first, filtered; `before_id` pages on from a previous page."""
-    stmt = sa.select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)  # type: ignore[union-attr]
+    stmt = sa.select(DeadLetter).order_by(col(DeadLetter.id).desc()).limit(limit)
     if channel is not None:
-        stmt = stmt.where(DeadLetter.channel == channel)
+        stmt = stmt.where(col(DeadLetter.channel) == channel)
     if reason is not None:
-        stmt = stmt.where(DeadLetter.reason == reason)
+        stmt = stmt.where(col(DeadLetter.reason) == reason)
     if pending_only:
-        stmt = stmt.where(DeadLetter.resolved_message_id.is_(None))  # type: ignore[union-attr]
+        stmt = stmt.where(col(DeadLetter.resolved_message_id).is_(None))
     if before_id is not None:
-        stmt = stmt.where(DeadLetter.id < before_id)  # type: ignore[operator]
+        stmt = stmt.where(col(DeadLetter.id) < before_id)
     return list((await session.execute(stmt)).scalars())
 
 
 async def reason_counts(session: AsyncSession, channel: str | None = None) -> dict[str, int]:
     """How many dead letters there are of each reason (all, retried or not)."""
-    stmt = sa.select(DeadLetter.reason, sa.func.count()).group_by(DeadLetter.reason)
+    stmt = sa.select(col(DeadLetter.reason), sa.func.count()).group_by(col(DeadLetter.reason))
     if channel is not None:
-        stmt = stmt.where(DeadLetter.channel == channel)
+        stmt = stmt.where(col(DeadLetter.channel) == channel)
     return {reason: int(count) for reason, count in (await session.execute(stmt)).all()}

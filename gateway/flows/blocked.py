@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.tickets import service as tickets
@@ -35,9 +36,9 @@ async def set_reachable(
         open_tickets = await session.scalars(
             sa.select(Ticket)
             .where(
-                Ticket.customer_id == identity.customer_id,
-                Ticket.channel == identity.channel,
-                Ticket.status.in_(OPEN_STATUSES),
+                col(Ticket.customer_id) == identity.customer_id,
+                col(Ticket.channel) == identity.channel,
+                col(Ticket.status).in_(OPEN_STATUSES),
             )
             .with_for_update()
         )

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from gateway.db import lock_key, utcnow
 from gateway.flows.seen import seen_key
@@ -64,24 +65,24 @@ class UnseenRepliesByEmail:
         made = 0
         async with self.runtime.sessionmaker.begin() as session:
             rows = await session.execute(
-                sa.select(Message, Ticket.identity_id)
-                .join(Ticket, Ticket.id == Message.ticket_id)
-                .join(Customer, Customer.id == Ticket.customer_id)
+                sa.select(Message, col(Ticket.identity_id))
+                .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+                .join(Customer, col(Customer.id) == col(Ticket.customer_id))
                 .where(
-                    Message.channel == str(Channel.webchat),
-                    Message.direction == Direction.outbound,
-                    Message.author_type == ActorType.agent,
+                    col(Message.channel) == str(Channel.webchat),
+                    col(Message.direction) == Direction.outbound,
+                    col(Message.author_type) == ActorType.agent,
                     # Delivered to the chat (sockets signalled): only then can it go unseen.
-                    Message.delivery_state == DeliveryState.sent,
-                    Message.created_at <= now - self.after,
-                    Message.created_at > now - HORIZON,
-                    Customer.email.is_not(None),
+                    col(Message.delivery_state) == DeliveryState.sent,
+                    col(Message.created_at) <= now - self.after,
+                    col(Message.created_at) > now - HORIZON,
+                    col(Customer.email).is_not(None),
                     ~sa.exists().where(
-                        copy.channel == str(Channel.email),
-                        copy.external_id == Message.external_id + COPY_SUFFIX,
+                        col(copy.channel) == str(Channel.email),
+                        col(copy.external_id) == col(Message.external_id) + COPY_SUFFIX,
                     ),
                 )
-                .order_by(Message.id)
+                .order_by(col(Message.id))
                 .limit(200)
             )
             for reply, identity_id in rows.all():

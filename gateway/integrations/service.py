@@ -6,6 +6,7 @@ import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.service import hash_token
 from gateway.errors import Conflict
@@ -20,7 +21,9 @@ async def create_service_token(session: AsyncSession, *, name: str) -> tuple[Ser
     name = name.strip()
     if not name:
         raise Conflict("service token name must not be empty")
-    existing = await session.execute(sa.select(ServiceToken.id).where(ServiceToken.name == name))
+    existing = await session.execute(
+        sa.select(col(ServiceToken.id)).where(col(ServiceToken.name) == name)
+    )
     if existing.first() is not None:
         raise Conflict(f"a service token named {name!r} exists already")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -33,7 +36,7 @@ async def create_service_token(session: AsyncSession, *, name: str) -> tuple[Ser
 async def by_token(session: AsyncSession, token: str) -> ServiceToken | None:
     result = await session.execute(
         sa.select(ServiceToken).where(
-            ServiceToken.token_hash == hash_token(token), ServiceToken.active.is_(True)
+            col(ServiceToken.token_hash) == hash_token(token), col(ServiceToken.active).is_(True)
         )
     )
     return result.scalar_one_or_none()

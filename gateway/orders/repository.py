@@ -6,6 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.db import lock_key
 from gateway.orders.models import OrderFact, OrderSource
@@ -13,7 +14,9 @@ from gateway.orders.schemas import OrderFactsIn, OrderFactsPublic
 
 
 async def by_ref(session: AsyncSession, order_ref: str) -> OrderFact | None:
-    result = await session.execute(sa.select(OrderFact).where(OrderFact.order_ref == order_ref))
+    result = await session.execute(
+        sa.select(OrderFact).where(col(OrderFact.order_ref) == order_ref)
+    )
     return result.scalar_one_or_none()
 
 

@@ -9,8 +9,9 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
+from gateway.db import pk
 from gateway.outbox.models import Outbox, OutboxState
 from gateway.ports import OutboundAttachment
 from gateway.tickets.models import Attachment, Direction, Message
@@ -35,26 +36,26 @@ async def lease_due(
     """
     earlier = aliased(Outbox)
     due = (
-        sa.select(Outbox.id)
+        sa.select(col(Outbox.id))
         .where(
-            Outbox.state == OutboxState.pending,
-            Outbox.channel.in_(list(channels)),
-            Outbox.next_attempt_at <= now,
-            sa.or_(Outbox.lease_until.is_(None), Outbox.lease_until < now),
+            col(Outbox.state) == OutboxState.pending,
+            col(Outbox.channel).in_(list(channels)),
+            col(Outbox.next_attempt_at) <= now,
+            sa.or_(col(Outbox.lease_until).is_(None), col(Outbox.lease_until) < now),
             ~sa.exists().where(
-                earlier.ticket_id == Outbox.ticket_id,
-                earlier.state == OutboxState.pending,
-                earlier.id < Outbox.id,
+                col(earlier.ticket_id) == col(Outbox.ticket_id),
+                col(earlier.state) == OutboxState.pending,
+                col(earlier.id) < col(Outbox.id),
             ),
         )
-        .order_by(Outbox.next_attempt_at, Outbox.id)
+        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=Outbox)
     )
     result = await session.execute(
         sa.update(Outbox)
-        .where(Outbox.id.in_(due))
-        .values(lease_until=now + lease, leased_by=worker, attempts=Outbox.attempts + 1)
+        .where(col(Outbox.id).in_(due))
+        .values(lease_until=now + lease, leased_by=worker, attempts=col(Outbox.attempts) + 1)
         .returning(Outbox)
         .execution_options(synchronize_session=False)
     )
@@ -67,13 +68,18 @@ async def thread_messages(
     """Per ticket, (id, channel, external id) of its customer and agent messages that
     have an external id, oldest first: each reply's thread is a prefix of its ticket's."""
     result = await session.execute(
-        sa.select(Message.ticket_id, Message.id, Message.channel, Message.external_id)
-        .where(
-            Message.ticket_id.in_(list(ticket_ids)),
-            Message.direction != Direction.note,
-            Message.external_id.is_not(None),
+        sa.select(
+            col(Message.ticket_id),
+            pk(Message.id),
+            col(Message.channel),
+            col(Message.external_id),
         )
-        .order_by(Message.id)
+        .where(
+            col(Message.ticket_id).in_(list(ticket_ids)),
+            col(Message.direction) != Direction.note,
+            col(Message.external_id).is_not(None),
+        )
+        .order_by(col(Message.id))
     )
     threads: dict[int, list[tuple[int, str, str]]] = {}
     for ticket_id, message_id, channel, external_id in result:
@@ -99,8 +105,8 @@ async def lock_rows(session: AsyncSession, outbox_ids: Iterable[int]) -> dict[in
         return {}
     result = await session.execute(
         sa.select(Outbox)
-        .where(Outbox.id.in_(wanted))
-        .order_by(Outbox.id)
+        .where(col(Outbox.id).in_(wanted))
+        .order_by(col(Outbox.id))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -113,8 +119,10 @@ async def outbound_attachments(
     """The stored files of these replies, by message id, in upload order."""
     result = await session.execute(
         sa.select(Attachment)
-        .where(Attachment.message_id.in_(list(message_ids)), Attachment.blob_key.is_not(None))
-        .order_by(Attachment.id)
+        .where(
+            col(Attachment.message_id).in_(list(message_ids)), col(Attachment.blob_key).is_not(None)
+        )
+        .order_by(col(Attachment.id))
     )
     files: dict[int, list[OutboundAttachment]] = {}
     for a in result.scalars():
@@ -126,9 +134,9 @@ async def outbound_attachments(
 
 async def pending_depth(session: AsyncSession) -> dict[str, int]:
     result = await session.execute(
-        sa.select(Outbox.channel, sa.func.count())
-        .where(Outbox.state == OutboxState.pending)
-        .group_by(Outbox.channel)
+        sa.select(col(Outbox.channel), sa.func.count())
+        .where(col(Outbox.state) == OutboxState.pending)
+        .group_by(col(Outbox.channel))
     )
     return {row[0]: row[1] for row in result}
 
@@ -140,13 +148,15 @@ async def replies_known_as(session: AsyncSession, channel: str, ids: Sequence[st
         return []
     result = await session.execute(
         sa.select(Outbox)
-        .join(Message, Message.id == Outbox.message_id)
+        .join(Message, col(Message.id) == col(Outbox.message_id))
         .where(
-            Message.channel == channel,
-            Message.direction == Direction.outbound,
-            sa.or_(Message.external_id.in_(list(ids)), Message.provider_id.in_(list(ids))),
+            col(Message.channel) == channel,
+            col(Message.direction) == Direction.outbound,
+            sa.or_(
+                col(Message.external_id).in_(list(ids)), col(Message.provider_id).in_(list(ids))
+            ),
         )
-        .order_by(Outbox.id)
+        .order_by(col(Outbox.id))
         .with_for_update(of=Outbox)
     )
     return list(result.scalars())

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit, notify
 from gateway.blobs import BlobStore
@@ -179,5 +180,5 @@ async def delivery_progress(session: AsyncSession, outbox_id: int) -> list[int]:
 async def record_progress(session: AsyncSession, outbox_id: int, parts: Sequence[int]) -> None:
     """Note the parts sent so far, so a retry continues after them. Flushes."""
     await session.execute(
-        sa.update(Outbox).where(Outbox.id == outbox_id).values(progress=list(parts))
+        sa.update(Outbox).where(col(Outbox.id) == outbox_id).values(progress=list(parts))
     )

@@ -70,7 +70,7 @@ def _recipient(
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     """Capped exponential backoff with jitter (half fixed, half random), so retries of
     many rows after one outage spread out instead of arriving together."""
-    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
+    ceiling: float = min(cap, base * 2 ** max(attempt - 1, 0))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 

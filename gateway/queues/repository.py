@@ -9,6 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+from sqlmodel import col
 
 from gateway.agents.models import Agent
 from gateway.db import lock_key
@@ -28,23 +30,23 @@ async def lock_agent_load(session: AsyncSession, agent_id: int) -> tuple[int, in
     took before waiting, and see none of the claims committed meanwhile (PostgreSQL's
     READ COMMITTED re-checks only the locked row)."""
     capacity = await session.scalar(
-        sa.select(Agent.capacity).where(Agent.id == agent_id).with_for_update()
+        sa.select(col(Agent.capacity)).where(col(Agent.id) == agent_id).with_for_update()
     )
     held = await session.scalar(
         sa.select(sa.func.count())
         .select_from(Ticket)
-        .where(Ticket.assignee_id == agent_id, Ticket.status.in_(HELD))
+        .where(col(Ticket.assignee_id) == agent_id, col(Ticket.status).in_(HELD))
     )
     return int(capacity or 0), int(held or 0)
 
 
 def language_allowed(languages: Sequence[str]) -> sa.ColumnElement[bool]:
     """The ticket's queue does not require an agent language, or the agent reads it."""
-    strict = sa.select(Queue.id).where(Queue.requires_agent_language.is_(True))
+    strict = sa.select(col(Queue.id)).where(col(Queue.requires_agent_language).is_(True))
     return sa.or_(
-        Ticket.queue_id.not_in(strict),
-        Ticket.language.is_(None),
-        Ticket.language.in_(list(languages)),
+        col(Ticket.queue_id).not_in(strict),
+        col(Ticket.language).is_(None),
+        col(Ticket.language).in_(list(languages)),
     )
 
 
@@ -65,33 +67,34 @@ async def claim_next(
     the transaction already holds the single write lock (BEGIN IMMEDIATE).
     """
     queue_ids = list(queue_ids)
-    order: list[sa.ColumnElement[object]] = [Ticket.severity_rank]
+    order: list[sa.ColumnElement[Any] | Mapped[Any]] = [col(Ticket.severity_rank)]
     if languages and len(queue_ids) > 1:
         # One queue is already one desk's language; across several, prefer the agent's.
-        order.append(sa.case((Ticket.language.in_(list(languages)), 0), else_=1))
+        order.append(sa.case((col(Ticket.language).in_(list(languages)), 0), else_=1))
     candidate = (
-        sa.select(Ticket.id)
+        sa.select(col(Ticket.id))
         .where(
-            Ticket.queue_id.in_(queue_ids),
-            Ticket.assignee_id.is_(None),
-            Ticket.status.in_(CLAIMABLE_STATUSES),
+            col(Ticket.queue_id).in_(queue_ids),
+            col(Ticket.assignee_id).is_(None),
+            col(Ticket.status).in_(CLAIMABLE_STATUSES),
             language_allowed(languages),
         )
-        .order_by(*order, Ticket.first_response_due, Ticket.id)
+        .order_by(*order, col(Ticket.first_response_due), col(Ticket.id))
         .limit(1)
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
     result = await session.execute(
         sa.update(Ticket)
-        .where(Ticket.id == candidate)
+        .where(col(Ticket.id) == candidate)
         .values(
             assignee_id=agent_id,
             assigned_at=now,
             agent_touched_at=now,
             updated_at=now,
             status=sa.case(
-                (Ticket.status == TicketStatus.new, TicketStatus.open), else_=Ticket.status
+                (col(Ticket.status) == TicketStatus.new, TicketStatus.open),
+                else_=col(Ticket.status),
             ),
         )
         # The whole row back: no second read of the ticket just claimed.
@@ -114,9 +117,9 @@ async def claim_ticket(
     result = await session.execute(
         sa.update(Ticket)
         .where(
-            Ticket.id == ticket_id,
-            Ticket.assignee_id.is_(None),
-            Ticket.status.in_(CLAIMABLE_STATUSES),
+            col(Ticket.id) == ticket_id,
+            col(Ticket.assignee_id).is_(None),
+            col(Ticket.status).in_(CLAIMABLE_STATUSES),
             language_allowed(languages),
         )
         .values(
@@ -125,7 +128,8 @@ async def claim_ticket(
             agent_touched_at=now,
             updated_at=now,
             status=sa.case(
-                (Ticket.status == TicketStatus.new, TicketStatus.open), else_=Ticket.status
+                (col(Ticket.status) == TicketStatus.new, TicketStatus.open),
+                else_=col(Ticket.status),
             ),
         )
         .returning(Ticket)
@@ -135,9 +139,9 @@ async def claim_ticket(
 
 
 async def queues_by_ids(session: AsyncSession, queue_ids: Iterable[int] | None) -> list[Queue]:
-    stmt = sa.select(Queue).order_by(Queue.name)
+    stmt = sa.select(Queue).order_by(col(Queue.name))
     if queue_ids is not None:
-        stmt = stmt.where(Queue.id.in_(list(queue_ids)))
+        stmt = stmt.where(col(Queue.id).in_(list(queue_ids)))
     return list((await session.execute(stmt)).scalars())
 
 
@@ -147,16 +151,18 @@ async def queue_stats(
     """Per queue: open tickets, unassigned claimable ones, earliest first-response due."""
     if not queue_ids:
         return {}
-    unassigned = sa.and_(Ticket.assignee_id.is_(None), Ticket.status.in_(CLAIMABLE_STATUSES))
+    unassigned = sa.and_(
+        col(Ticket.assignee_id).is_(None), col(Ticket.status).in_(CLAIMABLE_STATUSES)
+    )
     rows = await session.execute(
         sa.select(
-            Ticket.queue_id,
+            col(Ticket.queue_id),
             sa.func.count(),
             sa.func.count().filter(unassigned),
-            sa.func.min(Ticket.first_response_due).filter(unassigned),
+            sa.func.min(col(Ticket.first_response_due)).filter(unassigned),
         )
-        .where(Ticket.queue_id.in_(queue_ids), Ticket.status.in_(HELD))
-        .group_by(Ticket.queue_id)
+        .where(col(Ticket.queue_id).in_(queue_ids), col(Ticket.status).in_(HELD))
+        .group_by(col(Ticket.queue_id))
     )
     return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
@@ -172,16 +178,16 @@ async def list_tickets(
     order_ref: str | None = None,
 ) -> list[Ticket]:
     """A page of a queue's tickets, oldest first (stable under inserts)."""
-    stmt = sa.select(Ticket).where(Ticket.queue_id == queue_id)
+    stmt = sa.select(Ticket).where(col(Ticket.queue_id) == queue_id)
     if statuses:
-        stmt = stmt.where(Ticket.status.in_(statuses))
+        stmt = stmt.where(col(Ticket.status).in_(statuses))
     if severities:
-        stmt = stmt.where(Ticket.severity.in_(severities))
+        stmt = stmt.where(col(Ticket.severity).in_(severities))
     if order_ref:
-        stmt = stmt.where(Ticket.order_ref == order_ref)
+        stmt = stmt.where(col(Ticket.order_ref) == order_ref)
     if after_id is not None:
-        stmt = stmt.where(Ticket.id > after_id)
-    stmt = stmt.order_by(Ticket.id).limit(limit)
+        stmt = stmt.where(col(Ticket.id) > after_id)
+    stmt = stmt.order_by(col(Ticket.id)).limit(limit)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -193,12 +199,12 @@ async def stale_assignments(
     result = await session.execute(
         sa.select(Ticket)
         .where(
-            Ticket.assignee_id.is_not(None),
-            Ticket.first_responded_at.is_(None),
-            Ticket.status.in_(CLAIMABLE_STATUSES),
-            Ticket.agent_touched_at < touched_before,
+            col(Ticket.assignee_id).is_not(None),
+            col(Ticket.first_responded_at).is_(None),
+            col(Ticket.status).in_(CLAIMABLE_STATUSES),
+            col(Ticket.agent_touched_at) < touched_before,
         )
-        .order_by(Ticket.id)
+        .order_by(col(Ticket.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -206,7 +212,7 @@ async def stale_assignments(
 
 
 async def queue_by_name(session: AsyncSession, name: str) -> Queue | None:
-    result = await session.execute(sa.select(Queue).where(Queue.name == name))
+    result = await session.execute(sa.select(Queue).where(col(Queue.name) == name))
     return result.scalar_one_or_none()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["queues"])
 Wait = Annotated[
     float, Query(ge=0, le=60, description="Seconds to wait for a ticket (long poll), at most 60")
 ]
-CLAIMED = {
+CLAIMED: dict[int | str, dict[str, Any]] = {
     200: {"description": "The claimed ticket"},
     204: {"description": "No ticket came within `wait` seconds"},
     409: {"description": "The agent is at capacity"},

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.db import utcnow
 from gateway.errors import InvalidRequest
@@ -142,9 +143,9 @@ async def load(session: AsyncSession, rates: list[Rate]) -> tuple[int, int]:
     for r in rates:
         row = await session.scalar(
             sa.select(ExchangeRate).where(
-                ExchangeRate.currency == r.currency,
-                ExchangeRate.quote == r.quote,
-                ExchangeRate.effective_from == r.effective_from,
+                col(ExchangeRate.currency) == r.currency,
+                col(ExchangeRate.quote) == r.quote,
+                col(ExchangeRate.effective_from) == r.effective_from,
             )
         )
         if row is None:
@@ -175,11 +176,11 @@ async def rate_on(
     row = await session.scalar(
         sa.select(ExchangeRate)
         .where(
-            ExchangeRate.currency == currency,
-            ExchangeRate.quote == quote,
-            ExchangeRate.effective_from <= day,
+            col(ExchangeRate.currency) == currency,
+            col(ExchangeRate.quote) == quote,
+            col(ExchangeRate.effective_from) <= day,
         )
-        .order_by(ExchangeRate.effective_from.desc())
+        .order_by(col(ExchangeRate.effective_from).desc())
         .limit(1)
     )
     if row is None:
@@ -195,7 +196,7 @@ def exact(value: Decimal) -> Decimal:
 async def listing(session: AsyncSession) -> list[ExchangeRate]:
     rows = await session.execute(
         sa.select(ExchangeRate).order_by(
-            ExchangeRate.currency, ExchangeRate.quote, ExchangeRate.effective_from
+            col(ExchangeRate.currency), col(ExchangeRate.quote), col(ExchangeRate.effective_from)
         )
     )
     return list(rows.scalars())

@@ -19,21 +19,22 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.errors import InvalidRequest
 from gateway.reports.models import CaseLoss
 from gateway.reports.service import from_minor, week_of
 
 DIMENSIONS: dict[str, Any] = {
-    "week": CaseLoss.week,
-    "category": CaseLoss.category,
-    "payment_method": CaseLoss.payment_method,
-    "fiat_currency": CaseLoss.currency,
-    "asset": CaseLoss.asset,
-    "channel": CaseLoss.channel,
-    "language": CaseLoss.language,
-    "queue": CaseLoss.queue,
-    "reason_code": CaseLoss.reason_code,
+    "week": col(CaseLoss.week),
+    "category": col(CaseLoss.category),
+    "payment_method": col(CaseLoss.payment_method),
+    "fiat_currency": col(CaseLoss.currency),
+    "asset": col(CaseLoss.asset),
+    "channel": col(CaseLoss.channel),
+    "language": col(CaseLoss.language),
+    "queue": col(CaseLoss.queue),
+    "reason_code": col(CaseLoss.reason_code),
 }
 SUMS = ("in_dispute", "lost_buyer", "lost_seller", "lost_exchange", "recovered")
 FIGURE_COLUMNS = (*SUMS, "lost", "net_loss")
@@ -172,15 +173,15 @@ async def build(
     columns = [DIMENSIONS[d] for d in dims]
     query = (
         sa.select(
-            CaseLoss.reporting_currency,
-            CaseLoss.week,
+            col(CaseLoss.reporting_currency),
+            col(CaseLoss.week),
             *columns,
             sa.func.count(),
             # Sums of minor units as bigint: plain ints from the driver, no Decimal per row.
             *[sa.cast(sa.func.sum(getattr(CaseLoss, f"{k}_minor")), sa.BigInteger) for k in SUMS],
         )
-        .where(CaseLoss.decided_at >= start, CaseLoss.decided_at < end)
-        .group_by(CaseLoss.reporting_currency, CaseLoss.week, *columns)
+        .where(col(CaseLoss.decided_at) >= start, col(CaseLoss.decided_at) < end)
+        .group_by(col(CaseLoss.reporting_currency), col(CaseLoss.week), *columns)
     )
     if session.get_bind().dialect.name == "postgresql":
         # The window's selectivity varies from a day to years: a generic plan of the

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.agents.context import AgentContext
@@ -111,8 +112,10 @@ async def store(
     decided_at: datetime,
 ) -> CaseLoss:
     """The case's loss row (a later decision's figures replace an earlier's), audited."""
-    queue = await session.scalar(sa.select(Queue.name).where(Queue.id == first_ticket.queue_id))
-    row = await session.scalar(sa.select(CaseLoss).where(CaseLoss.case_id == case_id))
+    queue = await session.scalar(
+        sa.select(col(Queue.name)).where(col(Queue.id) == first_ticket.queue_id)
+    )
+    row = await session.scalar(sa.select(CaseLoss).where(col(CaseLoss.case_id) == case_id))
     if row is None:
         row = CaseLoss(case_id=case_id)  # type: ignore[call-arg]
         session.add(row)
@@ -169,7 +172,7 @@ async def store(
 
 
 async def of_case(session: AsyncSession, case_id: int) -> CaseLoss | None:
-    return await session.scalar(sa.select(CaseLoss).where(CaseLoss.case_id == case_id))
+    return await session.scalar(sa.select(CaseLoss).where(col(CaseLoss.case_id) == case_id))
 
 
 def plain(amount: Decimal, currency: str) -> Decimal:

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+from sqlmodel import col
 
 from gateway.cases.models import CaseTicket, DisputeCase
 from gateway.db import lock_key
@@ -33,7 +35,7 @@ MAX_FANOUT = 50
 
 
 def _party(user_id: str) -> sa.ColumnElement[bool]:
-    return sa.or_(OrderFact.buyer_user_id == user_id, OrderFact.seller_user_id == user_id)
+    return sa.or_(col(OrderFact.buyer_user_id) == user_id, col(OrderFact.seller_user_id) == user_id)
 
 
 async def account_facts(
@@ -46,21 +48,41 @@ async def account_facts(
     dismissals: dict[str, int],
 ) -> AccountFacts:
     since = now - timedelta(days=window_days)
-    orders_in_window = await session.scalar(
-        sa.select(sa.func.count()).where(_party(user_id), OrderFact.order_created_at >= since)
-    )
+
+    def count(*where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+        return sa.select(sa.func.count()).select_from(OrderFact).where(*where).scalar_subquery()
+
+    # Three counts, each on its own index (an OR of the two party columns defeats one).
+    bought_recently, sold_recently, buys = (
+        await session.execute(
+            sa.select(
+                count(
+                    col(OrderFact.buyer_user_id) == user_id,
+                    col(OrderFact.order_created_at) >= since,
+                ),
+                count(
+                    col(OrderFact.seller_user_id) == user_id,
+                    col(OrderFact.order_created_at) >= since,
+                ),
+                count(col(OrderFact.buyer_user_id) == user_id),
+            )
+        )
+    ).one()
+    in_window = int(bought_recently or 0) + int(sold_recently or 0)
+    third, remarks = await _payments(session, user_id, sensitive_words)
     return AccountFacts(
         user_id=user_id,
         now=now,
-        orders_in_window=int(orders_in_window or 0),
+        orders_in_window=int(in_window or 0),
+        buys=int(buys or 0),
         disputes=await _disputes(session, user_id),
-        third_party_orders=await _third_party(session, user_id),
-        remark_orders=await _remarks(session, user_id, sensitive_words),
+        third_party_orders=third,
+        remark_orders=remarks,
         shared_payer_names=await _shared(
-            session, user_id, OrderFact.payer_account_name, OrderFact.buyer_user_id
+            session, user_id, col(OrderFact.payer_account_name), col(OrderFact.buyer_user_id)
         ),
         shared_receiving_accounts=await _shared(
-            session, user_id, OrderFact.receiving_account, OrderFact.seller_user_id
+            session, user_id, col(OrderFact.receiving_account), col(OrderFact.seller_user_id)
         ),
         linked=await _linked(session, user_id),
         dismissals=dismissals,
@@ -71,16 +93,16 @@ async def _disputes(session: AsyncSession, user_id: str) -> list[Dispute]:
     rows = (
         await session.execute(
             sa.select(
-                DisputeCase.id,
-                DisputeCase.order_ref,
-                DisputeCase.opened_at,
-                OrderFact.buyer_user_id,
-                OrderFact.seller_user_id,
-                OrderFact.released_at,
+                col(DisputeCase.id),
+                col(DisputeCase.order_ref),
+                col(DisputeCase.opened_at),
+                col(OrderFact.buyer_user_id),
+                col(OrderFact.seller_user_id),
+                col(OrderFact.released_at),
             )
-            .join(OrderFact, OrderFact.order_ref == DisputeCase.order_ref)
+            .join(OrderFact, col(OrderFact.order_ref) == col(DisputeCase.order_ref))
             .where(_party(user_id))
-            .order_by(DisputeCase.opened_at.desc())
+            .order_by(col(DisputeCase.opened_at).desc())
             .limit(MAX_DISPUTES)
         )
     ).all()
@@ -88,10 +110,13 @@ async def _disputes(session: AsyncSession, user_id: str) -> list[Dispute]:
         return []
     links = (
         await session.execute(
-            sa.select(CaseTicket.case_id, CaseTicket.party_user_id, Ticket.category)
-            .join(Ticket, Ticket.id == CaseTicket.ticket_id)
-            .where(CaseTicket.case_id.in_([r.id for r in rows]), CaseTicket.unlinked_at.is_(None))
-            .order_by(CaseTicket.id)
+            sa.select(col(CaseTicket.case_id), col(CaseTicket.party_user_id), col(Ticket.category))
+            .join(Ticket, col(Ticket.id) == col(CaseTicket.ticket_id))
+            .where(
+                col(CaseTicket.case_id).in_([r.id for r in rows]),
+                col(CaseTicket.unlinked_at).is_(None),
+            )
+            .order_by(col(CaseTicket.id))
         )
     ).all()
     first: dict[int, str] = {}
@@ -117,71 +142,68 @@ async def _disputes(session: AsyncSession, user_id: str) -> list[Dispute]:
     ]
 
 
-async def _third_party(session: AsyncSession, user_id: str) -> list[str]:
-    rows = await session.scalars(
-        sa.select(OrderFact.order_ref)
-        .where(OrderFact.buyer_user_id == user_id, OrderFact.payer_name_matches.is_(False))
-        .order_by(OrderFact.order_created_at.desc())
-        .limit(MAX_HITS)
-    )
-    return list(rows)
-
-
-async def _remarks(
+async def _payments(
     session: AsyncSession, user_id: str, words: Sequence[str]
-) -> list[tuple[str, str]]:
-    if not words:
-        return []
-    remark = sa.func.lower(OrderFact.transfer_remark)
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The account's buys paid by a third party, and those whose remark names a word."""
+    remark = sa.func.lower(col(OrderFact.transfer_remark))
+    flagged: list[sa.ColumnElement[bool]] = [col(OrderFact.payer_name_matches).is_(False)]
+    if words:
+        flagged.append(sa.or_(*(remark.contains(word, autoescape=True) for word in words)))
     rows = await session.execute(
-        sa.select(OrderFact.order_ref, OrderFact.transfer_remark)
-        .where(
-            OrderFact.buyer_user_id == user_id,
-            OrderFact.transfer_remark.is_not(None),
-            sa.or_(*(remark.contains(word, autoescape=True) for word in words)),
+        sa.select(
+            col(OrderFact.order_ref),
+            col(OrderFact.payer_name_matches),
+            col(OrderFact.transfer_remark),
         )
-        .order_by(OrderFact.order_created_at.desc())
-        .limit(MAX_HITS)
+        .where(col(OrderFact.buyer_user_id) == user_id, sa.or_(*flagged))
+        .order_by(col(OrderFact.order_created_at).desc())
+        .limit(2 * MAX_HITS)
     )
-    hits = []
-    for ref, text in rows:
+    third: list[str] = []
+    hits: list[tuple[str, str]] = []
+    for ref, matches, text in rows:
+        if matches is False and len(third) < MAX_HITS:
+            third.append(ref)
         lowered = (text or "").lower()
-        hits.append((ref, next(w for w in words if w in lowered)))
-    return hits
+        word = next((w for w in words if w in lowered), None)
+        if word is not None and len(hits) < MAX_HITS:
+            hits.append((ref, word))
+    return third, hits
 
 
-def _unconfirmed(column: sa.ColumnElement[str | None]) -> sa.ColumnElement[bool]:
+def _unconfirmed(column: Mapped[str | None]) -> sa.ColumnElement[bool]:
     """A payer name the exchange confirmed as the buyer's own is someone's real name: two
     people may share it. Only names it did not confirm count as shared."""
-    if column is OrderFact.payer_account_name:
-        return OrderFact.payer_name_matches.is_not(True)
+    if column is col(OrderFact.payer_account_name):
+        return col(OrderFact.payer_name_matches).is_not(True)
     return sa.true()
 
 
 async def _shared(
     session: AsyncSession,
     user_id: str,
-    column: sa.ColumnElement[str | None],
-    owner: sa.ColumnElement[str],
+    column: Mapped[str | None],
+    owner: Mapped[str],
 ) -> list[Shared]:
-    values = list(
-        await session.scalars(
-            sa.select(column)
-            .where(owner == user_id, column.is_not(None), _unconfirmed(column))
-            .distinct()
-            .limit(MAX_VALUES)
-        )
+    """The account's values of `column` that other owners have too, with one order of
+    each other owner (one query: the account's values are a subquery)."""
+    mine = (
+        sa.select(column)
+        .where(owner == user_id, column.is_not(None), _unconfirmed(column))
+        .distinct()
+        .limit(MAX_VALUES)
+        .scalar_subquery()
     )
-    if not values:
-        return []
     rows = await session.execute(
-        sa.select(column, owner, sa.func.min(OrderFact.order_ref))
-        .where(column.in_(values), owner != user_id, _unconfirmed(column))
+        sa.select(column, owner, sa.func.min(col(OrderFact.order_ref)))
+        .where(column.in_(mine), owner != user_id, _unconfirmed(column))
         .group_by(column, owner)
         .limit(MAX_SHARING_ROWS)
     )
     by_value: dict[str, list[str]] = defaultdict(list)
     for value, _other, ref in rows:
+        assert value is not None  # matched by `in_(values)`
         by_value[value].append(ref)
     return [
         Shared(value, len(refs), tuple(sorted(refs)[:5]))
@@ -191,28 +213,29 @@ async def _shared(
 
 async def _linked(session: AsyncSession, user_id: str) -> list[Linked]:
     found: list[Linked] = []
-    email = await session.scalar(
-        sa.select(Customer.email).where(Customer.exchange_user_id == user_id)
+    email = (
+        sa.select(col(Customer.email))
+        .where(col(Customer.exchange_user_id) == user_id, col(Customer.email).is_not(None))
+        .scalar_subquery()
     )
-    if email:
-        others = await session.scalars(
-            sa.select(Customer.exchange_user_id)
-            .where(
-                Customer.email == email,
-                Customer.exchange_user_id.is_not(None),
-                Customer.exchange_user_id != user_id,
-            )
-            .limit(MAX_HITS)
+    others = await session.scalars(
+        sa.select(col(Customer.exchange_user_id))
+        .where(
+            col(Customer.email) == email,
+            col(Customer.exchange_user_id).is_not(None),
+            col(Customer.exchange_user_id) != user_id,
         )
-        ids = tuple(sorted(o for o in others if o))
-        if ids:
-            found.append(Linked("email", ids))
+        .limit(MAX_HITS)
+    )
+    ids = tuple(sorted(o for o in others if o))
+    if ids:
+        found.append(Linked("email", ids))
     rows = await session.execute(
-        sa.select(RiskIdentityLink.channel, RiskIdentityLink.linked_user_id)
-        .where(RiskIdentityLink.user_id == user_id)
+        sa.select(col(RiskIdentityLink.channel), col(RiskIdentityLink.linked_user_id))
+        .where(col(RiskIdentityLink.user_id) == user_id)
         .union(
-            sa.select(RiskIdentityLink.channel, RiskIdentityLink.user_id).where(
-                RiskIdentityLink.linked_user_id == user_id
+            sa.select(col(RiskIdentityLink.channel), col(RiskIdentityLink.user_id)).where(
+                col(RiskIdentityLink.linked_user_id) == user_id
             )
         )
         .limit(MAX_HITS)
@@ -230,10 +253,10 @@ async def sharing_accounts(session: AsyncSession, order: OrderFact) -> set[str]:
     if order.payer_account_name and order.payer_name_matches is not True:
         found |= set(
             await session.scalars(
-                sa.select(OrderFact.buyer_user_id)
+                sa.select(col(OrderFact.buyer_user_id))
                 .where(
-                    OrderFact.payer_account_name == order.payer_account_name,
-                    OrderFact.payer_name_matches.is_not(True),
+                    col(OrderFact.payer_account_name) == order.payer_account_name,
+                    col(OrderFact.payer_name_matches).is_not(True),
                 )
                 .distinct()
                 .limit(MAX_FANOUT)
@@ -242,8 +265,8 @@ async def sharing_accounts(session: AsyncSession, order: OrderFact) -> set[str]:
     if order.receiving_account:
         found |= set(
             await session.scalars(
-                sa.select(OrderFact.seller_user_id)
-                .where(OrderFact.receiving_account == order.receiving_account)
+                sa.select(col(OrderFact.seller_user_id))
+                .where(col(OrderFact.receiving_account) == order.receiving_account)
                 .distinct()
                 .limit(MAX_FANOUT)
             )
@@ -254,8 +277,8 @@ async def sharing_accounts(session: AsyncSession, order: OrderFact) -> set[str]:
 async def order_parties(session: AsyncSession, order_ref: str) -> tuple[str, str] | None:
     row = (
         await session.execute(
-            sa.select(OrderFact.buyer_user_id, OrderFact.seller_user_id).where(
-                OrderFact.order_ref == order_ref
+            sa.select(col(OrderFact.buyer_user_id), col(OrderFact.seller_user_id)).where(
+                col(OrderFact.order_ref) == order_ref
             )
         )
     ).first()
@@ -272,7 +295,7 @@ async def accounts(session: AsyncSession, user_ids: Iterable[str]) -> dict[str, 
     ids = list(set(user_ids))
     if not ids:
         return {}
-    rows = await session.scalars(sa.select(RiskAccount).where(RiskAccount.user_id.in_(ids)))
+    rows = await session.scalars(sa.select(RiskAccount).where(col(RiskAccount.user_id).in_(ids)))
     return {row.user_id: row for row in rows}
 
 
@@ -281,19 +304,19 @@ async def ranked(
 ) -> list[RiskAccount]:
     """Accounts by score, highest first (ties by user id), from a keyset cursor."""
     stmt = sa.select(RiskAccount).where(
-        sa.or_(RiskAccount.score >= min_score, RiskAccount.watchlisted.is_(True))
+        sa.or_(col(RiskAccount.score) >= min_score, col(RiskAccount.watchlisted).is_(True))
         if min_score <= 0
-        else RiskAccount.score >= min_score
+        else col(RiskAccount.score) >= min_score
     )
     if after is not None:
         score, user_id = after
         stmt = stmt.where(
             sa.or_(
-                RiskAccount.score < score,
-                sa.and_(RiskAccount.score == score, RiskAccount.user_id > user_id),
+                col(RiskAccount.score) < score,
+                sa.and_(col(RiskAccount.score) == score, col(RiskAccount.user_id) > user_id),
             )
         )
-    stmt = stmt.order_by(RiskAccount.score.desc(), RiskAccount.user_id).limit(limit)
+    stmt = stmt.order_by(col(RiskAccount.score).desc(), col(RiskAccount.user_id)).limit(limit)
     return list(await session.scalars(stmt))
 
 
@@ -303,11 +326,11 @@ async def record_identity_link(
     """Remember that one channel address proved two exchange ids; False when known."""
     a, b = sorted((user_id, linked_user_id))
     known = await session.scalar(
-        sa.select(RiskIdentityLink.id).where(
-            RiskIdentityLink.channel == channel,
-            RiskIdentityLink.address == address,
-            RiskIdentityLink.user_id == a,
-            RiskIdentityLink.linked_user_id == b,
+        sa.select(col(RiskIdentityLink.id)).where(
+            col(RiskIdentityLink.channel) == channel,
+            col(RiskIdentityLink.address) == address,
+            col(RiskIdentityLink.user_id) == a,
+            col(RiskIdentityLink.linked_user_id) == b,
         )
     )
     if known is not None:
@@ -320,7 +343,7 @@ async def record_identity_link(
 async def report(
     session: AsyncSession, report_id: int, *, for_update: bool = False
 ) -> RiskReport | None:
-    stmt = sa.select(RiskReport).where(RiskReport.id == report_id)
+    stmt = sa.select(RiskReport).where(col(RiskReport.id) == report_id)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -328,7 +351,7 @@ async def report(
 
 async def reports_of(session: AsyncSession, user_id: str) -> list[RiskReport]:
     rows = await session.scalars(
-        sa.select(RiskReport).where(RiskReport.user_id == user_id).order_by(RiskReport.id)
+        sa.select(RiskReport).where(col(RiskReport.user_id) == user_id).order_by(col(RiskReport.id))
     )
     return list(rows)
 
@@ -338,57 +361,65 @@ async def candidates(session: AsyncSession, sensitive_words: Sequence[str]) -> l
     party of a disputed order, a third-party or flagged-remark buyer, a holder of a
     shared payer name or receiving account, a shared email, an identity link, or an
     account already scored or watchlisted."""
-    disputed = sa.select(OrderFact.buyer_user_id, OrderFact.seller_user_id).join(
-        DisputeCase, DisputeCase.order_ref == OrderFact.order_ref
+    disputed = sa.select(col(OrderFact.buyer_user_id), col(OrderFact.seller_user_id)).join(
+        DisputeCase, col(DisputeCase.order_ref) == col(OrderFact.order_ref)
     )
     found: set[str] = set()
     for buyer, seller in await session.execute(disputed):
         found |= {buyer, seller}
-    remark = sa.func.lower(OrderFact.transfer_remark)
-    flagged = [OrderFact.payer_name_matches.is_(False)]
+    remark = sa.func.lower(col(OrderFact.transfer_remark))
+    flagged: list[sa.ColumnElement[bool]] = [col(OrderFact.payer_name_matches).is_(False)]
     if sensitive_words:
         flagged.append(sa.or_(*(remark.contains(w, autoescape=True) for w in sensitive_words)))
-    found |= set(await session.scalars(sa.select(OrderFact.buyer_user_id).where(sa.or_(*flagged))))
+    found |= set(
+        await session.scalars(sa.select(col(OrderFact.buyer_user_id)).where(sa.or_(*flagged)))
+    )
     payer = (
-        sa.select(OrderFact.payer_account_name)
-        .where(OrderFact.payer_account_name.is_not(None), OrderFact.payer_name_matches.is_not(True))
-        .group_by(OrderFact.payer_account_name)
-        .having(sa.func.count(sa.distinct(OrderFact.buyer_user_id)) > 1)
+        sa.select(col(OrderFact.payer_account_name))
+        .where(
+            col(OrderFact.payer_account_name).is_not(None),
+            col(OrderFact.payer_name_matches).is_not(True),
+        )
+        .group_by(col(OrderFact.payer_account_name))
+        .having(sa.func.count(sa.distinct(col(OrderFact.buyer_user_id))) > 1)
     )
     found |= set(
         await session.scalars(
-            sa.select(OrderFact.buyer_user_id).where(
-                OrderFact.payer_account_name.in_(payer), OrderFact.payer_name_matches.is_not(True)
+            sa.select(col(OrderFact.buyer_user_id)).where(
+                col(OrderFact.payer_account_name).in_(payer),
+                col(OrderFact.payer_name_matches).is_not(True),
             )
         )
     )
     receiving = (
-        sa.select(OrderFact.receiving_account)
-        .where(OrderFact.receiving_account.is_not(None))
-        .group_by(OrderFact.receiving_account)
-        .having(sa.func.count(sa.distinct(OrderFact.seller_user_id)) > 1)
+        sa.select(col(OrderFact.receiving_account))
+        .where(col(OrderFact.receiving_account).is_not(None))
+        .group_by(col(OrderFact.receiving_account))
+        .having(sa.func.count(sa.distinct(col(OrderFact.seller_user_id))) > 1)
     )
     found |= set(
         await session.scalars(
-            sa.select(OrderFact.seller_user_id).where(OrderFact.receiving_account.in_(receiving))
+            sa.select(col(OrderFact.seller_user_id)).where(
+                col(OrderFact.receiving_account).in_(receiving)
+            )
         )
     )
     shared_email = (
-        sa.select(Customer.email)
-        .where(Customer.email.is_not(None), Customer.exchange_user_id.is_not(None))
-        .group_by(Customer.email)
+        sa.select(col(Customer.email))
+        .where(col(Customer.email).is_not(None), col(Customer.exchange_user_id).is_not(None))
+        .group_by(col(Customer.email))
         .having(sa.func.count() > 1)
     )
     found |= {
         u
         for u in await session.scalars(
-            sa.select(Customer.exchange_user_id).where(Customer.email.in_(shared_email))
+            sa.select(col(Customer.exchange_user_id)).where(col(Customer.email).in_(shared_email))
         )
         if u
     }
     for a, b in await session.execute(
-        sa.select(RiskIdentityLink.user_id, RiskIdentityLink.linked_user_id)
+        sa.select(col(RiskIdentityLink.user_id), col(RiskIdentityLink.linked_user_id))
     ):
         found |= {a, b}
-    found |= set(await session.scalars(sa.select(RiskAccount.user_id)))
+    found |= set(await session.scalars(sa.select(col(RiskAccount.user_id))))
     return sorted(found)

@@ -3,7 +3,7 @@ behind them, and reports of suspicious accounts with their review."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
@@ -23,7 +23,9 @@ from gateway.risk.schemas import (
 )
 from gateway.validation import IdPath
 
-FORBIDDEN = {403: {"description": "Not a supervisor, admin or agent of the risk queue"}}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not a supervisor, admin or agent of the risk queue"}
+}
 router = APIRouter(prefix="/api/v1/risk", tags=["risk"], responses=FORBIDDEN)
 UserId = Annotated[
     str, Path(min_length=1, max_length=200, pattern=USER_ID_PATTERN, description="Exchange user id")
@@ -103,7 +105,7 @@ async def _review(
     return public
 
 
-REVIEW_ERRORS = {
+REVIEW_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such report"},
     409: {"description": "Already confirmed or dismissed"},
 }

@@ -40,6 +40,7 @@ class Limits:
             Thresholds(
                 window_days=settings.window_days,
                 min_dispute_rate=settings.min_dispute_rate,
+                min_share=settings.min_share,
                 burst_disputes=settings.burst_disputes,
                 burst_hours=settings.burst_hours,
                 dismiss_factor=settings.dismiss_factor,

@@ -18,6 +18,8 @@ Signals and weights (the README has the same table):
 - third_party_payment: the payer's name is not the buyer's: 10 per order, at most 30
 - sensitive_remark: a transfer remark on a buy names crypto or fraud words: 10 per
   order, at most 30
+  (these two and chargeback_after_release need >= min_share of the account's buys:
+  a heavy honest trader meets each now and then, a fraudster on every few orders)
 - dispute_burst: >= burst_disputes disputes within burst_hours: 40
 - chargeback_after_release: a chargeback case on an order released to this buyer: 25
   per case, at most 75
@@ -68,6 +70,7 @@ class AccountFacts:
     user_id: str
     now: datetime
     orders_in_window: int
+    buys: int = 0  # every buy of the account (third-party, remark, chargeback shares)
     disputes: Sequence[Dispute] = ()
     third_party_orders: Sequence[str] = ()
     remark_orders: Sequence[tuple[str, str]] = ()  # (order ref, the word found)
@@ -81,6 +84,7 @@ class AccountFacts:
 class Thresholds:
     window_days: int = 30
     min_dispute_rate: float = 0.10
+    min_share: float = 0.05
     burst_disputes: int = 4
     burst_hours: int = 24
     dismiss_factor: float = 0.5
@@ -149,14 +153,15 @@ def signals(facts: AccountFacts, limits: Thresholds) -> list[Signal]:
             f"{what} {named} also used by {_plural(others, 'other account')}",
             (), tuple(ref for s in shared for ref in s.orders)[:20],
         ))  # fmt: skip
-    if facts.third_party_orders:
+    buys = max(facts.buys, 1)
+    if facts.third_party_orders and len(facts.third_party_orders) / buys >= limits.min_share:
         n = len(facts.third_party_orders)
         found.append(Signal(
             "third_party_payment", min(30.0, 10.0 * n),
             f"{_plural(n, 'order')} paid from an account in someone else's name",
             (), tuple(facts.third_party_orders)[:20],
         ))  # fmt: skip
-    if facts.remark_orders:
+    if facts.remark_orders and len(facts.remark_orders) / buys >= limits.min_share:
         n = len(facts.remark_orders)
         words = sorted({word for _ref, word in facts.remark_orders})
         found.append(Signal(
@@ -173,20 +178,20 @@ def signals(facts: AccountFacts, limits: Thresholds) -> list[Signal]:
             tuple(d.case_id for d in burst),
         ))  # fmt: skip
     chargebacks = [d for d in facts.disputes if d.as_buyer and d.released and d.chargeback]
-    if chargebacks:
+    if chargebacks and len(chargebacks) / buys >= limits.min_share:
         n = len(chargebacks)
         found.append(Signal(
             "chargeback_after_release", min(75.0, 25.0 * n),
             f"{_plural(n, 'chargeback')} after the crypto was released to this buyer",
             tuple(d.case_id for d in chargebacks),
         ))  # fmt: skip
-    others = sorted({o for link in facts.linked for o in link.others})
-    if others:
+    accounts = sorted({o for link in facts.linked for o in link.others})
+    if accounts:
         hows = " and ".join(sorted({_HOW.get(link.how, link.how) for link in facts.linked}))
-        shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
+        shown = ", ".join(accounts[:5]) + (" ..." if len(accounts) > 5 else "")
         found.append(Signal(
-            "linked_identities", min(40.0, 20.0 * len(others)),
-            f"the same {hows} is behind {_plural(len(others), 'other exchange account')}: "
+            "linked_identities", min(40.0, 20.0 * len(accounts)),
+            f"the same {hows} is behind {_plural(len(accounts), 'other exchange account')}: "
             f"{shown}",
         ))  # fmt: skip
     damped = [_damp(s, facts.dismissals.get(s.kind, 0), limits.dismiss_factor) for s in found]

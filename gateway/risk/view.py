@@ -9,9 +9,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.models import Agent
 from gateway.cases.models import DisputeCase, case_ref
+from gateway.db import pk
 from gateway.errors import InvalidRequest
 from gateway.risk import repository as repo
 from gateway.risk.models import RiskAccount, RiskReport
@@ -68,13 +70,15 @@ async def _names(session: AsyncSession, ids: set[int | None]) -> dict[int, str]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
-    rows = await session.execute(sa.select(Agent.id, Agent.name).where(Agent.id.in_(wanted)))
+    rows = await session.execute(
+        sa.select(pk(Agent.id), col(Agent.name)).where(col(Agent.id).in_(wanted))
+    )
     return {i: n for i, n in rows.all()}
 
 
 async def reports_public(session: AsyncSession, reports: list[RiskReport]) -> list[ReportPublic]:
     names = await _names(
-        session, {r.reported_by for r in reports} | {r.reviewed_by for r in reports}
+        session, {r.reviewed_by for r in reports} | {r.reported_by for r in reports}
     )
     return [
         ReportPublic(
@@ -110,7 +114,9 @@ async def account_public(
     case_ids = {c for s in raw for c in s.get("cases", [])}
     cases: dict[int, DisputeCase] = {}
     if case_ids:
-        found = await session.scalars(sa.select(DisputeCase).where(DisputeCase.id.in_(case_ids)))
+        found = await session.scalars(
+            sa.select(DisputeCase).where(col(DisputeCase.id).in_(case_ids))
+        )
         cases = {c.id: c for c in found if c.id is not None}
     signals = [
         SignalPublic(

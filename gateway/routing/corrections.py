@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit, notify
 from gateway.db import utcnow
@@ -36,7 +37,7 @@ async def export_examples(session: AsyncSession) -> list[Example]:
     """Every correction, oldest first, as a development-set line. A ticket corrected
     twice yields its latest labels once (the last word of the desk)."""
     rows = (
-        await session.execute(sa.select(RoutingCorrection).order_by(RoutingCorrection.id))
+        await session.execute(sa.select(RoutingCorrection).order_by(col(RoutingCorrection.id)))
     ).scalars()
     latest: dict[int, RoutingCorrection] = {}
     for row in rows:
@@ -123,9 +124,9 @@ async def correct(
     )
     texts = (
         await session.execute(
-            sa.select(Message.text)
-            .where(Message.ticket_id == ticket.id, Message.direction == Direction.inbound)
-            .order_by(Message.id)
+            sa.select(col(Message.text))
+            .where(col(Message.ticket_id) == ticket.id, col(Message.direction) == Direction.inbound)
+            .order_by(col(Message.id))
         )
     ).scalars()
     correction = RoutingCorrection(

@@ -78,6 +78,16 @@ def feature_text(text: str) -> str:
     return " ".join(_REPEATS.sub(r"\1", "".join(out)).split())
 
 
+def word_count(text: str) -> int:
+    """Words of a text, a run of Chinese, Japanese or Thai counting one word per two
+    characters."""
+    count = 0
+    for token in feature_text(text).split():
+        for run in _RUNS.findall(token):
+            count += (len(run) + 1) // 2 if _UNSPACED_CHAR.match(run) else 1
+    return count
+
+
 def _grams(out: set[str], padded: str, sizes: tuple[int, ...], prefix: str = "") -> None:
     for n in sizes:
         for i in range(len(padded) - n + 1):
@@ -88,6 +98,11 @@ def _grams(out: set[str], padded: str, sizes: tuple[int, ...], prefix: str = "")
 
 def features(text: str) -> list[str]:
     """The distinct features of a text, sorted (the same text gives the same list)."""
+    return read(text)[0]
+
+
+def read(text: str) -> tuple[list[str], set[str]]:
+    """(features, the phrase lists with a phrase in the text)."""
     head = text[:MAX_FEATURE_CHARS]
     out: set[str] = set()
     for token in feature_text(head).split():
@@ -97,8 +112,9 @@ def features(text: str) -> list[str]:
             else:
                 _grams(out, f" {run} ", NGRAM_SIZES)
                 out.add("w:" + run)
-    out.update(f"p:{key}#{i}" for key in phrase_keys(head) for i in range(PHRASE_WEIGHT))
-    return sorted(out)
+    keys = phrase_keys(head)
+    out.update(f"p:{key}#{i}" for key in keys for i in range(PHRASE_WEIGHT))
+    return sorted(out), keys
 
 
 @cache

@@ -89,7 +89,8 @@ ROMANISED_MARKERS: dict[str, frozenset[str]] = {
         kaise chalega wajah karwa badal ho kar ke ki ka se ko aur bhi lekin karke kiye
         gaye gye tha thi hu hoon main apni apna apne liye tak kitna kab milega bahut
         badhiya acha accha koi karega badalne baad bane sakta sakti ne me mein hi
-        bola bol kuch chahiye kaunse kaun kyunki magar""".split()
+        bola bol kuch chahiye kaunse kaun kyunki magar aaye aayi khulega dhanyawad jaldi
+        mila mili milega wala wale banke chhod atka gayab mangwa nikaal liya""".split()
     ),
     # Vietnamese typed without its tone marks ("toi da chuyen tien ma chua nhan duoc"):
     # lingua reads it as Spanish or French.

@@ -15,6 +15,7 @@ import random
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import add
 from pathlib import Path
 
 FORMAT = "parley-linear-1"
@@ -32,29 +33,26 @@ class LinearModel:
     """One head: weights per feature for each class, plus a bias."""
 
     def __init__(
-        self, classes: Sequence[str], bias: Sequence[float], weights: dict[str, array]
+        self, classes: Sequence[str], bias: Sequence[float], weights: dict[str, array[float]]
     ) -> None:
         self.classes = tuple(classes)
         self.bias = list(bias)
         self.weights = weights
 
     def scores(self, feats: Iterable[str]) -> tuple[list[float], list[str]]:
-        scores = list(self.bias)
+        """Bias plus the known features' rows, scaled by 1/sqrt(number of features)."""
+        total = [0.0] * len(self.bias)
         known = []
-        k = len(scores)
-        scale = 0.0
-        rows = []
+        count = 0
+        get = self.weights.get
         for f in feats:
-            row = self.weights.get(f)
+            count += 1
+            row = get(f)
             if row is not None:
-                rows.append(row)
+                total = list(map(add, total, row))  # one C-level pass per feature
                 known.append(f)
-            scale += 1.0
-        norm = 1.0 / math.sqrt(scale) if scale else 0.0
-        for row in rows:
-            for c in range(k):
-                scores[c] += row[c] * norm
-        return scores, known
+        norm = 1.0 / math.sqrt(count) if count else 0.0
+        return [b + t * norm for b, t in zip(self.bias, total, strict=True)], known
 
     def predict(self, feats: Sequence[str], cues: int = 3) -> Prediction:
         scores, known = self.scores(feats)

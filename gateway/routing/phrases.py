@@ -20,29 +20,47 @@ CATEGORY_PHRASES: dict[str, dict[str, str]] = {
         "en": "hacked|account was hacked|someone logged in|somebody logged|not me who|"
         "i did not make this withdraw|i didn't make this withdraw|unauthorized withdraw|"
         "unauthorised withdraw|unauthorized login|changed my password|stole my account|"
-        "stolen account|lost access to my account|2fa changed|sim swap",
+        "stolen account|lost access to my account|2fa changed|sim swap"
+        "|logged into my account|login from unknown device|login from an unknown device|from an unknown device|changed my 2fa|account compromised|account was compromised|withdrawal i never|never approved|emptied my",
         "ru": "взлом|взломали|украли аккаунт|в аккаунт зашли|зашел кто-то|зашли в мой|не я вывод|"
-        "вывод не делал|несанкционирован|сменили пароль|угнали аккаунт",
-        "uk": "зламали|злам|вкрали акаунт|хтось зайшов|змінили пароль|несанкціонован",
-        "zh": "被盗|盗号|被黑|黑客|账号被盗|帳號被盜|不是我操作|我没有提现|我沒有提現|被人登录|被登入",
-        "vi": "bi hack|hack tai khoan|mat tai khoan|bi chiem tai khoan|bi trom tai khoan",
-        "id": "dibobol|diretas|kena hack|di hack|akun dicuri|bukan saya yang tarik",
-        "ms": "digodam|kena hack|akaun dicuri",
-        "tr": "hacklendi|hesabim calindi|hesabima girildi|sifrem degistirildi|izinsiz giris",
+        "вывод не делал|несанкционирован|сменили пароль|угнали аккаунт"
+        "|это не я|делал не я|взломан|скомпрометирован|сменили 2фа|сменил 2фа|с неизвестного устройства|vzlomali|kto to vzlomal",
+        "uk": "зламали|злам|вкрали акаунт|хтось зайшов|змінили пароль|несанкціонован"
+        "|скомпрометован|змінив пароль|змінили 2фа|змінив 2фа|з невідомого пристрою|робив не я|зламан",
+        "zh": "被盗|盗号|被黑|黑客|账号被盗|帳號被盜|不是我操作|我没有提现|我沒有提現|被人登录|被登入"
+        "|改了我的密码|改了我的谷歌验证|陌生设备登录|陌生設備登入|异地登录|異地登入|不是我本人|账户被盗|帳戶被盜|资产全没了",
+        "vi": "bi hack|hack tai khoan|mat tai khoan|bi chiem tai khoan|bi trom tai khoan"
+        "|khong phai toi lam|khong phai em lam|dang nhap tai khoan|dang nhap tu thiet bi la|doi mat khau|doi 2fa|tai san mat het",
+        "id": "dibobol|diretas|kena hack|di hack|akun dicuri|bukan saya yang tarik"
+        "|ganti 2fa|ganti password|login dari perangkat|akun saya dibajak|dibajak|saldo ditarik orang",
+        "ms": "digodam|kena hack|akaun dicuri"
+        "|log masuk dari peranti|bukan saya yang|tukar kata laluan",
+        "tr": "hacklendi|hesabim calindi|hesabima girildi|sifrem degistirildi|izinsiz giris"
+        "|ben yapmadim|bilinmeyen cihaz|2fa yi degistir|sifremi degistir|hesabima girmis|hesabima girdi|hacklen",
         "es": "hackearon|hackeada|hackeado|me robaron la cuenta|acceso no autorizado|"
-        "retiro no autorizado|no fui yo",
+        "retiro no autorizado|no fui yo"
+        "|cambio mi contrasena|cambiaron mi contrasena|dispositivo desconocido|no reconozco este retiro",
         "pt": "hackearam|hackeada|hackeado|invadiram|roubaram minha conta|nao fui eu|"
-        "saque nao autorizado",
-        "fr": "pirate|piratage|on a vole mon compte|retrait non autorise|ce n'est pas moi",
-        "de": "gehackt|konto gestohlen|nicht autorisiert|unbefugt|das war nicht ich",
-        "ar": "اختراق|اخترق|تم اختراق|سرقه حسابي|سرق حسابي",
-        "hi": "हैक|अकाउंट चोरी|खाता चोरी",
-        "ja": "乗っ取|ハッキング|不正ログイン|不正アクセス|不正出金",
-        "ko": "해킹|도용|무단 출금|무단 로그인",
-        "th": "แฮก|แฮ็ก|ถูกขโมยบัญชี",
-        "tl": "na-hack|nahack|na hack|ninakaw ang account",
-        "fa": "هك|هك شده|حسابم را دزديدن",
-        "ur": "ہيك|هيك|اكاونٹ چوري",
+        "saque nao autorizado"
+        "|trocou minha senha|trocaram minha senha|dispositivo desconhecido|nao reconheco esse saque",
+        "fr": "pirate|piratage|on a vole mon compte|retrait non autorise|ce n'est pas moi"
+        "|appareil inconnu|change mon mot de passe|acces non autorise|compte pirate",
+        "de": "gehackt|konto gestohlen|nicht autorisiert|unbefugt|das war nicht ich"
+        "|unbekannten gerat|passwort geandert|hat mein passwort",
+        "ar": "اختراق|اخترق|تم اختراق|سرقه حسابي|سرق حسابي"
+        "|غير المصادقه|غير الباسورد|غير كلمه المرور|دخل على حسابي|دخل حسابي|انهكر|مخترق|دخول غير مصرح|جهاز غريب",
+        "hi": "हैक|अकाउंट चोरी|खाता चोरी"
+        "|पासवर्ड बदल|hack ho gaya|account hack|password badal|maine nahi kiya|मैंने नहीं की|मैंने नहीं किया",
+        "ja": "乗っ取|ハッキング|不正ログイン|不正アクセス|不正出金"
+        "|乗っ取られ|知らない端末|身に覚えのない出金|勝手に出金|無断で出金|パスワードを変えられ",
+        "ko": "해킹|도용|무단 출금|무단 로그인"
+        "|제가 아니에요|제가 한 출금이 아니|제가 한 게 아니|모르는 기기|비밀번호 바뀌|비밀번호를 바꾸|비밀번호랑 2fa|탈취",
+        "th": "แฮก|แฮ็ก|ถูกขโมยบัญชี|ไม่ใช่ผม|ไม่ใช่ฉัน|ไม่ได้ถอนเอง|เครื่องแปลก|เปลี่ยนรหัสผ่าน|ถูกแฮก|โดนแฮก",
+        "tl": "na-hack|nahack|na hack|ninakaw ang account"
+        "|hindi ako ang nag|may nag login|pinalitan ang password|nagpalit ng password ko",
+        "fa": "هك|هك شده|حسابم را دزديدن"
+        "|هک|رمز منو عوض|وارد حسابم شد|وارد حسابم شده|کار من نیست|من نبودم|دستگاه ناشناس",
+        "ur": "ہيك|هيك|اكاونٹ چوري|ہیک|میں نے نہیں کیا|پاس ورڈ بدل|لاگ ان کیا",
     },
     "fraud_or_scam": {
         "en": "scam|scammer|fraud|cheated|ripped off|fake payment|fake receipt|fake proof|"

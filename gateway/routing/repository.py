@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.db import lock_key
@@ -32,13 +33,13 @@ async def _set_state(session: AsyncSession, key: str, value: str) -> None:
 
 async def load_rule_set(session: AsyncSession) -> tuple[RuleSet, dict[str, int]]:
     """The stored queues and rules, and each queue's id by name."""
-    queues = list((await session.execute(sa.select(Queue).order_by(Queue.id))).scalars())
+    queues = list((await session.execute(sa.select(Queue).order_by(col(Queue.id)))).scalars())
     names = {q.id: q.name for q in queues}
     rules = (
         await session.execute(
-            sa.select(RoutingRule, Queue.name)
-            .join(Queue, Queue.id == RoutingRule.queue_id)
-            .order_by(RoutingRule.position, RoutingRule.id)
+            sa.select(RoutingRule, col(Queue.name))
+            .join(Queue, col(Queue.id) == col(RoutingRule.queue_id))
+            .order_by(col(RoutingRule.position), col(RoutingRule.id))
         )
     ).all()
     state = await system.get_many(session, (DEFAULT_QUEUE_KEY, TRIAGE_QUEUE_KEY))
@@ -116,7 +117,7 @@ async def earlier_ticket_count(session: AsyncSession, customer_id: int, ticket_i
     result = await session.execute(
         sa.select(sa.func.count())
         .select_from(Ticket)
-        .where(Ticket.customer_id == customer_id, Ticket.id < ticket_id)
+        .where(col(Ticket.customer_id) == customer_id, col(Ticket.id) < ticket_id)
     )
     return int(result.scalar_one())
 
@@ -126,15 +127,15 @@ async def last_inbound_language(
 ) -> str | None:
     """The language of the customer's latest earlier message that had one."""
     result = await session.execute(
-        sa.select(Message.language)
-        .join(Ticket, Ticket.id == Message.ticket_id)
+        sa.select(col(Message.language))
+        .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
         .where(
-            Ticket.customer_id == customer_id,
-            Message.direction == Direction.inbound,
-            Message.id < before_message_id,
-            Message.language.is_not(None),
+            col(Ticket.customer_id) == customer_id,
+            col(Message.direction) == Direction.inbound,
+            col(Message.id) < before_message_id,
+            col(Message.language).is_not(None),
         )
-        .order_by(Message.id.desc())
+        .order_by(col(Message.id).desc())
         .limit(1)
     )
     return result.scalar_one_or_none()

@@ -15,7 +15,7 @@ from gateway.routing.features import features
 from gateway.routing.model import TriageModel, train_head
 from gateway.tickets.models import Category, Severity
 
-EPOCHS = 30
+EPOCHS = 60  # 30 -> 60: +0.3 % category in cross-validation on the training split
 RATE = 5.0
 L2 = 1e-5
 

@@ -18,6 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.agents.models import Agent
@@ -288,20 +289,20 @@ async def _pending(
 
 async def _level_since(session: AsyncSession, ticket: Ticket) -> datetime | None:
     row = await session.execute(
-        sa.select(SlaEvent.at)
+        sa.select(col(SlaEvent.at))
         .where(
-            SlaEvent.ticket_id == ticket.id,
-            SlaEvent.target == "escalation",
-            SlaEvent.kind.in_(("escalated", "deescalated")),
+            col(SlaEvent.ticket_id) == ticket.id,
+            col(SlaEvent.target) == "escalation",
+            col(SlaEvent.kind).in_(("escalated", "deescalated")),
         )
-        .order_by(SlaEvent.at.desc(), SlaEvent.id.desc())
+        .order_by(col(SlaEvent.at).desc(), col(SlaEvent.id).desc())
         .limit(1)
     )
     return row.scalar_one_or_none()
 
 
 async def _recorded(session: AsyncSession, key: str) -> bool:
-    row = await session.execute(sa.select(SlaEvent.id).where(SlaEvent.key == key))
+    row = await session.execute(sa.select(col(SlaEvent.id)).where(col(SlaEvent.key) == key))
     return row.scalar_one_or_none() is not None
 
 
@@ -328,9 +329,9 @@ async def _level_one(session: AsyncSession, ticket: Ticket) -> list[Agent]:
         return [agent] if agent is not None and agent.active else []
     rows = await session.execute(
         sa.select(Agent)
-        .join(QueueMembership, QueueMembership.agent_id == Agent.id)
-        .where(QueueMembership.queue_id == ticket.queue_id, Agent.active.is_(True))
-        .order_by(Agent.id)
+        .join(QueueMembership, col(QueueMembership.agent_id) == col(Agent.id))
+        .where(col(QueueMembership.queue_id) == ticket.queue_id, col(Agent.active).is_(True))
+        .order_by(col(Agent.id))
     )
     return list(rows.scalars())
 

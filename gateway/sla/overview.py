@@ -9,7 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from gateway.db import pk
 from gateway.queues.models import Queue
 from gateway.sla.metrics import breaches_24h, next_breach_seconds, open_by_state
 from gateway.sla.models import SlaEvent
@@ -25,25 +27,34 @@ async def build(
 ) -> list[dict[str, Any]]:
     """One entry per queue: {queue, open: {state: n}, next_breaches: [...], breached_24h}."""
     names = dict(
-        (await session.execute(sa.select(Queue.id, Queue.name).order_by(Queue.name))).all()
+        (
+            await session.execute(
+                sa.select(pk(Queue.id), col(Queue.name)).order_by(col(Queue.name))
+            )
+        ).all()
     )
     if queue_ids is not None:
         names = {i: n for i, n in names.items() if i in queue_ids}
     counts: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATES, 0))
     rows = await session.execute(
-        sa.select(Ticket.queue_id, Ticket.sla_state, sa.func.count())
-        .where(Ticket.status.in_(OPEN))
-        .group_by(Ticket.queue_id, Ticket.sla_state)
+        sa.select(col(Ticket.queue_id), col(Ticket.sla_state), sa.func.count())
+        .where(col(Ticket.status).in_(OPEN))
+        .group_by(col(Ticket.queue_id), col(Ticket.sla_state))
     )
     for queue_id, state, n in rows:
         counts[queue_id][state if state in STATES else "none"] += n
     upcoming: dict[int, list[dict[str, Any]]] = defaultdict(list)
     due_rows = await session.execute(
         sa.select(
-            Ticket.id, Ticket.queue_id, Ticket.severity, Ticket.first_responded_at,
-            Ticket.first_response_due, Ticket.next_response_due, Ticket.resolution_due,
-        ).where(Ticket.status.in_(OPEN), Ticket.sla_state.in_(("active", "warning")))
-    )  # fmt: skip
+            col(Ticket.id),
+            col(Ticket.queue_id),
+            col(Ticket.severity),
+            col(Ticket.first_responded_at),
+            col(Ticket.first_response_due),
+            col(Ticket.next_response_due),
+            col(Ticket.resolution_due),
+        ).where(col(Ticket.status).in_(OPEN), col(Ticket.sla_state).in_(("active", "warning")))
+    )
     for tid, queue_id, severity, responded, first, nxt, resolution in due_rows:
         candidates = [
             (due, target)
@@ -63,10 +74,10 @@ async def build(
     breached = dict(
         (
             await session.execute(
-                sa.select(Ticket.queue_id, sa.func.count())
-                .join(SlaEvent, SlaEvent.ticket_id == Ticket.id)
-                .where(SlaEvent.kind == "breached", SlaEvent.at >= since)
-                .group_by(Ticket.queue_id)
+                sa.select(col(Ticket.queue_id), sa.func.count())
+                .join(SlaEvent, col(SlaEvent.ticket_id) == col(Ticket.id))
+                .where(col(SlaEvent.kind) == "breached", col(SlaEvent.at) >= since)
+                .group_by(col(Ticket.queue_id))
             )
         ).all()
     )

@@ -9,10 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.models import Agent
 from gateway.audit import AuditEvent
 from gateway.cases.models import EvidenceRequest
+from gateway.db import pk
 from gateway.queues.models import Queue
 from gateway.sla.clocks import EvidenceAsk, History
 from gateway.sla.defaults import DEFAULT_CONFIG
@@ -49,7 +51,7 @@ async def load_config(session: AsyncSession) -> SlaConfig:
     """The SLA configuration in force; one primary-key read while the rules are unchanged
     (cached per database and rules version, so every process sees a load at once)."""
     version = await system.get(session, VERSION_KEY)
-    where = str(session.get_bind().url)
+    where = str(session.get_bind().engine.url)
     cached = _cache.get(where)
     if cached is not None and cached[0] == version and version is not None:
         return cached[1]
@@ -64,9 +66,9 @@ async def history(session: AsyncSession, ticket: Ticket) -> History:
     computation. An evidence request's answer is the case domain's record of it, so the
     SLA and the case never disagree about whether a file met a request."""
     rows = await session.execute(
-        sa.select(Message.direction, Message.author_type, Message.created_at)
-        .where(Message.ticket_id == ticket.id, Message.direction != Direction.note)
-        .order_by(Message.id)
+        sa.select(col(Message.direction), col(Message.author_type), col(Message.created_at))
+        .where(col(Message.ticket_id) == ticket.id, col(Message.direction) != Direction.note)
+        .order_by(col(Message.id))
     )
     customer, agent = [], []
     for direction, author_type, created_at in rows:
@@ -75,9 +77,9 @@ async def history(session: AsyncSession, ticket: Ticket) -> History:
         elif author_type == ActorType.agent:
             agent.append(created_at)
     events = await session.execute(
-        sa.select(AuditEvent.action, AuditEvent.data, AuditEvent.created_at)
-        .where(AuditEvent.ticket_id == ticket.id, AuditEvent.action.in_(STATUS_ACTIONS))
-        .order_by(AuditEvent.id)
+        sa.select(col(AuditEvent.action), col(AuditEvent.data), col(AuditEvent.created_at))
+        .where(col(AuditEvent.ticket_id) == ticket.id, col(AuditEvent.action).in_(STATUS_ACTIONS))
+        .order_by(col(AuditEvent.id))
     )
     statuses: list[tuple[datetime, str]] = []
     for action, data, at in events:
@@ -91,11 +93,11 @@ async def history(session: AsyncSession, ticket: Ticket) -> History:
             statuses.append((at, str(status)))
     asks = await session.execute(
         sa.select(
-            EvidenceRequest.id,
-            EvidenceRequest.created_at,
-            EvidenceRequest.deadline_at,
-            EvidenceRequest.fulfilled_at,
-        ).where(EvidenceRequest.ticket_id == ticket.id)
+            pk(EvidenceRequest.id),
+            col(EvidenceRequest.created_at),
+            col(EvidenceRequest.deadline_at),
+            col(EvidenceRequest.fulfilled_at),
+        ).where(col(EvidenceRequest.ticket_id) == ticket.id)
     )
     evidence = [EvidenceAsk(*row) for row in asks]
     return History(ticket.created_at, customer, agent, statuses, evidence)
@@ -104,18 +106,22 @@ async def history(session: AsyncSession, ticket: Ticket) -> History:
 async def events(session: AsyncSession, ticket_id: int) -> list[SlaEvent]:
     rows = await session.execute(
         sa.select(SlaEvent)
-        .where(SlaEvent.ticket_id == ticket_id)
-        .order_by(SlaEvent.at, SlaEvent.id)
+        .where(col(SlaEvent.ticket_id) == ticket_id)
+        .order_by(col(SlaEvent.at), col(SlaEvent.id))
     )
     return list(rows.scalars())
 
 
 async def queue_name(session: AsyncSession, queue_id: int) -> str:
-    return (await session.execute(sa.select(Queue.name).where(Queue.id == queue_id))).scalar_one()
+    return (
+        await session.execute(sa.select(col(Queue.name)).where(col(Queue.id) == queue_id))
+    ).scalar_one()
 
 
 async def queue_by_name(session: AsyncSession, name: str) -> Queue | None:
-    return (await session.execute(sa.select(Queue).where(Queue.name == name))).scalar_one_or_none()
+    return (
+        await session.execute(sa.select(Queue).where(col(Queue.name) == name))
+    ).scalar_one_or_none()
 
 
 async def due_tickets(session: AsyncSession, now: datetime, limit: int) -> list[Ticket]:
@@ -123,8 +129,8 @@ async def due_tickets(session: AsyncSession, now: datetime, limit: int) -> list[
     skipped (SKIP LOCKED), so several workers share the work and never act twice."""
     result = await session.execute(
         sa.select(Ticket)
-        .where(Ticket.sla_check_at.is_not(None), Ticket.sla_check_at <= now)
-        .order_by(Ticket.sla_check_at, Ticket.id)
+        .where(col(Ticket.sla_check_at).is_not(None), col(Ticket.sla_check_at) <= now)
+        .order_by(col(Ticket.sla_check_at), col(Ticket.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
@@ -137,7 +143,9 @@ async def agents_named(session: AsyncSession, names: Iterable[str]) -> list[Agen
     if not wanted:
         return []
     rows = await session.execute(
-        sa.select(Agent).where(Agent.name.in_(wanted), Agent.active.is_(True)).order_by(Agent.id)
+        sa.select(Agent)
+        .where(col(Agent.name).in_(wanted), col(Agent.active).is_(True))
+        .order_by(col(Agent.id))
     )
     return list(rows.scalars())
 
@@ -147,7 +155,9 @@ async def agents_with_roles(session: AsyncSession, roles: Iterable[str]) -> list
     if not wanted:
         return []
     rows = await session.execute(
-        sa.select(Agent).where(Agent.role.in_(wanted), Agent.active.is_(True)).order_by(Agent.id)
+        sa.select(Agent)
+        .where(col(Agent.role).in_(wanted), col(Agent.active).is_(True))
+        .order_by(col(Agent.id))
     )
     return list(rows.scalars())
 
@@ -156,7 +166,7 @@ async def shifts(session: AsyncSession, agent_ids: Iterable[int]) -> dict[int, A
     wanted = set(agent_ids)
     if not wanted:
         return {}
-    rows = await session.execute(sa.select(AgentShift).where(AgentShift.agent_id.in_(wanted)))
+    rows = await session.execute(sa.select(AgentShift).where(col(AgentShift.agent_id).in_(wanted)))
     return {row.agent_id: row for row in rows.scalars()}
 
 
@@ -176,7 +186,9 @@ async def add_watchers(
     existing = set(
         (
             await session.execute(
-                sa.select(TicketWatcher.agent_id).where(TicketWatcher.ticket_id == ticket_id)
+                sa.select(col(TicketWatcher.agent_id)).where(
+                    col(TicketWatcher.ticket_id) == ticket_id
+                )
             )
         ).scalars()
     )
@@ -188,15 +200,15 @@ async def add_watchers(
 
 async def watchers(session: AsyncSession, ticket_id: int) -> list[tuple[str, int]]:
     rows = await session.execute(
-        sa.select(Agent.name, TicketWatcher.level)
-        .join(Agent, Agent.id == TicketWatcher.agent_id)
-        .where(TicketWatcher.ticket_id == ticket_id)
-        .order_by(TicketWatcher.level, Agent.name)
+        sa.select(col(Agent.name), col(TicketWatcher.level))
+        .join(Agent, col(Agent.id) == col(TicketWatcher.agent_id))
+        .where(col(TicketWatcher.ticket_id) == ticket_id)
+        .order_by(col(TicketWatcher.level), col(Agent.name))
     )
     return [(name, level) for name, level in rows]
 
 
 async def postpone(session: AsyncSession, ticket_id: int, until: datetime) -> None:
     await session.execute(
-        sa.update(Ticket).where(Ticket.id == ticket_id).values(sla_check_at=until)
+        sa.update(Ticket).where(col(Ticket.id) == ticket_id).values(sla_check_at=until)
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.context import AgentContext
 from gateway.agents.dependencies import CurrentAgent
@@ -46,6 +47,7 @@ async def get_ticket_sla(
 ) -> TicketSla:
     """The ticket's SLA clocks as of now, every recorded metric event, and who watches."""
     ticket = await tickets_service.ticket_for(session, ctx, ref)
+    assert ticket.id is not None
     found = await sla.view(session, ticket, runtime.clock.now())
     return TicketSla(
         ref=ticket.ref,
@@ -60,7 +62,7 @@ async def get_ticket_sla(
         events=[SlaEventPublic.model_validate(e, from_attributes=True) for e in found.events],
         watchers=[
             WatcherPublic(agent=a, level=lv) for a, lv in await repo.watchers(session, ticket.id)
-        ],  # type: ignore[arg-type]
+        ],
     )
 
 
@@ -114,7 +116,8 @@ async def put_agent_shift(
 ) -> ShiftPublic:
     """A supervisor puts an agent on or off shift."""
     _supervisor(ctx)
-    agent = (await repo.agents_named(session, [name]) or [None])[0]
+    named = await repo.agents_named(session, [name])
+    agent = named[0] if named else None
     if agent is None:
         raise NotFound(f"no active agent named {name!r}")
     return await _set(session, ctx, agent, body, runtime, by="supervisor")
@@ -165,7 +168,7 @@ async def _set(
 
 async def _shift_public(session: AsyncSession, agent: Agent) -> ShiftPublic:
     shift = (
-        await session.execute(sa.select(AgentShift).where(AgentShift.agent_id == agent.id))
+        await session.execute(sa.select(AgentShift).where(col(AgentShift.agent_id) == agent.id))
     ).scalar_one_or_none()
     if shift is None:
         return ShiftPublic(

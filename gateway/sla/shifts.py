@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit, notify
 from gateway.agents.models import Agent
@@ -46,7 +48,9 @@ class ShiftChange:
 
 async def is_on_shift(session: AsyncSession, agent_id: int) -> bool:
     value = (
-        await session.execute(sa.select(AgentShift.on_shift).where(AgentShift.agent_id == agent_id))
+        await session.execute(
+            sa.select(col(AgentShift.on_shift)).where(col(AgentShift.agent_id) == agent_id)
+        )
     ).scalar_one_or_none()
     return value is None or bool(value)
 
@@ -69,7 +73,8 @@ async def set_shift(
     if hand_to is not None:
         if on_shift:
             raise Conflict("hand_to is for going off shift")
-        colleague = (await repo.agents_named(session, [hand_to]) or [None])[0]
+        named = await repo.agents_named(session, [hand_to])
+        colleague = named[0] if named else None
         if colleague is None or colleague.id == agent.id:
             raise NotFound(f"no other active agent named {hand_to!r}")
         if not await is_on_shift(session, colleague.id):  # type: ignore[arg-type]
@@ -104,19 +109,21 @@ async def _hand_on(
     change: ShiftChange,
     notifier: Notifier | None,
 ) -> None:
-    held = sa.and_(Ticket.assignee_id == agent.id, Ticket.status.in_(HELD))
+    held = sa.and_(col(Ticket.assignee_id) == agent.id, col(Ticket.status).in_(HELD))
     untouched = sa.or_(
-        Ticket.agent_touched_at.is_(None), Ticket.agent_touched_at <= Ticket.assigned_at
+        col(Ticket.agent_touched_at).is_(None),
+        col(Ticket.agent_touched_at) <= col(Ticket.assigned_at),
     )
     wanted = held if colleague is not None else sa.and_(held, untouched)
     tickets = list(
         (
             await session.execute(
-                sa.select(Ticket).where(wanted).order_by(Ticket.id).with_for_update()
+                sa.select(Ticket).where(wanted).order_by(col(Ticket.id)).with_for_update()
             )
         ).scalars()
     )
     for ticket in tickets:
+        data: dict[str, Any]
         if colleague is not None:
             ticket.assignee_id, ticket.assigned_at = colleague.id, now
             ticket.agent_touched_at = now

@@ -14,20 +14,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.db import utcnow
 from gateway.system.models import SystemState
 
 
 def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(SystemState).values(rows)
 
 
 async def get(session: AsyncSession, key: str) -> str | None:
     """The value under `key`, or None."""
-    return await session.scalar(sa.select(SystemState.value).where(SystemState.key == key))
+    return await session.scalar(
+        sa.select(col(SystemState.value)).where(col(SystemState.key) == key)
+    )
 
 
 async def get_many(
@@ -36,9 +39,9 @@ async def get_many(
     """The values of those `keys` that exist; `for_update` locks their rows (taken in
     key order, so two writers never deadlock) until the caller commits."""
     stmt = (
-        sa.select(SystemState.key, SystemState.value)
-        .where(SystemState.key.in_(sorted(set(keys))))
-        .order_by(SystemState.key)
+        sa.select(col(SystemState.key), col(SystemState.value))
+        .where(col(SystemState.key).in_(sorted(set(keys))))
+        .order_by(col(SystemState.key))
     )
     if for_update:
         stmt = stmt.with_for_update()
@@ -82,7 +85,7 @@ async def raise_to(session: AsyncSession, key: str, value: int) -> None:
         stmt.on_conflict_do_update(
             index_elements=["key"],
             set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-            where=sa.cast(SystemState.value, sa.BigInteger)
+            where=sa.cast(col(SystemState.value), sa.BigInteger)
             < sa.cast(stmt.excluded.value, sa.BigInteger),
         )
     )
@@ -90,4 +93,4 @@ async def raise_to(session: AsyncSession, key: str, value: int) -> None:
 
 async def delete(session: AsyncSession, key: str) -> None:
     """Forget `key` (nothing happens if it is not there)."""
-    await session.execute(sa.delete(SystemState).where(SystemState.key == key))
+    await session.execute(sa.delete(SystemState).where(col(SystemState.key) == key))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.tickets.models import (
     ChannelIdentity,
@@ -20,7 +21,9 @@ async def message_by_external_id(
     session: AsyncSession, channel: str, external_id: str
 ) -> Message | None:
     result = await session.execute(
-        sa.select(Message).where(Message.channel == channel, Message.external_id == external_id)
+        sa.select(Message).where(
+            col(Message.channel) == channel, col(Message.external_id) == external_id
+        )
     )
     return result.scalar_one_or_none()
 
@@ -32,8 +35,8 @@ async def messages_by_external_ids(
         return []
     result = await session.execute(
         sa.select(Message)
-        .where(Message.external_id.in_(list(external_ids)))
-        .order_by(Message.id.desc())
+        .where(col(Message.external_id).in_(list(external_ids)))
+        .order_by(col(Message.id).desc())
     )
     return list(result.scalars())
 
@@ -41,21 +44,23 @@ async def messages_by_external_ids(
 async def identity(session: AsyncSession, channel: str, address: str) -> ChannelIdentity | None:
     result = await session.execute(
         sa.select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+            col(ChannelIdentity.channel) == channel, col(ChannelIdentity.address) == address
         )
     )
     return result.scalar_one_or_none()
 
 
 async def customer_by_exchange_user(session: AsyncSession, user_id: str) -> Customer | None:
-    result = await session.execute(sa.select(Customer).where(Customer.exchange_user_id == user_id))
+    result = await session.execute(
+        sa.select(Customer).where(col(Customer.exchange_user_id) == user_id)
+    )
     return result.scalar_one_or_none()
 
 
 async def get_ticket(
     session: AsyncSession, ticket_id: int, *, for_update: bool = False
 ) -> Ticket | None:
-    stmt = sa.select(Ticket).where(Ticket.id == ticket_id)
+    stmt = sa.select(Ticket).where(col(Ticket.id) == ticket_id)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -69,11 +74,13 @@ async def newest_for_thread(
     result = await session.execute(
         sa.select(Ticket)
         .where(
-            Ticket.customer_id == customer_id,
-            Ticket.channel == channel,
-            Ticket.thread_key == thread_key,
+            col(Ticket.customer_id) == customer_id,
+            col(Ticket.channel) == channel,
+            col(Ticket.thread_key) == thread_key,
         )
-        .order_by(sa.case((Ticket.status == TicketStatus.closed, 1), else_=0), Ticket.id.desc())
+        .order_by(
+            sa.case((col(Ticket.status) == TicketStatus.closed, 1), else_=0), col(Ticket.id).desc()
+        )
         .limit(1)
     )
     return result.scalar_one_or_none()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Response
@@ -28,7 +29,9 @@ from gateway.tickets.schemas import (
 )
 from gateway.validation import IdPath
 
-NOT_FOUND = {404: {"description": "No such ticket in the caller's queues"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such ticket in the caller's queues"}
+}
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=NOT_FOUND)
 
 

@@ -9,9 +9,11 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import audit
 from gateway.agents.models import Agent
+from gateway.db import pk
 from gateway.errors import Conflict, NotFound
 from gateway.queues.models import Queue
 from gateway.tickets.models import (
@@ -37,13 +39,15 @@ async def _names(session: AsyncSession, agent_ids: Iterable[int | None]) -> dict
     ids = {i for i in agent_ids if i is not None}
     if not ids:
         return {}
-    rows = await session.execute(sa.select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
+    rows = await session.execute(
+        sa.select(pk(Agent.id), col(Agent.name)).where(col(Agent.id).in_(ids))
+    )
     return {row[0]: row[1] for row in rows}
 
 
 async def _queue_names(session: AsyncSession, queue_ids: Iterable[int]) -> dict[int, str]:
     rows = await session.execute(
-        sa.select(Queue.id, Queue.name).where(Queue.id.in_(set(queue_ids)))
+        sa.select(pk(Queue.id), col(Queue.name)).where(col(Queue.id).in_(set(queue_ids)))
     )
     return {row[0]: row[1] for row in rows}
 
@@ -87,7 +91,9 @@ async def public(session: AsyncSession, ticket: Ticket) -> TicketPublic:
     messages = list(
         (
             await session.execute(
-                sa.select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id)
+                sa.select(Message)
+                .where(col(Message.ticket_id) == ticket.id)
+                .order_by(col(Message.id))
             )
         ).scalars()
     )
@@ -95,8 +101,8 @@ async def public(session: AsyncSession, ticket: Ticket) -> TicketPublic:
     if messages:
         rows = await session.execute(
             sa.select(Attachment)
-            .where(Attachment.message_id.in_([m.id for m in messages]))
-            .order_by(Attachment.id)
+            .where(col(Attachment.message_id).in_([m.id for m in messages]))
+            .order_by(col(Attachment.id))
         )
         for att in rows.scalars():
             attachments.setdefault(att.message_id, []).append(
@@ -143,8 +149,8 @@ async def attachment_for(session: AsyncSession, ticket: Ticket, attachment_id: i
     """An attachment of one of this ticket's messages (404 for any other id)."""
     row = await session.execute(
         sa.select(Attachment)
-        .join(Message, Message.id == Attachment.message_id)
-        .where(Attachment.id == attachment_id, Message.ticket_id == ticket.id)
+        .join(Message, col(Message.id) == col(Attachment.message_id))
+        .where(col(Attachment.id) == attachment_id, col(Message.ticket_id) == ticket.id)
     )
     attachment = row.scalar_one_or_none()
     if attachment is None:

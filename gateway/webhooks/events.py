@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway import notify
 from gateway.agents.models import Agent
@@ -87,8 +88,8 @@ async def _subscribers(
 ) -> list[WebhookSubscription]:
     result = await session.execute(
         sa.select(WebhookSubscription)
-        .where(WebhookSubscription.active.is_(True))
-        .order_by(WebhookSubscription.id)
+        .where(col(WebhookSubscription.active).is_(True))
+        .order_by(col(WebhookSubscription.id))
     )
     return [
         sub
@@ -172,10 +173,10 @@ async def emit_ticket_updated(
     queue_ids = {before.get("queue_id"), ticket.queue_id} - {None}
     agent_ids = {before.get("assignee_id"), ticket.assignee_id} - {None}
     queue_rows = await session.execute(
-        sa.select(Queue.id, Queue.name).where(Queue.id.in_(queue_ids))
+        sa.select(col(Queue.id), col(Queue.name)).where(col(Queue.id).in_(queue_ids))
     )
     agent_rows = await session.execute(
-        sa.select(Agent.id, Agent.name).where(Agent.id.in_(agent_ids))
+        sa.select(col(Agent.id), col(Agent.name)).where(col(Agent.id).in_(agent_ids))
     )
     queues = {row[0]: row[1] for row in queue_rows}
     agents = {row[0]: row[1] for row in agent_rows}

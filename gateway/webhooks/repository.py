@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from gateway.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 
@@ -20,26 +21,30 @@ async def lease_due(
     ticket's events arrive in order. An expired lease (a worker died mid-send) is due."""
     earlier = aliased(WebhookDelivery)
     due = (
-        sa.select(WebhookDelivery.id)
+        sa.select(col(WebhookDelivery.id))
         .where(
-            WebhookDelivery.status == DeliveryStatus.pending,
-            WebhookDelivery.next_attempt_at <= now,
-            sa.or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now),
+            col(WebhookDelivery.status) == DeliveryStatus.pending,
+            col(WebhookDelivery.next_attempt_at) <= now,
+            sa.or_(
+                col(WebhookDelivery.lease_until).is_(None), col(WebhookDelivery.lease_until) < now
+            ),
             ~sa.exists().where(
-                earlier.subscription_id == WebhookDelivery.subscription_id,
-                earlier.order_key == WebhookDelivery.order_key,
-                earlier.status == DeliveryStatus.pending,
-                earlier.id < WebhookDelivery.id,
+                col(earlier.subscription_id) == col(WebhookDelivery.subscription_id),
+                col(earlier.order_key) == col(WebhookDelivery.order_key),
+                col(earlier.status) == DeliveryStatus.pending,
+                col(earlier.id) < col(WebhookDelivery.id),
             ),
         )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)
     )
     result = await session.execute(
         sa.update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due))
-        .values(lease_until=now + lease, leased_by=worker, attempts=WebhookDelivery.attempts + 1)
+        .where(col(WebhookDelivery.id).in_(due))
+        .values(
+            lease_until=now + lease, leased_by=worker, attempts=col(WebhookDelivery.attempts) + 1
+        )
         .returning(WebhookDelivery)
         .execution_options(synchronize_session=False)
     )
@@ -52,8 +57,8 @@ async def lock_deliveries(session: AsyncSession, ids: Iterable[int]) -> dict[int
         return {}
     result = await session.execute(
         sa.select(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(wanted))
-        .order_by(WebhookDelivery.id)
+        .where(col(WebhookDelivery.id).in_(wanted))
+        .order_by(col(WebhookDelivery.id))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -67,7 +72,7 @@ async def subscriptions(
     if not wanted:
         return {}
     result = await session.execute(
-        sa.select(WebhookSubscription).where(WebhookSubscription.id.in_(wanted))
+        sa.select(WebhookSubscription).where(col(WebhookSubscription.id).in_(wanted))
     )
     return {row.id: row for row in result.scalars()}  # type: ignore[misc]
 
@@ -81,12 +86,14 @@ async def deliveries_of(
     limit: int,
 ) -> list[WebhookDelivery]:
     """A subscriber's deliveries, newest first, paged by id."""
-    query = sa.select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+    query = sa.select(WebhookDelivery).where(
+        col(WebhookDelivery.subscription_id) == subscription_id
+    )
     if status:
-        query = query.where(WebhookDelivery.status == status)
+        query = query.where(col(WebhookDelivery.status) == status)
     if before_id:
-        query = query.where(WebhookDelivery.id < before_id)
-    result = await session.execute(query.order_by(WebhookDelivery.id.desc()).limit(limit))
+        query = query.where(col(WebhookDelivery.id) < before_id)
+    result = await session.execute(query.order_by(col(WebhookDelivery.id).desc()).limit(limit))
     return list(result.scalars())
 
 
@@ -96,8 +103,8 @@ async def delivery_by_public_id(
     result = await session.execute(
         sa.select(WebhookDelivery)
         .where(
-            WebhookDelivery.subscription_id == subscription_id,
-            WebhookDelivery.delivery_id == delivery_id,
+            col(WebhookDelivery.subscription_id) == subscription_id,
+            col(WebhookDelivery.delivery_id) == delivery_id,
         )
         .with_for_update()
     )

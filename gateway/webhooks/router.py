@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
+from sqlmodel import col
 
 from gateway.agents.dependencies import CurrentAdmin
 from gateway.dependencies import RuntimeDep, SessionDep
@@ -45,7 +46,9 @@ async def create_webhook(
 @router.get("", response_model=SubscriptionList)
 async def list_webhooks(session: SessionDep, _ctx: CurrentAdmin) -> SubscriptionList:
     """Every subscriber (secrets are never shown again)."""
-    rows = await session.execute(sa.select(WebhookSubscription).order_by(WebhookSubscription.id))
+    rows = await session.execute(
+        sa.select(WebhookSubscription).order_by(col(WebhookSubscription.id))
+    )
     return SubscriptionList(items=[service.public(s) for s in rows.scalars()])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +34,7 @@ async def _checked_url(url: str, settings: WebhooksSettings, resolver: Resolver)
     return url
 
 
-def _audit(session: AsyncSession, ctx: AgentContext, action: str, **data: object) -> None:
+def _audit(session: AsyncSession, ctx: AgentContext, action: str, **data: Any) -> None:
     audit.record(
         session, action, ticket_id=None, actor_type=ActorType.agent, actor_agent_id=ctx.id, **data
     )

@@ -52,7 +52,7 @@ def active_secrets(sub: WebhookSubscription, now: datetime) -> list[str]:
 
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     """Capped exponential backoff, half of it random so retries spread out."""
-    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
+    ceiling: float = min(cap, base * 2 ** max(attempt - 1, 0))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 

@@ -125,7 +125,10 @@
     ":focus-visible{outline:3px solid #f0b429;outline-offset:2px}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}",
     ".choices{display:flex;flex-wrap:wrap;gap:4px;margin-top:6px}",
-    ".choice{border:1px solid #1f6feb;background:#fff;color:#1f6feb;border-radius:6px;padding:4px 8px;cursor:pointer}"
+    ".choice{border:1px solid #1f6feb;background:#fff;color:#1f6feb;border-radius:6px;padding:4px 8px;cursor:pointer}",
+    ".comment{display:flex;flex-direction:column;gap:4px;margin-top:6px}.comment textarea{width:100%;flex:none}",
+    ".comment button{border:1px solid #1f6feb;background:#fff;color:#1f6feb;border-radius:6px;padding:4px 8px;cursor:pointer}",
+    ".comment .comment-send{background:#1f6feb;color:#fff}"
   ].join("");
   root.appendChild(style);
 
@@ -221,7 +224,9 @@
       nodes.push(bubble({ author: "customer", text: item.text, attachments: item.files || [] },
         item.error ? "failed" : "pending", item.error ? t.failed + ": " + item.error : t.sending));
     });
+    var typing = root.activeElement;
     log.replaceChildren.apply(log, nodes);
+    if (typing && typing !== root.activeElement && log.contains(typing)) typing.focus();
     if (atBottom) log.scrollTop = log.scrollHeight;
   }
   function bubble(message, extraClass, note) {
@@ -247,6 +252,9 @@
       node.appendChild(row);
     }
     if (message.notice) node.appendChild(el("span", { "class": "meta notice" }, message.notice));
+    // After the rating, the optional comment: one field, Send or Skip. The node is kept
+    // across renders, so a reply arriving while the customer types loses nothing.
+    if (message.comment) node.appendChild(commentBox(message));
     return node;
   }
   function answerChoice(message, value) {
@@ -254,6 +262,10 @@
     render();
     request("POST", "/channels/webchat/choices", { value: value }).then(function (json) {
       message.notice = String(json.text || "");
+      if (json.comment_prompt) {
+        message.comment = { value: value, prompt: String(json.comment_prompt),
+          skip: String(json.skip || "") };
+      }
       save();
       render();
     }, function (err) {
@@ -261,6 +273,39 @@
       message.notice = String(err.message || err);
       render();
     });
+  }
+  function commentBox(message) {
+    var c = message.comment;
+    if (c.node) return c.node;
+    var id = "parley-comment-" + String(message.id);
+    var box = el("div", { "class": "comment", role: "group" });
+    box.appendChild(el("label", { "for": id }, c.prompt));
+    var field = el("textarea", { id: id, maxlength: "2000", rows: "2" });
+    var row = el("div", { "class": "comment-actions choices" });
+    var sendButton = el("button", { type: "button", "class": "comment-send" }, t.send);
+    var skipButton = el("button", { type: "button", "class": "comment-skip" }, c.skip);
+    row.appendChild(sendButton);
+    row.appendChild(skipButton);
+    box.appendChild(field);
+    box.appendChild(row);
+    skipButton.addEventListener("click", function () { message.comment = null; render(); });
+    sendButton.addEventListener("click", function () {
+      var text = field.value.trim();
+      if (!text) { field.focus(); return; }
+      sendButton.disabled = skipButton.disabled = true;
+      request("POST", "/channels/webchat/choices/comment", { value: c.value, comment: text })
+        .then(function (json) {
+          message.comment = null;
+          message.notice = String(json.text || "");
+          render();
+        }, function (err) {
+          sendButton.disabled = skipButton.disabled = false;
+          message.notice = String(err.message || err);
+          render();
+        });
+    });
+    c.node = box;
+    return box;
   }
   function accept(frame) {
     if (typeof frame.message_id !== "number") return;
@@ -270,7 +315,7 @@
       text: String(frame.text || ""), created_at: frame.created_at, client_id: frame.client_id,
       attachments: Array.isArray(frame.attachments) ? frame.attachments : [],
       choices: Array.isArray(frame.choices) ? frame.choices : [],
-      answered: seen.answered, notice: seen.notice
+      answered: seen.answered, notice: seen.notice, comment: seen.comment
     };
     if (frame.client_id) dropPending(frame.client_id);
     if (frame.message_id > state.lastId) state.lastId = frame.message_id;

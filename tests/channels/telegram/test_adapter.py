@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import time
 from collections import defaultdict
@@ -13,9 +14,10 @@ import sqlalchemy as sa
 
 import channels.telegram
 from channels.telegram.adapter import TelegramAdapter
+from gateway.outbox import service as outbox
 from gateway.ports import Channel, DeliveryError, OutboundAttachment, OutboundMessage
 from gateway.runtime import Runtime
-from gateway.tickets.models import ChannelIdentity
+from gateway.tickets.models import ChannelIdentity, Ticket
 from tests.channels.telegram.conftest import Telegram, new_chat, private_message, telegram_settings
 from tests.conftest import make_settings
 
@@ -34,6 +36,30 @@ def reply(chat: int, text: str, *attachments: OutboundAttachment, key: str = "")
         idempotency_key=key or f"reply-{chat}-{n}",
         attachments=attachments,
     )
+
+
+async def queued_reply(tg: Telegram, chat: int, text: str) -> OutboundMessage:
+    """A reply to `chat`'s ticket queued through the outbox, as the worker would hand it."""
+    async with tg.runtime.sessionmaker.begin() as session:
+        ticket_id = await session.scalar(
+            sa.select(Ticket.id)
+            .join(ChannelIdentity, ChannelIdentity.id == Ticket.identity_id)
+            .where(ChannelIdentity.address == str(chat))
+        )
+        assert ticket_id is not None
+        queued = await outbox.enqueue(
+            session,
+            ticket_id=ticket_id,
+            channel=Channel.telegram,
+            text=text,
+            notifier=None,
+            action="message.replied",
+        )
+        outbox_id = await session.scalar(
+            sa.select(outbox.OutboxRow.id).where(outbox.OutboxRow.message_id == queued.id)
+        )
+    assert outbox_id is not None and queued.id is not None
+    return dataclasses.replace(reply(chat, text), outbox_id=outbox_id, message_id=queued.id)
 
 
 def to_chat(tg: Telegram, chat: int, method: str | None = None) -> list[str]:
@@ -108,8 +134,10 @@ async def test_a_server_error_is_retried_without_resending_parts_already_deliver
     tg: Telegram,
 ) -> None:
     chat = new_chat()
+    await tg.post(private_message(chat, 1))
     text = "First part. " + "a" * 4000 + "\n\nSecond part. " + "b" * 4000
-    message = reply(chat, text)
+    # Progress is kept on the reply's outbox row, so the reply has a real one.
+    message = await queued_reply(tg, chat, text)
     # The first part goes out, the second meets a 502.
     tg.api.fail("sendMessage", 502, chat_id=str(chat), skip=1)
     with pytest.raises(DeliveryError) as caught:

@@ -256,14 +256,98 @@ async def test_the_customer_rates_on_the_widget_card(
                     )
                 assert survey is not None and survey.rating == 4
                 assert survey.channel == "webchat"
-                assert await notice.text_content() == texts_for(survey.language)[1].thanks
+                words = texts_for(survey.language)[1]
+                assert await notice.text_content() == words.thanks
                 assert await buttons.count() == 0, "the card closes once answered"
+
+                # The optional comment: the card asks in the customer's language.
+                card = page.locator(f"{widget} .msg.agent .comment")
+                await card.wait_for(timeout=15000)
+                assert await card.locator("label").text_content() == words.comment_prompt
+                assert await card.locator(".comment-skip").text_content() == words.skip
+                await card.locator("textarea").fill("  Rápido, obrigado!  ")
+                await card.locator(".comment-send").click()
+                await card.wait_for(state="detached", timeout=15000)
+                assert await notice.text_content() == words.comment_thanks
+                async with runtime.sessionmaker() as db:
+                    survey = await db.scalar(
+                        sa.select(CsatSurvey).where(CsatSurvey.ticket_id == ticket.id)
+                    )
+                assert survey is not None
+                assert (survey.rating, survey.comment) == (4, "Rápido, obrigado!")
+                async with runtime.sessionmaker() as db:
+                    inbound = await db.scalars(
+                        sa.select(Message.text).where(
+                            Message.ticket_id == ticket.id, Message.direction == "inbound"
+                        )
+                    )
+                    assert list(inbound) == ["Paguei 200 USDT e o vendedor não liberou a moeda"]
 
                 # After a reload the answered card stays closed.
                 await page.reload()
                 await page.locator(f"{widget} .msg.agent").wait_for(timeout=15000)
                 await page.wait_for_timeout(500)
                 assert await page.locator(f"{widget} .msg.agent .choice").count() == 0
+            finally:
+                await browser.close()
+    finally:
+        await gw.stop()
+        await runtime.close()
+
+
+async def test_the_widget_says_which_replies_it_showed(
+    page_server: tuple[str, list[str]], database: str, tmp_path: Path
+) -> None:
+    # The email fallback mails replies nobody saw: the widget's seen frame is what
+    # records that a reply reached the visitor (a history read records nothing).
+    if not CHROMIUM_PRESENT:
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing: .ci/install-chromium.sh installs it")
+        pytest.skip(f"{CHROMIUM} missing: run .ci/install-chromium.sh (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    page_origin, gateway_slot = page_server
+    gw = GatewayProcess(
+        database, free_port(), tmp_path, GATEWAY_WEBCHAT_ALLOWED_ORIGINS=origins(page_origin)
+    )
+    gateway_slot.append(gw.url)
+    runtime = Runtime.from_settings(make_settings(database, tmp_path))
+    await gw.start()
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                page = await browser.new_page()
+                await page.goto(page_origin + "/")
+                online = page.locator("[data-parley-widget] .status[data-state=online]")
+                await online.wait_for(timeout=15000)
+                box = page.locator("[data-parley-widget] textarea")
+                await box.fill("the seller went quiet")
+                await box.press("Enter")
+                await page.locator("[data-parley-widget] .msg.customer[data-message-id]").wait_for(
+                    timeout=15000
+                )
+                async with runtime.sessionmaker() as db:
+                    ticket = await db.scalar(sa.select(Ticket).where(Ticket.channel == "webchat"))
+                assert ticket is not None
+                agent = await make_agent(runtime, ["general"], role=Role.supervisor)
+                await reply_over_api(gw.url, agent, ticket.ref, "We are on it.")
+                await page.locator("[data-parley-widget] .msg.agent").wait_for(timeout=15000)
+                async with runtime.sessionmaker() as db:
+                    reply_id = await db.scalar(
+                        sa.select(sa.func.max(Message.id)).where(Message.ticket_id == ticket.id)
+                    )
+                marker = f"webchat.seen.{ticket.identity_id}"
+                seen = None
+                for _ in range(150):  # the frame follows the render; wait for it, not on time
+                    async with runtime.sessionmaker() as db:
+                        seen = await runtime.state.get(db, marker)
+                    if seen is not None:
+                        break
+                    await asyncio.sleep(0.1)
+                assert seen == str(reply_id)
             finally:
                 await browser.close()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from gateway.audit import AuditEvent
 from gateway.cases.models import CaseTicket
 from tests.desk import make_agent
 from tests.gateway.cases.conftest import Desk, new_order_ref, order_facts
@@ -132,6 +133,12 @@ async def test_facts_arriving_later_identify_the_parties(desk: Desk) -> None:
     assert pushed.status_code == 201
     after = await case_json(desk, token, case["id"])
     assert side(after, "buyer") == [ack["ticket"]]
+    # What the exchange said, and when, is on the case's own audit chain.
+    async with desk.runtime.sessionmaker() as session:
+        stored = await session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.case_id == case["id"])
+        )
+        assert "order.facts_stored" in list(stored)
 
 
 async def test_agents_outside_the_case_queues_see_no_case(desk: Desk) -> None:

@@ -120,11 +120,21 @@ async def test_confirmed_accounts_go_on_the_watchlist_routing_reads(desk: Desk) 
     report = (
         await post_report(desk, reporter, {"user_id": seller, "reason": "known scammer"})
     ).json()
-    async with desk.api(reporter) as api:  # not a risk reviewer
+    async with desk.api(reporter) as api:  # not a risk reviewer: neither reads nor reviews
         denied = await api.post(
             f"/api/v1/risk/reports/{report['id']}/confirm", json={"note": "yes"}
         )
-    assert denied.status_code == 403
+        hidden = await api.get(f"/api/v1/risk/reports/{report['id']}")
+    assert denied.status_code == 403 and hidden.status_code == 403
+    async with desk.api(await supervisor(desk)) as boss:  # a reviewer's own report
+        own = await boss.post("/api/v1/risk/reports", json={"user_id": seller, "reason": "mine"})
+        mine = await boss.post(
+            f"/api/v1/risk/reports/{own.json()['id']}/confirm", json={"note": "me!"}
+        )
+    assert mine.status_code == 403 and "other than its reporter" in mine.json()["detail"]
+    async with desk.api(reviewer) as api:
+        shown = await api.get(f"/api/v1/risk/reports/{report['id']}")
+    assert shown.status_code == 200 and shown.json()["reason"] == "known scammer"
     async with desk.api(reviewer) as api:
         confirmed = await api.post(
             f"/api/v1/risk/reports/{report['id']}/confirm", json={"note": "matches the ring"}

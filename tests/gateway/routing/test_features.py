@@ -69,3 +69,20 @@ def test_severity_stays_within_what_the_policy_allows_a_category() -> None:
         found = triage.classify(text)
         assert found.severity in CATEGORY_SEVERITIES[found.category], (text, found.reasons)
     assert CATEGORY_SEVERITIES[Category.account_takeover] == (Severity.critical,)
+
+
+def test_a_message_that_says_little_is_routed_weakly() -> None:
+    triage = TriageClassifier(shipped_model(), Decimal(1000), Decimal(10000))
+    for text in ("ok", "pls check", "any update"):
+        found = triage.classify(text)
+        assert found.confidence < 0.4, (text, found.reasons)
+        assert any("too little to route on" in r for r in found.reasons)
+    # A phrase of the lists, an amount or a few more words are enough.
+    assert triage.classify("hacked").confidence == 1.0
+    assert triage.classify("seller not releasing my usdt").confidence >= 0.4
+
+
+def test_a_takeover_phrase_decides_over_the_model() -> None:
+    triage = TriageClassifier(shipped_model(), Decimal(1000), Decimal(10000))
+    found = triage.classify("제가 한 출금이 아니에요 누가 로그인했어요")
+    assert (found.category, found.severity) == (Category.account_takeover, Severity.critical)
