@@ -170,10 +170,19 @@ async def insert_baseline(dsn: str, count: int, clients: int) -> tuple[float, li
 # --- gateway processes ---------------------------------------------------------------
 
 
+# `gateway serve` with uvloop swapped out for the stdlib loop (gateway/server.py).
+STDLIB_LOOP_SERVE = (
+    "import asyncio, sys; from gateway import server; server.run_serving = asyncio.run; "
+    "from gateway.__main__ import main; sys.exit(main(['serve']))"
+)
+
+
 class Gateway:
     """`python -m gateway serve` as an operator starts it, on a free port."""
 
-    def __init__(self, database_url: str, workdir: Path, **env: str):
+    def __init__(self, database_url: str, workdir: Path, *, stdlib_loop: bool = False, **env: str):
+        # stdlib_loop: serve on asyncio's own loop instead of uvloop (to measure uvloop).
+        self.stdlib_loop = stdlib_loop
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
@@ -199,11 +208,12 @@ class Gateway:
 
     async def start(self) -> Gateway:
         with self.log_path.open("ab") as log:
+            command = ["-m", "gateway", "serve"]
+            if self.stdlib_loop:
+                command = ["-c", STDLIB_LOOP_SERVE]
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
-                "-m",
-                "gateway",
-                "serve",
+                *command,
                 cwd=self.workdir,
                 env=self.env,
                 stdout=log,
@@ -243,6 +253,15 @@ class Gateway:
         except OSError:
             return None
         return None
+
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far (user + system): per message, the figure
+        a busy machine blurs least, since waiting for a core is not counted."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def errors_logged(self) -> int:
         """Lines at error level or worse in the process's log."""

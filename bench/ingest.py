@@ -11,6 +11,12 @@ peak RSS and the ratio to the baseline.
 
     python bench/ingest.py [--messages 1000] [--clients 16] [--surface webchat,smtp,telegram,mixed]
                            [--per-visitor 1] [--low-accuracy] [--sqlite]
+                           [--driver auto|wrk|python] [--seconds 15]
+
+The saturating load comes from wrk (bench/ingest_wrk.py) for the web chat and Telegram
+when it is installed (`--driver auto`), else from the Python client below; SMTP always
+uses the Python client. The half-load row always uses the Python client's open loop
+(a fixed rate, so latency shows queueing; wrk has no fixed-rate mode).
 
 A new surface is one more `Surface` class in SURFACES.
 """
@@ -35,6 +41,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import ingest_wrk
 from _common import (
     Database,
     Gateway,
@@ -86,7 +93,11 @@ class WebchatHttp(Surface):
 
     name = "webchat"
     # The per-visitor limiter guards against one abusive widget, not a wave of visitors.
-    env: ClassVar[dict[str, str]] = {"GATEWAY_WEBCHAT_MESSAGES_PER_MINUTE": "1000000"}
+    # A known signing key lets the wrk driver make visitors' tokens without a request.
+    env: ClassVar[dict[str, str]] = {
+        "GATEWAY_WEBCHAT_MESSAGES_PER_MINUTE": "1000000",
+        "GATEWAY_WEBCHAT_SECRET": ingest_wrk.WEBCHAT_SECRET,
+    }
 
     async def prepare(self, numbers: Sequence[int], slots: int) -> None:
         self.client = httpx.AsyncClient(
@@ -248,6 +259,20 @@ async def _gateway_env(
     return env
 
 
+async def _wrk(
+    surface: str, gateway: Gateway, clients: int, seconds: float
+) -> ingest_wrk.WrkResult:
+    if surface == "webchat":
+        # More visitors than any run sends: each message is a new customer's.
+        path = await asyncio.to_thread(ingest_wrk.webchat_tokens, 40_000)
+        script_args = [str(path)]
+    else:
+        script_args = [TelegramWebhook.secret, str(8 * 10**9)]
+    return await ingest_wrk.run(
+        gateway.url, surface, connections=clients, seconds=seconds, script_args=script_args
+    )
+
+
 def _free() -> int:
     from _common import free_port
 
@@ -303,21 +328,26 @@ async def run(
     sqlite: bool = False,
     pool_size: int | None = None,
     half_rate: bool = True,
+    driver: str = "auto",
+    seconds: float = 15.0,
+    env_extra: dict[str, str] | None = None,
+    label: str = "",
+    stdlib_loop: bool = False,
 ) -> list[Row]:
     """Run the ingest bench for each surface; one or two rows per surface."""
     args = argparse.Namespace(low_accuracy=low_accuracy, pool_size=pool_size)
     surfaces = surfaces or ["webchat", "smtp", "telegram"]
     rows: list[Row] = []
     backend = "SQLite" if sqlite else "PostgreSQL"
-    suffix = f"{', low-accuracy lingua' if low_accuracy else ''}"
+    suffix = f"{', low-accuracy lingua' if low_accuracy else ''}{label}"
     for surface_name in surfaces:
         print(f"ingest {surface_name} on {backend}: {load_line()}", file=sys.stderr)
         work = workdir()
         async with Database() as db, contextlib.AsyncExitStack() as stack:
             sqlite_path = work / "parley.db" if sqlite else None
             url = f"sqlite+aiosqlite:///{sqlite_path}" if sqlite_path else db.url
-            env = await _gateway_env(args, surface_name, stack)
-            gateway = await Gateway(url, work, **env).start()
+            env = await _gateway_env(args, surface_name, stack) | (env_extra or {})
+            gateway = await Gateway(url, work, stdlib_loop=stdlib_loop, **env).start()
             surface = _surface(surface_name, gateway, per_visitor)
             try:
                 # The first routed message loads the language models: not part of the figure.
@@ -327,14 +357,29 @@ async def run(
                     await surface.send(0, n)
                 rss_warm = gateway.peak_rss_mb()
 
-                await surface.prepare(range(messages), clients)
-                seconds, latencies, errors = await closed_loop(messages, clients, surface.send)
-                rate = len(latencies) / seconds
+                use_wrk = surface_name in ingest_wrk.SURFACES and (
+                    driver == "wrk" or (driver == "auto" and ingest_wrk.available())
+                )
+                wrk_result: ingest_wrk.WrkResult | None = None
+                cpu_before = gateway.cpu_seconds()
+                if use_wrk:
+                    wrk_result = await _wrk(surface_name, gateway, clients, seconds)
+                    rate, errors = wrk_result.rate, wrk_result.status_errors
+                    errors += wrk_result.socket_errors
+                    sent = wrk_result.requests
+                    latencies = []
+                else:
+                    await surface.prepare(range(messages), clients)
+                    took, latencies, errors = await closed_loop(messages, clients, surface.send)
+                    sent = messages
+                    rate = len(latencies) / took
                 stored = await _stored(db.dsn, sqlite_path) - len(warm)
+                cpu_ms = 1000 * (gateway.cpu_seconds() - cpu_before) / max(stored, 1)
 
                 half_rows: list[Row] = []
                 if half_rate and rate > 0:
-                    half = max(messages // 2, 50)
+                    # Half the rate for about ten seconds (or half the messages).
+                    half = max(min(sent // 2, int(rate * 5)), 50)
                     numbers = range(2 * 10**6, 2 * 10**6 + half)
                     await surface.prepare(numbers, clients * 4)
                     h_seconds, h_lat, h_err = await open_loop(
@@ -361,31 +406,41 @@ async def run(
                 peak_rss = gateway.peak_rss_mb()
                 await surface.close()
                 await gateway.stop()
+            # The floor, on the same database right after: at least 1000 rows.
+            b_count = max(sent, 1000)
             if sqlite_path is not None:
                 b_seconds, b_lat = await asyncio.to_thread(
-                    _sqlite_baseline, work / "baseline.db", messages
+                    _sqlite_baseline, work / "baseline.db", b_count
                 )
-                label = "sqlite3 inserts/s"
+                base_label = "sqlite3 inserts/s"
             else:
-                b_seconds, b_lat = await insert_baseline(db.dsn, messages, clients)
-                label = "asyncpg inserts/s"
-        missing = max(messages - stored, 0)
+                b_seconds, b_lat = await insert_baseline(db.dsn, b_count, clients)
+                base_label = "asyncpg inserts/s"
+        missing = max(sent - (wrk_result.status_errors if wrk_result else 0) - stored, 0)
+        p50, p95, p99 = (
+            (wrk_result.p50_ms, wrk_result.p95_ms, wrk_result.p99_ms)
+            if wrk_result
+            else (pct(latencies, 50), pct(latencies, 95), pct(latencies, 99))
+        )
+        driven = "wrk" if wrk_result else "python client"
         rows.append(
             Row(
                 "ingest",
                 f"{surface_name}, {clients} clients, {backend}{suffix}",
                 rate,
                 "msg/s",
-                baseline=messages / b_seconds,
-                baseline_label=label,
-                p50_ms=pct(latencies, 50),
-                p95_ms=pct(latencies, 95),
-                p99_ms=pct(latencies, 99),
+                baseline=b_count / b_seconds,
+                baseline_label=base_label,
+                p50_ms=p50,
+                p95_ms=p95,
+                p99_ms=p99,
                 errors=errors + missing,
                 peak_rss_mb=peak_rss,
                 target=">= 0.2x baseline",
+                extra={"gateway_cpu_ms_per_message": round(cpu_ms, 2)},
                 notes=(
-                    f"{messages} messages, {per_visitor} per customer; {stored} stored; "
+                    f"{sent} messages ({driven}), {per_visitor} per customer; {stored} stored; "
+                    f"gateway CPU {cpu_ms:.1f} ms per message; "
                     f"baseline p50 {pct(b_lat, 50):.1f} ms; RSS after warm-up {rss_warm:.0f} MB "
                     "(lingua models)"
                     if rss_warm
@@ -411,6 +466,11 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
     parser.add_argument("--pool-size", type=int, default=None)
     parser.add_argument("--no-half-rate", action="store_true")
+    parser.add_argument(
+        "--driver", default="auto", choices=["auto", "wrk", "python"],
+        help="saturating load: wrk when installed (auto), or the Python client",
+    )  # fmt: skip
+    parser.add_argument("--seconds", type=float, default=15.0, help="wrk run length")
     args = parser.parse_args()
     rows = asyncio.run(
         run(
@@ -422,6 +482,8 @@ def main() -> None:
             sqlite=args.sqlite,
             pool_size=args.pool_size,
             half_rate=not args.no_half_rate,
+            driver=args.driver,
+            seconds=args.seconds,
         )
     )
     print_rows(rows)

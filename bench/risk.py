@@ -322,6 +322,11 @@ async def load(url: str, ex: Exchange) -> None:
             })  # fmt: skip
         for start in range(0, len(links), chunk):
             await conn.execute(sa.insert(CaseTicket.__table__), links[start : start + chunk])
+    # A desk gathers its rows over months and autovacuum analyses them; a bulk load
+    # scored at once must collect the planner's statistics itself.
+    async with engine.connect() as conn:
+        await conn.execute(sa.text("ANALYZE"))
+        await conn.commit()
     await engine.dispose()
 
 

@@ -368,8 +368,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log.level, json_format=settings.log.json_format)
     func: Command = args.func
+    # The long-running processes run on uvloop (see server.run_serving).
+    run = server.run_serving if func in (cmd_serve, cmd_worker) else asyncio.run
     try:
-        return asyncio.run(func(settings, args))
+        return run(func(settings, args))
     except GatewayError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -215,3 +215,30 @@ def pk(column: int | None) -> Mapped[int]:
     key is never NULL, whatever SQLModel's `int | None` attribute (None until the first
     flush) says. Typing only: the column itself is returned."""
     return cast("Mapped[int]", column)
+
+
+# --- per-transaction memo ------------------------------------------------------------
+
+_MEMO = "parley_transaction_memo"
+
+
+def transaction_memo(session: AsyncSession | Session, name: str) -> dict[Any, Any]:
+    """A dict that lives as long as the session's current transaction: for reads that
+    several parts of one change make of the same row (the rules version, a queue's
+    name), so the row is read once per transaction instead of once per part. Forgotten
+    when the outermost transaction or a savepoint ends; a writer of a memoised row must
+    drop its entry (`forget`)."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    memo: dict[str, dict[Any, Any]] = sync.info.setdefault(_MEMO, {})
+    return memo.setdefault(name, {})
+
+
+def forget(session: AsyncSession | Session, name: str, key: Any) -> None:
+    """Drop one memoised entry (its row was just written in this transaction)."""
+    transaction_memo(session, name).pop(key, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_memo(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_MEMO, None)

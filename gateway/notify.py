@@ -1,8 +1,9 @@
 """Cross-process wake-ups: "something changed, look again", never the data itself.
 
-On PostgreSQL `publish()` runs `pg_notify` inside the caller's transaction, so the
-signal goes out at commit (and never for a rolled-back change) to every gateway process
-sharing the database; one dedicated asyncpg connection per process LISTENs and fans out
+On PostgreSQL `publish()` collects the signals of the caller's transaction and sends
+them in one `pg_notify` statement just before its COMMIT, so they go out at commit (and
+never for a rolled-back change) to every gateway process sharing the database; one
+dedicated asyncpg connection per process LISTENs and fans out
 to local subscribers. On SQLite (one process) the signal is dispatched in-process after
 commit. Payloads carry ids only; a subscriber always re-reads the database, so a lost
 or coalesced signal costs latency, never correctness (long polls also re-check on a
@@ -23,6 +24,7 @@ import structlog
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from gateway.db import is_sqlite
 from gateway.topics import MESSAGES, OUTBOX, TICKETS, TOPICS, WEBCHAT
@@ -43,23 +45,30 @@ class Notifier:
         self._connected = asyncio.Event()
 
     async def publish(self, session: AsyncSession, topic: str, payload: str) -> None:
-        """Signal `topic` once the session's transaction commits."""
-        if not self._local:
-            await session.execute(sa.select(sa.func.pg_notify(topic, payload)))
-            return
+        """Signal `topic` once the session's transaction commits. Every signal of one
+        transaction goes out in one statement just before its COMMIT (PostgreSQL), or
+        is dispatched in-process after it (SQLite); the same signal twice goes once."""
         pending: list[tuple[str, str]] | None = session.info.get(_PENDING_KEY)
         if pending is None:
             pending = session.info[_PENDING_KEY] = []
             sync_session = session.sync_session
 
+            def before_commit(s: Session) -> None:
+                items = list(dict.fromkeys(s.info.pop(_PENDING_KEY, [])))
+                if items:
+                    s.execute(sa.select(*(sa.func.pg_notify(t, p) for t, p in items)))
+
             def after_commit(_s: Any) -> None:
-                for item in session.info.pop(_PENDING_KEY, []):
+                for item in dict.fromkeys(session.info.pop(_PENDING_KEY, [])):
                     self._dispatch(*item)
 
             def after_rollback(_s: Any, _previous: Any) -> None:
                 session.info.pop(_PENDING_KEY, None)
 
-            event.listen(sync_session, "after_commit", after_commit, once=True)
+            if self._local:
+                event.listen(sync_session, "after_commit", after_commit, once=True)
+            else:
+                event.listen(sync_session, "before_commit", before_commit, once=True)
             event.listen(sync_session, "after_soft_rollback", after_rollback, once=True)
         pending.append((topic, payload))
 

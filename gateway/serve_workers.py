@@ -12,7 +12,6 @@ set whole instead of leaving a gateway with a missing listener.
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import signal
 import socket
@@ -93,7 +92,7 @@ def run_workers(settings: Settings, workers: int) -> int:
 def _serve_one(settings: Settings, listener: socket.socket, primary: bool) -> None:
     """One serving process (the spawned child's entry point)."""
     configure_logging(settings.log.level, json_format=settings.log.json_format)
-    asyncio.run(
+    server.run_serving(
         server.run(
             settings,
             http=True,

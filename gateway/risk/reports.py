@@ -36,6 +36,7 @@ from gateway.settings import RiskSettings
 from gateway.sla import service as sla_service
 from gateway.tickets import repository as tickets_repo
 from gateway.tickets.models import (
+    INTERNAL_CHANNEL,
     SEVERITY_RANK,
     ActorType,
     Category,
@@ -50,8 +51,6 @@ from gateway.tickets.models import (
 )
 from gateway.webhooks import events as webhook_events
 from gateway.webhooks.models import EventType
-
-INTERNAL_CHANNEL = "internal"
 
 
 async def _cases(

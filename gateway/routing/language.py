@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from gateway.routing import ngrams
+from gateway.routing.scripts import spelled_language, without_loanwords
+
 UNKNOWN = "unknown"
 
 # Languages lingua cannot separate on short text: routing treats them as one group.
@@ -253,6 +256,7 @@ class LanguageDetectorService:
         self.languages = languages
         self.min_confidence = min_confidence
         self._detector = detector(languages, low_accuracy=low_accuracy)
+        self._own = ngrams.shipped()
 
     def detect(self, text: str, hints: LanguageHints | None = None) -> LanguageResult:
         """The language of `text`, or "unknown" below the confidence threshold."""
@@ -272,6 +276,12 @@ class LanguageDetectorService:
                 [f"language {code}: written in Latin letters ({hits} of {words} words)"],
                 None,
             )
+        spelled = spelled_language(cleaned, self.languages)
+        if spelled is not None:
+            code, reason = spelled
+            script = chinese_script(cleaned) if code == "zh" else None
+            return self._result(code, 1.0, [reason], script)
+        cleaned = without_loanwords(cleaned)
         if not has_letters(cleaned):
             return LanguageResult(
                 UNKNOWN,
@@ -285,12 +295,14 @@ class LanguageDetectorService:
         }
         reasons: list[str] = []
         words = word_count(cleaned)
+        hinted = False
         if words <= SHORT_TEXT_WORDS:
             for kind in ("channel", "history"):
                 hint = getattr(hints, kind)
                 if hint and hint.lower() in scores:
                     weight = HINT_WEIGHTS[kind]
                     scores[hint.lower()] += weight
+                    hinted = True
                     reasons.append(f"short text ({words} words): {kind} hint {hint} +{weight:.2f}")
         # A group's members share their confidence: "saya sudah bayar" is id 0.45, ms 0.43.
         grouped: dict[str, float] = {}
@@ -307,11 +319,37 @@ class LanguageDetectorService:
                 f"threshold {self.min_confidence:.2f}"
             )
             return LanguageResult(UNKNOWN, confidence, tuple(reasons), tags=frozenset({UNKNOWN}))
-        reasons.insert(0, f"language {code} ({confidence:.2f}) detected by lingua")
-        if best_key != code:
-            reasons.append(f"{best_key} treated as one language group")
+        # A hint the short text followed outweighs the model's guess from a word or two.
+        own = None if hinted else self._own_vote(cleaned, code, confidence)
+        if own is not None:
+            lingua_code, (code, confidence) = code, own
+            reasons.insert(
+                0,
+                f"language {code} ({confidence:.2f}) by the desk's own n-gram model, "
+                f"lingua read {lingua_code}",
+            )
+        else:
+            reasons.insert(0, f"language {code} ({confidence:.2f}) detected by lingua")
+            if best_key != code:
+                reasons.append(f"{best_key} treated as one language group")
         script = chinese_script(cleaned) if code == "zh" else None
         return self._result(code, confidence, reasons, script)
+
+    def _own_vote(self, cleaned: str, code: str, confidence: float) -> tuple[str, float] | None:
+        """For Latin letters: (language, its posterior) when lingua's confidence in `code`
+        plus the desk's own model's posterior (gateway/routing/ngrams.py) favour another
+        language; None when they agree or the model has nothing to say."""
+        if self._own is None or not ngrams.latin_only(cleaned):
+            return None
+        posterior = self._own.posterior(cleaned, among=self.languages)
+        if not posterior:
+            return None
+        votes = dict(posterior)
+        votes[code] = votes.get(code, 0.0) + confidence
+        best = max(votes, key=votes.__getitem__)
+        if LANGUAGE_GROUPS.get(best, best) == LANGUAGE_GROUPS.get(code, code):
+            return None
+        return best, posterior[best]
 
     @staticmethod
     def _result(

@@ -24,7 +24,8 @@ TRIAGE_QUEUE_KEY = "routing.triage_queue"
 
 
 async def rules_version(session: AsyncSession) -> str | None:
-    return await system.get(session, VERSION_KEY)
+    """Read once per transaction: routing and the SLA both check it on every ingest."""
+    return await system.get_once(session, VERSION_KEY)
 
 
 async def _set_state(session: AsyncSession, key: str, value: str) -> None:

@@ -14,7 +14,7 @@ from sqlmodel import col
 from gateway.agents.models import Agent
 from gateway.audit import AuditEvent
 from gateway.cases.models import EvidenceRequest
-from gateway.db import pk
+from gateway.db import pk, transaction_memo
 from gateway.queues.models import Queue
 from gateway.sla.clocks import EvidenceAsk, History
 from gateway.sla.defaults import DEFAULT_CONFIG
@@ -50,7 +50,7 @@ async def stored_document(session: AsyncSession) -> dict[str, Any] | None:
 async def load_config(session: AsyncSession) -> SlaConfig:
     """The SLA configuration in force; one primary-key read while the rules are unchanged
     (cached per database and rules version, so every process sees a load at once)."""
-    version = await system.get(session, VERSION_KEY)
+    version = await system.get_once(session, VERSION_KEY)
     where = str(session.get_bind().engine.url)
     cached = _cache.get(where)
     if cached is not None and cached[0] == version and version is not None:
@@ -113,9 +113,14 @@ async def events(session: AsyncSession, ticket_id: int) -> list[SlaEvent]:
 
 
 async def queue_name(session: AsyncSession, queue_id: int) -> str:
-    return (
-        await session.execute(sa.select(col(Queue.name)).where(col(Queue.id) == queue_id))
-    ).scalar_one()
+    """A queue's name, read once per transaction (the clocks, the escalation check and
+    the next check of one refresh all ask for it)."""
+    names = transaction_memo(session, "queue_name")
+    if queue_id not in names:
+        names[queue_id] = (
+            await session.execute(sa.select(col(Queue.name)).where(col(Queue.id) == queue_id))
+        ).scalar_one()
+    return str(names[queue_id])
 
 
 async def queue_by_name(session: AsyncSession, name: str) -> Queue | None:

@@ -22,7 +22,7 @@ from gateway import audit
 from gateway.notify import Notifier
 from gateway.sla import escalation
 from gateway.sla import repository as repo
-from gateway.sla.clocks import Clock, State, compute, evidence_clocks, overall_state
+from gateway.sla.clocks import Clock, History, State, compute, evidence_clocks, overall_state
 from gateway.sla.metrics import sla_events
 from gateway.sla.models import SlaEvent
 from gateway.sla.policy import SlaConfig
@@ -58,8 +58,13 @@ async def refresh(
     *,
     config: SlaConfig | None = None,
     notifier: Notifier | None = None,
+    opened_by: datetime | None = None,
 ) -> Refreshed:
-    """Bring the ticket's SLA up to `now`. Flushes."""
+    """Bring the ticket's SLA up to `now`. Flushes.
+
+    `opened_by`: the ticket was created in this transaction by one customer message
+    received at this time, so its history is that message alone and no SLA event,
+    status change or evidence request can be stored for it yet: nothing is read."""
     assert ticket.id is not None
     config = config or await repo.load_config(session)
     queue = await repo.queue_name(session, ticket.queue_id)
@@ -68,10 +73,14 @@ async def refresh(
     )
     old = (ticket.first_response_due, ticket.next_response_due, ticket.resolution_due)
     old_policy = ticket.sla_policy
-    stored = await repo.events(session, ticket.id)
+    stored = [] if opened_by is not None else await repo.events(session, ticket.id)
     keys = {e.key for e in stored}
     recorded: list[SlaEvent] = []
-    history = await repo.history(session, ticket)
+    history = (
+        History(ticket.created_at, customer_messages=[opened_by])
+        if opened_by is not None
+        else await repo.history(session, ticket)
+    )
     if policy is not None:
         clocks = compute(
             history,
@@ -104,7 +113,9 @@ async def refresh(
         session.add(event)
         sla_events.labels(event.target, event.kind).inc()
     _apply(ticket, clocks, now, policy_name)
-    if recorded:
+    if any(e.kind in (State.breached, "warned") for e in recorded):
+        # Acted on below (webhooks, escalation) with their rows written; the rest go
+        # out with the refresh's last flush, the ticket's UPDATE in one statement.
         await session.flush()
     for event in recorded:
         clock = next(c for c in clocks if (c.target, c.cycle) == (event.target, event.cycle))

@@ -16,8 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from gateway.db import utcnow
+from gateway.db import forget, transaction_memo, utcnow
 from gateway.system.models import SystemState
+
+_MEMO = "system_state"
 
 
 def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
@@ -31,6 +33,16 @@ async def get(session: AsyncSession, key: str) -> str | None:
     return await session.scalar(
         sa.select(col(SystemState.value)).where(col(SystemState.key) == key)
     )
+
+
+async def get_once(session: AsyncSession, key: str) -> str | None:
+    """`get`, read at most once per transaction (for a key that several parts of one
+    change read, such as the rules version that routing and the SLA both check). Every
+    write through this module forgets it."""
+    memo = transaction_memo(session, _MEMO)
+    if key not in memo:
+        memo[key] = await get(session, key)
+    return memo[key]
 
 
 async def get_many(
@@ -50,6 +62,7 @@ async def get_many(
 
 async def put(session: AsyncSession, key: str, value: str) -> None:
     """Set `key` to `value`, created or replaced."""
+    forget(session, _MEMO, key)
     stmt = _insert(session, [{"key": key, "value": value, "updated_at": utcnow()}])
     await session.execute(
         stmt.on_conflict_do_update(
@@ -62,6 +75,7 @@ async def put(session: AsyncSession, key: str, value: str) -> None:
 async def put_if_absent(session: AsyncSession, key: str, value: str) -> str:
     """Store `value` unless `key` holds one already; the value that is stored now
     (so concurrent first starts agree on one generated secret)."""
+    forget(session, _MEMO, key)
     stmt = _insert(session, [{"key": key, "value": value, "updated_at": utcnow()}])
     await session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
     stored = await get(session, key)
@@ -73,6 +87,8 @@ async def ensure(session: AsyncSession, keys: Iterable[str], default: str) -> No
     """Create whichever of `keys` are missing, holding `default` (one statement)."""
     now = utcnow()
     rows = [{"key": key, "value": default, "updated_at": now} for key in keys]
+    for row in rows:
+        forget(session, _MEMO, row["key"])
     if rows:
         await session.execute(_insert(session, rows).on_conflict_do_nothing(index_elements=["key"]))
 
@@ -80,6 +96,7 @@ async def ensure(session: AsyncSession, keys: Iterable[str], default: str) -> No
 async def raise_to(session: AsyncSession, key: str, value: int) -> None:
     """Set an integer `key` to `value` only if that is higher than what it holds (a
     marker that never moves back, however late a writer arrives)."""
+    forget(session, _MEMO, key)
     stmt = _insert(session, [{"key": key, "value": str(value), "updated_at": utcnow()}])
     await session.execute(
         stmt.on_conflict_do_update(
@@ -93,4 +110,5 @@ async def raise_to(session: AsyncSession, key: str, value: int) -> None:
 
 async def delete(session: AsyncSession, key: str) -> None:
     """Forget `key` (nothing happens if it is not there)."""
+    forget(session, _MEMO, key)
     await session.execute(sa.delete(SystemState).where(col(SystemState.key) == key))

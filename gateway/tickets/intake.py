@@ -228,7 +228,14 @@ async def ingest(
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
     # Before the audit row below, so the message counts in the ticket's history.
-    await sla_service.refresh(session, ticket, utcnow(), notifier=notifier)
+    # A ticket this message opened has no other history: the refresh reads nothing.
+    await sla_service.refresh(
+        session,
+        ticket,
+        utcnow(),
+        notifier=notifier,
+        opened_by=message.created_at if new_ticket else None,
+    )
     await cases_linking.on_intake(
         session,
         ticket,

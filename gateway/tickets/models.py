@@ -14,6 +14,9 @@ from gateway.db import JSONType, UTCDateTime, utcnow
 from gateway.text import parse_id
 
 TICKET_REF_PREFIX = "D-"
+# The channel of tickets the desk opens about someone (a risk report): no customer
+# receives anything on it.
+INTERNAL_CHANNEL = "internal"
 
 
 class TicketStatus(enum.StrEnum):

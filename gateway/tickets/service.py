@@ -28,6 +28,7 @@ from gateway.queues.models import Queue
 from gateway.tickets import repository as repo
 from gateway.tickets.models import (
     CLAIMABLE_STATUSES,
+    INTERNAL_CHANNEL,
     ActorType,
     Customer,
     DeliveryState,
@@ -126,6 +127,9 @@ async def reply(
     text = clean_text(text, max_chars)
     if ticket.status == S.closed:
         raise TicketClosed(f"ticket {ticket.ref} is closed; a supervisor can reopen it")
+    if ticket.channel == INTERNAL_CHANNEL:
+        # A risk ticket speaks about an account, never to it.
+        raise Conflict(f"ticket {ticket.ref} is internal: nobody receives replies; add a note")
     _ensure_may_act(ctx, ticket)
     before = webhook_events.snapshot(ticket)
     message = await outbox.enqueue(

@@ -19,12 +19,14 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
 from gateway import notify
 from gateway.agents.models import Agent
-from gateway.db import public_url, utcnow
+from gateway.db import forget, public_url, transaction_memo, utcnow
 from gateway.notify import Notifier
 from gateway.queues.models import Queue
 from gateway.tickets.models import Ticket
@@ -86,16 +88,39 @@ async def emit(
 async def _subscribers(
     session: AsyncSession, kind: EventType, *, notes_only: bool
 ) -> list[WebhookSubscription]:
-    result = await session.execute(
-        sa.select(WebhookSubscription)
-        .where(col(WebhookSubscription.active).is_(True))
-        .order_by(col(WebhookSubscription.id))
-    )
     return [
         sub
-        for sub in result.scalars()
+        for sub in await _active(session)
         if str(kind) in sub.event_types and (sub.include_notes or not notes_only)
     ]
+
+
+_MEMO = "webhook_subscriptions"
+
+
+async def _active(session: AsyncSession) -> list[WebhookSubscription]:
+    """The active subscriptions, read once per transaction (one ingest emits up to three
+    events); read again after this transaction changes any subscription."""
+    memo = transaction_memo(session, _MEMO)
+    if "active" not in memo or _touches_subscriptions(session.sync_session):
+        result = await session.execute(
+            sa.select(WebhookSubscription)
+            .where(col(WebhookSubscription.active).is_(True))
+            .order_by(col(WebhookSubscription.id))
+        )
+        memo["active"] = list(result.scalars())
+    return list(memo["active"])
+
+
+def _touches_subscriptions(session: Session) -> bool:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    return any(isinstance(obj, WebhookSubscription) for obj in changed)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_flushed_subscriptions(session: Session, _ctx: UOWTransaction) -> None:
+    if _touches_subscriptions(session):
+        forget(session, _MEMO, "active")
 
 
 async def _data(

@@ -86,6 +86,14 @@ async def test_an_agent_reports_and_the_report_reaches_the_risk_webhook(
     assert payload["data"]["report"]["ticket"] == report["ticket"]
     assert "x-parley-signature" in {k.lower() for k in hook.headers}
 
+    # The risk ticket takes notes; a reply would reach nobody (and must not reach the
+    # suspect), so it is refused with the reason.
+    async with desk.api(boss) as api:
+        replied = await api.post(f"/api/v1/tickets/{report['ticket']}/replies", json={"text": "hi"})
+        noted = await api.post(f"/api/v1/tickets/{report['ticket']}/notes", json={"text": "seen"})
+    assert replied.status_code == 409 and "internal" in replied.json()["detail"]
+    assert noted.status_code == 201
+
 
 async def test_without_a_subscriber_the_report_is_mailed_through_the_outbox(desk: Desk) -> None:
     t = tag()
