@@ -1,13 +1,15 @@
 """Claims: K agents claim and resolve M tickets over HTTP, beside the bare SQL claim.
 
 Seeds open tickets straight into PostgreSQL (generate_series, not the API), starts
-`gateway serve` (P processes sharing the database with --processes, as the design
-allows), and has K agents loop: POST /api/v1/queues/general/claim, then POST
-/api/v1/tickets/{ref}/status resolved. Prints claims per second (each with its
-resolve), claim latency p50/p99, and whether any ticket was claimed twice (audit trail
-and clients both checked). Baseline in the same run: the bare `FOR UPDATE SKIP LOCKED`
-claim statement from K asyncpg connections. Repeats at each table size, topping the
-same table up, so the cost growth with open tickets shows.
+`gateway serve` (`--workers P` with --processes), and has K agents loop over one
+keep-alive connection each (bench/_rawhttp.py, a client that costs tens of
+microseconds a request, not httpx's milliseconds): POST /api/v1/queues/general/claim;
+at the first size a second phase also resolves each claim (POST
+/api/v1/tickets/{ref}/status). Prints claims per second, claim latency p50/p99, and
+whether any ticket was claimed twice (audit trail and clients both checked).
+Baseline in the same run: the bare `FOR UPDATE SKIP LOCKED` claim statement from K
+asyncpg connections. Repeats at each table size, topping the same table up, so the
+cost growth with open tickets shows.
 
     python bench/claim.py [--agents 50] [--claims 2000] [--sizes 1000,100000,1000000]
                           [--processes 1]
@@ -17,13 +19,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import asyncpg
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -37,6 +41,7 @@ from _common import (
     print_rows,
     workdir,
 )
+from _rawhttp import ConnectionClosed, RawHttp
 
 QUEUE = "general"
 CUSTOMERS = 1000
@@ -179,55 +184,68 @@ async def open_count(dsn: str) -> int:
 
 
 async def http_claims(
-    gateways: list[Gateway], tokens: list[str], claims: int
+    gateways: list[Gateway], tokens: list[str], claims: int, *, resolve: bool = True
 ) -> tuple[float, list[float], int, list[str]]:
-    """Agents claim and resolve `claims` tickets; (seconds, claim latencies, errors, refs)."""
+    """Agents claim (and with `resolve`, resolve) `claims` tickets, each agent over one
+    keep-alive connection of the cheap client (bench/_rawhttp.py); (seconds, claim
+    latencies, errors, refs)."""
     clients = [
-        httpx.AsyncClient(
-            base_url=g.url,
-            timeout=60,
-            limits=httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens)),
-        )
-        for g in gateways
+        RawHttp.for_url(gateways[k % len(gateways)].url, {"Authorization": f"Bearer {t}"})
+        for k, t in enumerate(tokens)
     ]
     refs: list[str] = []
     latencies: list[float] = []
     errors = 0
     remaining = claims
 
+    def failed(what: str) -> None:
+        nonlocal errors
+        errors += 1
+        if errors <= 3:
+            print(f"  {what}", file=sys.stderr)
+
     async def agent(k: int) -> None:
-        nonlocal remaining, errors
-        client = clients[k % len(clients)]
-        headers = {"Authorization": f"Bearer {tokens[k]}"}
+        nonlocal remaining
+        client = clients[k]
         while remaining > 0:
             remaining -= 1
             started = time.perf_counter()
-            r = await client.post(f"/api/v1/queues/{QUEUE}/claim", headers=headers)
-            if r.status_code != 200:
-                errors += 1
-                if errors <= 3:
-                    print(f"  claim {r.status_code}: {r.text[:200]}", file=sys.stderr)
+            try:
+                status, _h, body = await client.request("POST", f"/api/v1/queues/{QUEUE}/claim")
+            except ConnectionClosed as exc:
+                failed(f"claim: {exc}")
+                continue
+            if status != 200:
+                failed(f"claim {status}: {body[:200]!r}")
                 continue
             latencies.append(time.perf_counter() - started)
-            ref = r.json()["ref"]
+            ref = json.loads(body)["ref"]
             refs.append(ref)
-            r = await client.post(
-                f"/api/v1/tickets/{ref}/status", json={"status": "resolved"}, headers=headers
-            )
-            if r.status_code != 200:
-                errors += 1
-                if errors <= 3:
-                    print(f"  resolve {r.status_code}: {r.text[:200]}", file=sys.stderr)
+            if not resolve:
+                continue
+            try:
+                status, _h, body = await client.request(
+                    "POST", f"/api/v1/tickets/{ref}/status", {"status": "resolved"}
+                )
+            except ConnectionClosed as exc:
+                failed(f"resolve: {exc}")
+                continue
+            if status != 200:
+                failed(f"resolve {status}: {body[:200]!r}")
 
     try:
         started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(agent(k) for k in range(len(tokens))))
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu
-        print(f"  client CPU {100 * cpu / elapsed:.0f} % of one core", file=sys.stderr)
+        print(
+            f"  client CPU {100 * cpu / elapsed:.0f} % of one core "
+            f"({1000 * cpu / max(len(latencies), 1):.2f} ms a claim)",
+            file=sys.stderr,
+        )
     finally:
         for c in clients:
-            await c.aclose()
+            await c.close()
     return elapsed, latencies, errors, refs
 
 
@@ -268,6 +286,81 @@ async def double_claims(dsn: str) -> int:
         await conn.close()
 
 
+class ServeWorkers(Gateway):
+    """`gateway serve --workers N`: N processes on one listening socket."""
+
+    def __init__(self, database_url: str, work: Path, workers: int, **env: str):
+        super().__init__(database_url, work, **env)
+        self.workers = workers
+
+    async def start(self) -> Gateway:
+        if self.workers <= 1:
+            return await super().start()
+        with self.log_path.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "gateway", "serve", "--workers", str(self.workers),
+                cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        for _ in range(1200):
+            if self.proc.returncode is not None:
+                raise RuntimeError(f"gateway exited: see {self.log_path}")
+            try:
+                client = RawHttp.for_url(self.url)
+                # Every worker answers before the run: ask more times than there are.
+                for _ in range(4 * self.workers):
+                    status, _h, _b = await client.request("GET", "/healthz")
+                    await client.close()
+                    if status != 200:
+                        break
+                else:
+                    await asyncio.sleep(2)  # the later workers' warm-up
+                    return self
+            except (OSError, ConnectionClosed):
+                pass
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"gateway did not become healthy: see {self.log_path}")
+
+    def _pids(self) -> list[int]:
+        if self.workers <= 1:
+            return [self.pid]
+        try:
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        except OSError:
+            return [self.pid]
+        return [int(c) for c in children]
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the serving processes have used so far. On a machine
+        shared with other work this, per claim, is the figure that holds still."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self._pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
+    def peak_rss_mb(self) -> float | None:
+        """The largest worker's high-water memory (the parent only waits)."""
+        if self.workers <= 1:
+            return super().peak_rss_mb()
+        try:
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        except OSError:
+            return None
+        peaks = []
+        for child in children:
+            try:
+                for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks.append(int(line.split()[1]) / 1024)
+            except OSError:
+                continue
+        return max(peaks, default=None)
+
+
 async def run(
     *,
     agents: int = 50,
@@ -276,6 +369,10 @@ async def run(
     processes: int = 1,
     pool_size: int | None = None,
 ) -> list[Row]:
+    """At each size: claims alone (the target's figure), then at the first size claims
+    each followed by its resolve (what a desk does; the resolve costs more than the
+    claim: SLA, CSAT survey, outbox), then one agent alone. `processes` > 1 runs
+    `gateway serve --workers N` (one socket, the kernel spreads connections)."""
     sizes = sizes or [1000, 100_000, 1_000_000]
     rows: list[Row] = []
     work = workdir()
@@ -286,9 +383,11 @@ async def run(
             env["GATEWAY_DATABASE_POOL_SIZE"] = str(pool_size)
         seeded = 0
         p50_first: float | None = None
-        for size in sizes:
-            # Both phases take tickets: top up so at least `size` stay open throughout.
-            want = size + 2 * claims + 2 * ALONE + 20
+        label = f"{processes} process" + ("es (serve --workers)" if processes > 1 else "")
+        for index, size in enumerate(sizes):
+            with_resolve = index == 0
+            # Every phase takes tickets: top up so at least `size` stay open throughout.
+            want = size + (3 if with_resolve else 2) * claims + 2 * ALONE + 20
             have = await open_count(db.dsn)
             if want > have:
                 seconds = await seed(db.dsn, seeded + 1, seeded + want - have)
@@ -297,29 +396,42 @@ async def run(
                     file=sys.stderr,
                 )
                 seeded += want - have
-            gateways: list[Gateway] = []
+            gateway = ServeWorkers(db.url, work, processes, **env)
+            phases: list[tuple[str, float, list[float], int, float]] = []
+            refs: list[str] = []
+            errors = 0
             try:
-                for _ in range(processes):
-                    gateways.append(await Gateway(db.url, work, **env).start())
+                await gateway.start()
                 # Warm every process's pools and caches with a few claims first.
-                await http_claims(gateways, tokens[: 2 * processes], 4 * processes)
-                seconds, latencies, errors, refs = await http_claims(gateways, tokens, claims)
+                await http_claims([gateway], tokens, 2 * len(tokens), resolve=False)
+                for resolve in (False, True) if with_resolve else (False,):
+                    cpu = gateway.cpu_seconds()
+                    seconds, latencies, errs, got = await http_claims(
+                        [gateway], tokens, claims, resolve=resolve
+                    )
+                    cpu = gateway.cpu_seconds() - cpu
+                    phases.append(
+                        ("resolve" if resolve else "claim", seconds, latencies, errs, cpu)
+                    )
+                    errors += errs
+                    refs += got
                 # One agent alone: the claim's own cost, without queueing behind 49 others,
                 # which is what shows growth with the table's size.
-                _s, alone, alone_errors, alone_refs = await http_claims(gateways, tokens[:1], ALONE)
+                _s, alone, alone_errors, alone_refs = await http_claims(
+                    [gateway], tokens[:1], ALONE, resolve=False
+                )
                 errors += alone_errors
                 refs += alone_refs
-                rss = max((g.peak_rss_mb() or 0) for g in gateways)
+                rss = gateway.peak_rss_mb()
             finally:
-                for g in gateways:
-                    await g.stop()
+                await gateway.stop()
             b_seconds, b_lat, b_ids = await sql_claims(db.dsn, agent_ids, claims)
             _s, sql_alone, alone_ids = await sql_claims(db.dsn, agent_ids[:1], ALONE)
             b_ids += alone_ids
             doubles = await double_claims(db.dsn)
             client_doubles = sum(1 for c in Counter(refs).values() if c > 1)
             doubles_sql = len(b_ids) - len(set(b_ids))
-            p50, p50_alone = pct(latencies, 50), pct(alone, 50)
+            p50_alone = pct(alone, 50)
             if p50_first is None:
                 p50_first = p50_alone
             growth = (
@@ -328,33 +440,47 @@ async def run(
                 if p50_alone and p50_first
                 else ""
             )
-            rows.append(
-                Row(
-                    "claim",
-                    f"{agents} agents, {size:,} open, {processes} process"
-                    + ("es" if processes > 1 else ""),
-                    len(latencies) / seconds,
-                    "claims/s",
-                    baseline=len(b_ids) / b_seconds,
-                    baseline_label="SQL claims/s",
-                    p50_ms=p50,
-                    p95_ms=pct(latencies, 95),
-                    p99_ms=pct(latencies, 99),
-                    errors=errors + doubles + client_doubles + doubles_sql,
-                    peak_rss_mb=rss,
-                    target=">= 1000/s, 0 double",
-                    notes=(
-                        f"{len(latencies)} claims, each resolved over HTTP too; double claims: "
-                        f"{doubles} (audit), {client_doubles} (clients), {doubles_sql} (SQL); "
-                        f"SQL claim p50 {pct(b_lat, 50):.2f} ms{growth}"
-                    ),
-                    extra={
-                        "double_claims": doubles + client_doubles + doubles_sql,
-                        "p50_ms_one_agent": p50_alone,
-                    },
+            double = doubles + client_doubles + doubles_sql
+            for kind, seconds, latencies, errs, cpu in phases:
+                cpu_ms = 1000 * cpu / max(len(latencies), 1)
+                case = f"{agents} agents, {size:,} open, {label}"
+                if kind == "resolve":
+                    case += ", each claim resolved"
+                rows.append(
+                    Row(
+                        "claim",
+                        case,
+                        len(latencies) / seconds,
+                        "claims/s",
+                        baseline=len(b_ids) / b_seconds,
+                        baseline_label="SQL claims/s",
+                        p50_ms=pct(latencies, 50),
+                        p95_ms=pct(latencies, 95),
+                        p99_ms=pct(latencies, 99),
+                        errors=errs + double,
+                        peak_rss_mb=rss,
+                        target=">= 1000/s, 0 double" if kind == "claim" else "",
+                        notes=(
+                            f"{len(latencies)} claims"
+                            + (", each resolved over HTTP too" if kind == "resolve" else "")
+                            + f"; gateway CPU {cpu_ms:.1f} ms a claim"
+                            + (" with its resolve" if kind == "resolve" else "")
+                            + f" ({100 * cpu / seconds:.0f} % of a core)"
+                            + f"; double claims: {doubles} (audit), {client_doubles} "
+                            f"(clients), {doubles_sql} (SQL); SQL claim p50 "
+                            f"{pct(b_lat, 50):.2f} ms{growth}"
+                        ),
+                        extra={
+                            "double_claims": double,
+                            "p50_ms_one_agent": p50_alone,
+                            "gateway_cpu_ms_per_claim": cpu_ms,
+                        },
+                    )
                 )
-            )
-            print(f"claim at {size:,}: {len(latencies) / seconds:.0f}/s", file=sys.stderr)
+                print(
+                    f"claim at {size:,} ({kind}): {len(latencies) / seconds:.0f}/s",
+                    file=sys.stderr,
+                )
     return rows
 
 

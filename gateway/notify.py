@@ -27,9 +27,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from gateway.db import is_sqlite
-from gateway.topics import MESSAGES, OUTBOX, TICKETS, TOPICS, WEBCHAT
+from gateway.topics import AGENTS, MESSAGES, OUTBOX, TICKETS, TOPICS, WEBCHAT
 
-__all__ = ["MESSAGES", "OUTBOX", "TICKETS", "TOPICS", "WEBCHAT", "Notifier", "wait_for"]
+__all__ = [
+    "AGENTS",
+    "MESSAGES",
+    "OUTBOX",
+    "TICKETS",
+    "TOPICS",
+    "WEBCHAT",
+    "Notifier",
+    "wait_for",
+]
 
 log = structlog.get_logger()
 
@@ -41,8 +50,10 @@ class Notifier:
         self._url = database_url
         self._local = is_sqlite(database_url)
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+        self._callbacks: dict[str, list[Callable[[str], None]]] = defaultdict(list)
         self._listener: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
+        self._live: asyncpg.Connection | None = None
 
     async def publish(self, session: AsyncSession, topic: str, payload: str) -> None:
         """Signal `topic` once the session's transaction commits. Every signal of one
@@ -85,6 +96,28 @@ class Notifier:
         finally:
             self._subscribers[topic].discard(queue)
 
+    @property
+    def local(self) -> bool:
+        """Signals stay in this process (SQLite)."""
+        return self._local
+
+    @property
+    def listening(self) -> bool:
+        """True while this process hears other processes' signals: always on SQLite (there
+        are none), on PostgreSQL while the LISTEN connection is up."""
+        return self._local or self._connected.is_set()
+
+    def on_signal(self, topic: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for every signal of `topic`, synchronously as it
+        arrives ("" after a reconnect: signals may have been missed), and start
+        listening if this process does not yet."""
+        if topic not in TOPICS:
+            raise ValueError(f"unknown topic {topic!r}")
+        self._callbacks[topic].append(callback)
+        if not self._local and (self._listener is None or self._listener.done()):
+            self._connected.clear()
+            self._listener = asyncio.create_task(self._listen(), name="notify-listener")
+
     @staticmethod
     async def wait_for(
         signals: asyncio.Queue[str],
@@ -125,6 +158,8 @@ class Notifier:
                 future.cancel()
 
     def _dispatch(self, topic: str, payload: str) -> None:
+        for callback in self._callbacks.get(topic, ()):
+            callback(payload)
         for queue in list(self._subscribers.get(topic, ())):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(payload)
@@ -148,6 +183,10 @@ class Notifier:
                 conn = await asyncpg.connect(dsn)
                 for topic in TOPICS:
                     await conn.add_listener(topic, self._on_notify)
+                # A dropped connection stops trust in what was heard at once, not at the
+                # next ping (agents/cache.py reads the database meanwhile).
+                conn.add_termination_listener(self._on_terminated)
+                self._live = conn
                 self._connected.set()
                 backoff = 0.5
                 # After a reconnect, signals may have been missed: wake everyone to look.
@@ -167,6 +206,10 @@ class Notifier:
                         await conn.close()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 10)
+
+    def _on_terminated(self, conn: Any) -> None:
+        if conn is self._live:
+            self._connected.clear()
 
     def _on_notify(self, _conn: Any, _pid: int, topic: str, payload: str) -> None:
         self._dispatch(topic, payload)

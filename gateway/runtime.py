@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import gateway.models  # noqa: F401  every table registered, so foreign keys resolve
+from gateway.agents.cache import AgentCache
 from gateway.blobs import BlobStore
 from gateway.channel_ports import StateStore
 from gateway.clock import Clock, SystemClock
@@ -45,12 +46,15 @@ class Runtime:
     outbox: CoreOutbox = field(init=False)
     # The SystemState repository module is the state store port, as it stands.
     state: StateStore = field(init=False, default=system_state)
+    # Bearer tokens seen in the last few seconds (gateway/agents/cache.py).
+    agent_cache: AgentCache = field(default_factory=AgentCache)
 
     def __post_init__(self) -> None:
         self.intake = CoreIntake(self)
         self.identities = CoreIdentities()
         self.history = CoreHistory(self)
         self.outbox = CoreOutbox(self)
+        self.agent_cache.bind(self.engine)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

@@ -50,6 +50,9 @@ class HttpSettings(BaseModel):
     # Where others reach this gateway (links in surveys, attachment URLs in webhooks);
     # defaults to http://host:port.
     public_url: str | None = None
+    # How long an API token is remembered without a database read (seconds, 0 = never);
+    # any agent change clears it at once in every process (on SQLite: in this one).
+    auth_cache_seconds: float = 5.0
 
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

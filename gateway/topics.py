@@ -5,4 +5,5 @@ TICKETS = "parley_tickets"  # payload: queue id of a ticket that became claimabl
 WEBCHAT = "parley_webchat"  # payload: channel identity id with a new outbound message
 OUTBOX = "parley_outbox"  # payload: outbox id of a reply ready to deliver
 MESSAGES = "parley_messages"  # payload: ticket id with a new customer message (console)
-TOPICS = (TICKETS, WEBCHAT, OUTBOX, MESSAGES)
+AGENTS = "parley_agents"  # an agent or its queues changed: drop cached tokens (agents/cache.py)
+TOPICS = (TICKETS, WEBCHAT, OUTBOX, MESSAGES, AGENTS)

@@ -7,12 +7,18 @@ the outbox row's idempotency key: a resend after a crash carries the same id.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import contextlib
 import html as html_lib
 import re
-from collections.abc import Awaitable, Callable, Sequence
+import secrets
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses
+from email.utils import formataddr, formatdate, getaddresses
 from typing import Any
 
 import aiosmtplib
@@ -96,8 +102,140 @@ def build_reply(
     return msg
 
 
+def reply_bytes(message: OutboundMessage, mail: MailSettings) -> tuple[str, bytes] | None:
+    """The same reply as `build_reply` (no attachments) as wire bytes, built by hand:
+    about a tenth of the cost of `EmailMessage` and its generator, which were 40 % of
+    an email drain. (Message-ID, bytes); None when `build_reply` must do it (files to
+    attach, or an address that is not plain ASCII).
+
+    Every header value goes through `_one_line` (no CR, LF or NUL survives: no header
+    can be injected) and, when not ASCII, RFC 2047 encoding; both bodies are 7bit when
+    ASCII with short lines, else base64."""
+    if message.attachments:
+        return None
+    from_name, from_addr = _parse_address(mail.from_address)
+    recipient = _one_line(message.recipient)
+    if not (from_addr.isascii() and recipient.isascii()):
+        return None
+    try:
+        # The same check build_reply makes: one address, nothing else.
+        to = Address(display_name="", addr_spec=recipient)
+    except (ValueError, IndexError) as exc:
+        raise DeliveryError(
+            f"not a deliverable address: {message.recipient!r}", retryable=False
+        ) from exc
+    domain = domain_of(from_addr)
+    reply_to = ticket_address(mail.from_address, message.ticket_ref)
+    message_id = message_id_for(message.idempotency_key, domain)
+    own = external_id_for_reply(message.idempotency_key)
+    thread = [
+        _one_line(hid)
+        for hid in (header_id(eid, domain) for eid in message.thread_ids if eid != own)
+        if hid
+    ]
+    head = [
+        _address_header("From", from_name, from_addr),
+        _address_header("To", _one_line(message.recipient_name or ""), to.addr_spec),
+        _address_header("Reply-To", reply_to.display_name, reply_to.addr_spec),
+        _header("Subject", reply_subject(message.subject, message.ticket_ref)),
+        _header("Date", formatdate(localtime=False, usegmt=True)),
+        _header("Message-ID", message_id),
+    ]
+    if thread:
+        kept = thread if len(thread) <= MAX_REFERENCES else [thread[0], *thread[-19:]]
+        head += [_header("In-Reply-To", thread[-1]), _header("References", " ".join(kept))]
+    html = nh3.clean(message.html) if message.html else _text_to_html(message.text)
+    parts = [_part("plain", message.text), _part("html", html)]
+    boundary = "===============" + secrets.token_hex(12) + "=="
+    while any(boundary in p for p in parts):  # never, but a body may not contain it
+        boundary = "===============" + secrets.token_hex(12) + "=="
+    head += [
+        _header("X-Auto-Response-Suppress", "All"),
+        _header("X-Parley-Ticket", message.ticket_ref),
+        "MIME-Version: 1.0\r\n",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n',
+    ]
+    body = "".join(f"\r\n--{boundary}\r\n{p}" for p in parts) + f"\r\n--{boundary}--\r\n"
+    return message_id, ("".join(head) + body).encode("ascii")
+
+
+def _header(name: str, value: str) -> str:
+    value = _one_line(value)
+    if value.isascii() and len(name) + len(value) < 900:
+        return f"{name}: {value}\r\n"
+    encoded = Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}\r\n"
+
+
+def _address_header(name: str, display_name: str, addr_spec: str) -> str:
+    value = formataddr((_one_line(display_name), _one_line(addr_spec)), charset="utf-8")
+    return f"{name}: {value}\r\n"
+
+
+def _part(subtype: str, text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.removesuffix("\n").split("\n")  # ends with one line break, as set_content
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: '
+    if text.isascii() and all(len(line) <= 900 for line in lines):
+        return head + "7bit\r\n\r\n" + "\r\n".join(lines) + "\r\n"
+    data = base64.encodebytes(("\n".join(lines) + "\n").encode()).decode("ascii")
+    return head + "base64\r\n\r\n" + data.replace("\n", "\r\n")
+
+
+class _Relay:
+    """One connection to the relay, shared by the sends of a delivery batch one after
+    another: one TCP connection, EHLO, STARTTLS and login per batch instead of per reply.
+    Any error closes it; the next send opens a new one."""
+
+    def __init__(self, smtp: SmtpSettings, local_hostname: str):
+        password = smtp.relay_password.get_secret_value() if smtp.relay_password else None
+        self._client = aiosmtplib.SMTP(
+            hostname=smtp.relay_host,
+            port=smtp.relay_port,
+            username=smtp.relay_username,
+            password=password,
+            start_tls=smtp.relay_starttls,
+            use_tls=False,
+            timeout=smtp.relay_timeout,
+            local_hostname=local_hostname,
+        )
+        self._lock = asyncio.Lock()
+        self.connections = 0
+
+    async def send(self, sender: str, recipients: list[str], data: bytes) -> None:
+        async with self._lock:
+            try:
+                if not self._client.is_connected:
+                    await self._client.connect()
+                    self.connections += 1
+                await self._client.sendmail(sender, recipients, data)
+            except BaseException:
+                await self.close()
+                raise
+
+    async def close(self) -> None:
+        if self._client.is_connected:
+            try:
+                await self._client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                self._client.close()
+
+
+_fqdn: str | None = None
+
+
+async def local_hostname() -> str:
+    """This host's name for EHLO, looked up once per process (aiosmtplib otherwise calls
+    socket.getfqdn, a resolver round trip in a thread, on every connection)."""
+    global _fqdn
+    if _fqdn is None:
+        _fqdn = await asyncio.to_thread(socket.getfqdn)
+    return _fqdn
+
+
 class EmailAdapter:
-    """ChannelAdapter for email: one reply, one SMTP transaction with the relay."""
+    """ChannelAdapter for email. Inside `batch()` (the delivery worker's batch) every
+    reply goes over one shared relay connection; a lone `deliver` opens its own."""
 
     channel = Channel.email
 
@@ -113,29 +251,37 @@ class EmailAdapter:
         self.mail = mail
         self.blobs = blobs
         self._send = send
+        self._relay: _Relay | None = None
+        self._batches = 0
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Replies delivered while this block runs share one relay connection (opened at
+        the first, closed at the end of the last overlapping batch)."""
+        if self._batches == 0 and self._send is aiosmtplib.send:
+            self._relay = _Relay(self.smtp, await local_hostname())
+        self._batches += 1
+        try:
+            yield
+        finally:
+            self._batches -= 1
+            if self._batches == 0 and self._relay is not None:
+                relay, self._relay = self._relay, None
+                await relay.close()
 
     async def deliver(self, message: OutboundMessage) -> DeliveryReceipt:
         """Send one reply. 4xx and connection trouble retry; 5xx is final."""
-        files = [
-            (a.filename, a.content_type, await self.blobs.get(a.blob_key))
-            for a in message.attachments
-        ]
         try:
-            msg = build_reply(message, self.mail, files)
-        except ValueError as exc:
-            raise DeliveryError(f"cannot build the mail: {exc}", retryable=False) from exc
-        password = self.smtp.relay_password.get_secret_value() if self.smtp.relay_password else None
-        try:
-            await self._send(
-                msg,
-                hostname=self.smtp.relay_host,
-                port=self.smtp.relay_port,
-                username=self.smtp.relay_username,
-                password=password,
-                start_tls=self.smtp.relay_starttls,
-                use_tls=False,
-                timeout=self.smtp.relay_timeout,
-            )
+            try:
+                fast = reply_bytes(message, self.mail)
+            except ValueError as exc:
+                raise DeliveryError(f"cannot build the mail: {exc}", retryable=False) from exc
+            if fast is not None and self._relay is not None:
+                message_id, data = fast
+                _name, sender = _parse_address(self.mail.from_address)
+                await self._relay.send(sender, [_one_line(message.recipient)], data)
+            else:
+                message_id = await self._send_alone(message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             retryable = any(400 <= c < 500 for c in codes)
@@ -145,10 +291,33 @@ class EmailAdapter:
             raise self._failed(message, detail, exc.code < 500) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise self._failed(message, f"relay unreachable: {exc!r}", True) from exc
-        message_id = str(msg["Message-ID"]).strip("<>")
         metrics.sent.labels("sent").inc()
         log.info("email.reply_sent", ticket=message.ticket_ref, outbox_id=message.outbox_id)
-        return DeliveryReceipt(provider_id=message_id)
+        return DeliveryReceipt(provider_id=message_id.strip("<>"))
+
+    async def _send_alone(self, message: OutboundMessage) -> str:
+        """One reply over a connection of its own (attachments, or outside a batch)."""
+        files = [
+            (a.filename, a.content_type, await self.blobs.get(a.blob_key))
+            for a in message.attachments
+        ]
+        try:
+            msg = build_reply(message, self.mail, files)
+        except ValueError as exc:
+            raise DeliveryError(f"cannot build the mail: {exc}", retryable=False) from exc
+        password = self.smtp.relay_password.get_secret_value() if self.smtp.relay_password else None
+        await self._send(
+            msg,
+            hostname=self.smtp.relay_host,
+            port=self.smtp.relay_port,
+            username=self.smtp.relay_username,
+            password=password,
+            start_tls=self.smtp.relay_starttls,
+            use_tls=False,
+            timeout=self.smtp.relay_timeout,
+            local_hostname=await local_hostname(),
+        )
+        return str(msg["Message-ID"])
 
     def _failed(self, message: OutboundMessage, detail: str, retryable: bool) -> DeliveryError:
         metrics.sent.labels("retry" if retryable else "failed").inc()

@@ -9,10 +9,12 @@ in flight at the kill, and is never lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -134,6 +136,22 @@ class DeliveryWorker:
         async def send(job: Job) -> None:
             finished.put_nowait(await self._deliver(job))
 
+        async with contextlib.AsyncExitStack() as batches:
+            # An adapter that can share one connection over a batch (email's relay) does.
+            for channel in {j.message.channel for j in jobs if j.message is not None}:
+                adapter = self.runtime.adapters.get(channel)
+                batch = getattr(adapter, "batch", None)
+                if batch is not None:
+                    await batches.enter_async_context(batch())
+            await self._send_all(jobs, send, finished)
+        return len(jobs)
+
+    async def _send_all(
+        self,
+        jobs: list[Job],
+        send: Callable[[Job], Awaitable[None]],
+        finished: asyncio.Queue[Outcome],
+    ) -> None:
         senders = [asyncio.create_task(send(job)) for job in jobs]
         try:
             recorded = 0
@@ -147,7 +165,6 @@ class DeliveryWorker:
             for task in senders:
                 task.cancel()
             await asyncio.gather(*senders, return_exceptions=True)
-        return len(jobs)
 
     async def _lease(self, channels: list[str]) -> list[Job]:
         now = utcnow()

@@ -15,6 +15,7 @@ from sqlmodel import col
 from gateway.agents.models import Agent
 from gateway.db import lock_key
 from gateway.queues.models import DEFAULT_QUEUE, Queue
+from gateway.sla.models import AgentShift
 from gateway.tickets.models import CLAIMABLE_STATUSES, OPEN_STATUSES, Ticket, TicketStatus
 
 # A ticket counts against its holder's capacity for as long as it is open.
@@ -40,6 +41,45 @@ async def lock_agent_load(session: AsyncSession, agent_id: int) -> tuple[int, in
     return int(capacity or 0), int(held or 0)
 
 
+async def lock_agent(session: AsyncSession, agent_id: int) -> tuple[int, bool] | None:
+    """Lock the agent row until commit and read its capacity and whether it is on shift
+    (no shift row: on shift), in one statement; None for an unknown agent.
+
+    The lock orders one agent's concurrent claims: a claim's next statement, run once the
+    lock is granted, counts what the agent holds with a snapshot taken after the previous
+    holder committed (see `claim_next`'s `capacity`)."""
+    on_shift = (
+        sa.select(AgentShift.on_shift)
+        .where(AgentShift.agent_id == Agent.id)
+        .correlate(Agent)
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(
+            sa.select(Agent.capacity, on_shift)
+            .where(Agent.id == agent_id)
+            .with_for_update(of=Agent)  # type: ignore[arg-type]
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return int(row[0] or 0), row[1] is None or bool(row[1])
+
+
+async def held_count(session: AsyncSession, agent_id: int) -> int:
+    """How many tickets the agent holds (open ones it is assigned)."""
+    held = await session.scalar(_held(agent_id))
+    return int(held or 0)
+
+
+def _held(agent_id: int) -> sa.Select[tuple[int]]:
+    return (
+        sa.select(sa.func.count())
+        .select_from(Ticket)
+        .where(Ticket.assignee_id == agent_id, Ticket.status.in_(HELD))
+    )
+
+
 def language_allowed(languages: Sequence[str]) -> sa.ColumnElement[bool]:
     """The ticket's queue does not require an agent language, or the agent reads it."""
     strict = sa.select(col(Queue.id)).where(col(Queue.requires_agent_language).is_(True))
@@ -56,15 +96,20 @@ async def claim_next(
     queue_ids: Iterable[int],
     now: datetime,
     languages: Sequence[str] = (),
+    *,
+    capacity: int | None = None,
 ) -> Ticket | None:
     """Assign the most urgent unassigned ticket of the queues to the agent; the ticket
     as it now is, or None. Among equally severe tickets of several queues, those in the
     agent's `languages` come first; a queue that requires an agent language offers only
-    tickets the agent reads.
+    tickets the agent reads. With `capacity`, only while the agent holds fewer tickets
+    (None then also when it holds enough: `held_count` tells which).
 
     One statement: on PostgreSQL the candidate row is locked with SKIP LOCKED, so two
     concurrent claims never get the same ticket and never wait on each other; on SQLite
-    the transaction already holds the single write lock (BEGIN IMMEDIATE).
+    the transaction already holds the single write lock (BEGIN IMMEDIATE). The capacity
+    count is part of it: called after `lock_agent`, its snapshot is taken once the agent
+    lock is granted, so it sees every claim of the agent committed before.
     """
     queue_ids = list(queue_ids)
     order: list[sa.ColumnElement[Any] | Mapped[Any]] = [col(Ticket.severity_rank)]
@@ -84,9 +129,12 @@ async def claim_next(
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
+    conditions: list[sa.ColumnElement[bool]] = [Ticket.id == candidate]
+    if capacity is not None:
+        conditions.append(_held(agent_id).scalar_subquery() < capacity)
     result = await session.execute(
         sa.update(Ticket)
-        .where(col(Ticket.id) == candidate)
+        .where(*conditions)
         .values(
             assignee_id=agent_id,
             assigned_at=now,
@@ -214,6 +262,39 @@ async def stale_assignments(
 async def queue_by_name(session: AsyncSession, name: str) -> Queue | None:
     result = await session.execute(sa.select(Queue).where(col(Queue.name) == name))
     return result.scalar_one_or_none()
+
+
+# Per database (engine): queue ids and names. Queues are never deleted nor renamed
+# (tickets and rules name them), so a pair once known holds for the life of the
+# process; a name not found is not remembered (it may be created any moment). Both
+# readers below are for transactions that create no queue (a claim): a queue created
+# and rolled back in the same transaction must never be remembered.
+_queue_ids: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+_queue_names: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+
+
+async def queue_id_by_name(session: AsyncSession, name: str) -> int | None:
+    """The id of the queue of that name, or None; read once per engine and name."""
+    known = _queue_ids.setdefault(session.bind, {})
+    if name in known:
+        return known[name]
+    queue_id = await session.scalar(sa.select(Queue.id).where(Queue.name == name))
+    if queue_id is not None:
+        known[name] = queue_id
+        _queue_names.setdefault(session.bind, {})[queue_id] = name
+    return queue_id
+
+
+async def queue_names(session: AsyncSession, queue_ids: Iterable[int]) -> dict[int, str]:
+    """Names of these queues by id; each read once per engine."""
+    known = _queue_names.setdefault(session.bind, {})
+    wanted = set(queue_ids)
+    missing = wanted - known.keys()
+    if missing:
+        rows = await session.execute(sa.select(Queue.id, Queue.name).where(Queue.id.in_(missing)))
+        for queue_id, name in rows:
+            known[queue_id] = name
+    return {q: known[q] for q in wanted if q in known}
 
 
 async def ensure_queue(session: AsyncSession, name: str, description: str | None = None) -> Queue:

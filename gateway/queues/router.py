@@ -94,8 +94,12 @@ async def claim_from_queue(
     name: str, runtime: RuntimeDep, ctx: CurrentAgent, session: SessionDep, wait: Wait = 0
 ) -> TicketPublic | Response:
     """Assign the most urgent unassigned ticket of this queue to the caller."""
-    queue = await _queue_for(session, ctx, name)
-    return await _claimed(runtime, session, ctx, [queue.id], wait)  # type: ignore[list-item]
+    queue_id = await repo.queue_id_by_name(session, name)
+    if queue_id is None:
+        raise NotFound(f"no queue named {name!r}")
+    if not ctx.can_work_queue(queue_id):
+        raise Forbidden(f"queue {name!r} is not one of yours")
+    return await _claimed(runtime, session, ctx, [queue_id], wait)
 
 
 @router.post("/claim", response_model=TicketPublic, responses=CLAIMED)

@@ -58,15 +58,19 @@ async def claim_now(
     sees it, or None. Flushes; the caller commits. Raises AtCapacity."""
     if not queue_ids:
         return None
-    if not await shifts.is_on_shift(session, ctx.id):
+    # Two statements where there were four: the agent row locked with its capacity and
+    # shift, then the claim with the capacity count inside it (see repo.claim_next).
+    capacity, on_shift = await repo.lock_agent(session, ctx.id) or (0, True)
+    if not on_shift:
         raise shifts.OffShift("you are off shift; go on shift (PUT /api/v1/me/shift) to claim")
-    capacity, held = await repo.lock_agent_load(session, ctx.id)
-    if held >= capacity:
-        raise AtCapacity(
-            f"you hold {capacity} tickets, your capacity; resolve or release one first"
-        )
-    ticket = await repo.claim_next(session, ctx.id, queue_ids, utcnow(), ctx.agent.languages)
+    ticket = await repo.claim_next(
+        session, ctx.id, queue_ids, utcnow(), ctx.agent.languages, capacity=capacity
+    )
     if ticket is None:
+        if await repo.held_count(session, ctx.id) >= capacity:
+            raise AtCapacity(
+                f"you hold {capacity} tickets, your capacity; resolve or release one first"
+            )
         return None
     # A claim only ever takes an unassigned ticket.
     before = webhook_events.snapshot(ticket) | {"assignee_id": None}
@@ -78,8 +82,15 @@ async def claim_now(
         actor_type=ActorType.agent,
         actor_agent_id=ctx.id,
     )
-    # Read in the same transaction: one connection checkout per claim, not two.
-    public = await tickets_views.public(session, ticket)
+    # Read in the same transaction: one connection checkout per claim, not two. The
+    # queue's name and the assignee's (the caller) are known: one statement for the rest.
+    names = await repo.queue_names(session, [ticket.queue_id])
+    public = await tickets_views.public(
+        session,
+        ticket,
+        queue_name=names.get(ticket.queue_id),
+        assignee_name=ctx.agent.name,
+    )
     metrics.claims.labels(str(ticket.queue_id)).inc()
     log.info("queue.claimed", ticket=ticket.ref, agent=ctx.agent.name)
     return public

@@ -85,4 +85,5 @@ def _wants_csv(format: str | None, accept: str | None) -> bool:
         if format not in ("json", "csv"):
             raise InvalidRequest(f"format {format!r} is not json or csv")
         return format == "csv"
-    return bool(accept and "text/csv" in accept.lower() and "application/json" not in accept)
+    wanted = (accept or "").lower()
+    return "text/csv" in wanted and "application/json" not in wanted

@@ -108,6 +108,10 @@ class TriageClassifier:
         reasons = [f"category {category} ({cat.probability:.2f}) by the triage model{cues}"]
         if JOINT:
             joint, joint_confidence = _joint_category(cat.probabilities, sev.probabilities)
+            if joint != category and category in phrase_hits and joint not in phrase_hits:
+                # The customer named the problem in the lists' words ("not released"):
+                # the severity head's hunch does not move it to a problem nobody named.
+                joint = category
             if joint != category:
                 reasons.append(
                     f"category {joint} ({joint_confidence:.2f}): the severity the model reads "

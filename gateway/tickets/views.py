@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from gateway import audit
@@ -86,31 +87,56 @@ async def summaries(session: AsyncSession, tickets: list[Ticket]) -> list[Ticket
     return [TicketSummary.model_validate(_summary_fields(t, queues, agents)) for t in tickets]
 
 
-async def public(session: AsyncSession, ticket: Ticket) -> TicketPublic:
-    """The whole ticket as an agent sees it: messages, notes, attachments' metadata."""
-    messages = list(
-        (
-            await session.execute(
-                sa.select(Message)
-                .where(col(Message.ticket_id) == ticket.id)
-                .order_by(col(Message.id))
-            )
-        ).scalars()
+async def public(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    queue_name: str | None = None,
+    assignee_name: str | None = None,
+) -> TicketPublic:
+    """The whole ticket as an agent sees it: messages, notes, attachments' metadata.
+
+    One statement reads the customer, every message, its attachments and its author's
+    name (outer joins, a row per attachment); a caller that knows the queue's and the
+    assignee's names (a claim) passes them and saves the reads of those."""
+    author = aliased(Agent)
+    rows = await session.execute(
+        sa.select(Customer, Message, Attachment, author.name)
+        .select_from(Customer)
+        .outerjoin(Message, Message.ticket_id == ticket.id)
+        .outerjoin(Attachment, Attachment.message_id == Message.id)
+        .outerjoin(author, author.id == Message.author_agent_id)
+        .where(Customer.id == ticket.customer_id)
+        .order_by(Message.id, Attachment.id)
     )
+    customer: Customer | None = None
+    messages: list[Message] = []
     attachments: dict[int, list[AttachmentPublic]] = {}
-    if messages:
-        rows = await session.execute(
-            sa.select(Attachment)
-            .where(col(Attachment.message_id).in_([m.id for m in messages]))
-            .order_by(col(Attachment.id))
-        )
-        for att in rows.scalars():
+    agents: dict[int, str] = {}
+    for row_customer, message, att, author_name in rows:
+        customer = row_customer
+        if message is None:
+            continue
+        if not messages or messages[-1] is not message:
+            messages.append(message)
+        if att is not None:
             attachments.setdefault(att.message_id, []).append(
                 AttachmentPublic.model_validate(att, from_attributes=True)
             )
-    customer = await session.get_one(Customer, ticket.customer_id)
-    agents = await _names(session, [ticket.assignee_id, *(m.author_agent_id for m in messages)])
-    queues = await _queue_names(session, [ticket.queue_id])
+        if message.author_agent_id is not None and author_name is not None:
+            agents[message.author_agent_id] = author_name
+    if customer is None:
+        customer = await session.get_one(Customer, ticket.customer_id)
+    if ticket.assignee_id is not None:
+        if assignee_name is not None:
+            agents[ticket.assignee_id] = assignee_name
+        elif ticket.assignee_id not in agents:
+            agents |= await _names(session, [ticket.assignee_id])
+    queues = (
+        {ticket.queue_id: queue_name}
+        if queue_name is not None
+        else await _queue_names(session, [ticket.queue_id])
+    )
     return TicketPublic.model_validate(
         _summary_fields(ticket, queues, agents)
         | {

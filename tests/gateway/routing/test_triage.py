@@ -89,6 +89,19 @@ def test_a_large_amount_alone_never_makes_a_late_release_critical_by_text(
     assert result.severity == Severity.high, result.reasons
 
 
+@pytest.mark.parametrize(
+    "text", ["I paid 200 USDT, not released", "paid 50 usdt seller not released yet"]
+)
+def test_a_named_problem_is_not_moved_by_the_severity_hunch(
+    triage: TriageClassifier, text: str
+) -> None:
+    # The severity head once read these as critical, and the joint choice then made them
+    # scams: the desk's commonest message landed in the critical queue with no survey.
+    result = triage.classify(text)
+    assert result.category == Category.crypto_not_released, result.reasons
+    assert result.severity == Severity.high, result.reasons
+
+
 def test_every_decision_explains_itself_with_a_confidence(triage: TriageClassifier) -> None:
     result = triage.classify("buyer marked as paid but i never got the money in my bank")
     assert result.category == Category.payment_not_received
