@@ -8,6 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.agents.cache import AgentCache
 from gateway.agents.models import Agent, Role
@@ -60,7 +61,9 @@ async def load_context(
     generation = cache.generation if cache is not None else 0
     row = (
         await session.execute(
-            sa.select(Agent, _memberships).where(Agent.token_hash == key, Agent.active.is_(True))
+            sa.select(Agent, _memberships).where(
+                col(Agent.token_hash) == key, col(Agent.active).is_(True)
+            )
         )
     ).one_or_none()
     if row is None:
@@ -74,8 +77,8 @@ async def load_context(
 # The agent and its queue ids in one statement (a comma-joined list: portable between
 # PostgreSQL's string_agg and SQLite's group_concat).
 _memberships = (
-    sa.select(sa.func.aggregate_strings(sa.cast(QueueMembership.queue_id, sa.String), ","))
-    .where(QueueMembership.agent_id == Agent.id)
+    sa.select(sa.func.aggregate_strings(sa.cast(col(QueueMembership.queue_id), sa.String), ","))
+    .where(col(QueueMembership.agent_id) == col(Agent.id))
     .correlate(Agent)
     .scalar_subquery()
 )

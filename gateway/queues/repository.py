@@ -49,15 +49,15 @@ async def lock_agent(session: AsyncSession, agent_id: int) -> tuple[int, bool] |
     lock is granted, counts what the agent holds with a snapshot taken after the previous
     holder committed (see `claim_next`'s `capacity`)."""
     on_shift = (
-        sa.select(AgentShift.on_shift)
-        .where(AgentShift.agent_id == Agent.id)
+        sa.select(col(AgentShift.on_shift))
+        .where(col(AgentShift.agent_id) == col(Agent.id))
         .correlate(Agent)
         .scalar_subquery()
     )
     row = (
         await session.execute(
-            sa.select(Agent.capacity, on_shift)
-            .where(Agent.id == agent_id)
+            sa.select(col(Agent.capacity), on_shift)
+            .where(col(Agent.id) == agent_id)
             .with_for_update(of=Agent)  # type: ignore[arg-type]
         )
     ).one_or_none()
@@ -76,7 +76,7 @@ def _held(agent_id: int) -> sa.Select[tuple[int]]:
     return (
         sa.select(sa.func.count())
         .select_from(Ticket)
-        .where(Ticket.assignee_id == agent_id, Ticket.status.in_(HELD))
+        .where(col(Ticket.assignee_id) == agent_id, col(Ticket.status).in_(HELD))
     )
 
 
@@ -129,7 +129,7 @@ async def claim_next(
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    conditions: list[sa.ColumnElement[bool]] = [Ticket.id == candidate]
+    conditions: list[sa.ColumnElement[bool]] = [col(Ticket.id) == candidate]
     if capacity is not None:
         conditions.append(_held(agent_id).scalar_subquery() < capacity)
     result = await session.execute(
@@ -278,7 +278,7 @@ async def queue_id_by_name(session: AsyncSession, name: str) -> int | None:
     known = _queue_ids.setdefault(session.bind, {})
     if name in known:
         return known[name]
-    queue_id = await session.scalar(sa.select(Queue.id).where(Queue.name == name))
+    queue_id = await session.scalar(sa.select(col(Queue.id)).where(col(Queue.name) == name))
     if queue_id is not None:
         known[name] = queue_id
         _queue_names.setdefault(session.bind, {})[queue_id] = name
@@ -291,7 +291,9 @@ async def queue_names(session: AsyncSession, queue_ids: Iterable[int]) -> dict[i
     wanted = set(queue_ids)
     missing = wanted - known.keys()
     if missing:
-        rows = await session.execute(sa.select(Queue.id, Queue.name).where(Queue.id.in_(missing)))
+        rows = await session.execute(
+            sa.select(col(Queue.id), col(Queue.name)).where(col(Queue.id).in_(missing))
+        )
         for queue_id, name in rows:
             known[queue_id] = name
     return {q: known[q] for q in wanted if q in known}

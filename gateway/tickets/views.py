@@ -103,11 +103,11 @@ async def public(
     rows = await session.execute(
         sa.select(Customer, Message, Attachment, author.name)
         .select_from(Customer)
-        .outerjoin(Message, Message.ticket_id == ticket.id)
-        .outerjoin(Attachment, Attachment.message_id == Message.id)
-        .outerjoin(author, author.id == Message.author_agent_id)
-        .where(Customer.id == ticket.customer_id)
-        .order_by(Message.id, Attachment.id)
+        .outerjoin(Message, col(Message.ticket_id) == ticket.id)
+        .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
+        .outerjoin(author, author.id == col(Message.author_agent_id))
+        .where(col(Customer.id) == ticket.customer_id)
+        .order_by(col(Message.id), col(Attachment.id))
     )
     customer: Customer | None = None
     messages: list[Message] = []
