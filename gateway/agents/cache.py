@@ -50,7 +50,7 @@ MAX_ENTRIES = 10_000
 
 _CHANGED = "parley.agents_changed"
 _AGENT_COLUMNS = tuple(c.key for c in sa.inspect(Agent).column_attrs)
-_WATCHED = (Agent.__table__, QueueMembership.__table__)
+_WATCHED = (sa.inspect(Agent).local_table, sa.inspect(QueueMembership).local_table)
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,6 @@ def _signal_other_processes(session: Session) -> None:
 def _clear_local_caches(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
         bind = session.get_bind()
-        engine = getattr(bind, "engine", bind)
+        engine: Engine = bind.engine
         for cache in [*_bound.get(engine, ()), *_unbound]:
             cache.clear()

@@ -14,9 +14,10 @@ import os
 import random
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -149,7 +150,7 @@ class DeliveryWorker:
     async def _send_all(
         self,
         jobs: list[Job],
-        send: Callable[[Job], Awaitable[None]],
+        send: Callable[[Job], Coroutine[Any, Any, None]],
         finished: asyncio.Queue[Outcome],
     ) -> None:
         senders = [asyncio.create_task(send(job)) for job in jobs]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from gateway.agents.models import Agent
-from gateway.db import lock_key
+from gateway.db import lock_key, pk
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.sla.models import AgentShift
 from gateway.tickets.models import CLAIMABLE_STATUSES, OPEN_STATUSES, Ticket, TicketStatus
@@ -58,7 +58,7 @@ async def lock_agent(session: AsyncSession, agent_id: int) -> tuple[int, bool] |
         await session.execute(
             sa.select(col(Agent.capacity), on_shift)
             .where(col(Agent.id) == agent_id)
-            .with_for_update(of=Agent)  # type: ignore[arg-type]
+            .with_for_update(of=Agent)
         )
     ).one_or_none()
     if row is None:
@@ -69,10 +69,10 @@ async def lock_agent(session: AsyncSession, agent_id: int) -> tuple[int, bool] |
 async def held_count(session: AsyncSession, agent_id: int) -> int:
     """How many tickets the agent holds (open ones it is assigned)."""
     held = await session.scalar(_held(agent_id))
-    return int(held or 0)
+    return held or 0
 
 
-def _held(agent_id: int) -> sa.Select[tuple[int]]:
+def _held(agent_id: int) -> sa.Select[int]:
     return (
         sa.select(sa.func.count())
         .select_from(Ticket)
@@ -292,7 +292,7 @@ async def queue_names(session: AsyncSession, queue_ids: Iterable[int]) -> dict[i
     missing = wanted - known.keys()
     if missing:
         rows = await session.execute(
-            sa.select(col(Queue.id), col(Queue.name)).where(col(Queue.id).in_(missing))
+            sa.select(pk(Queue.id), col(Queue.name)).where(col(Queue.id).in_(missing))
         )
         for queue_id, name in rows:
             known[queue_id] = name

@@ -101,11 +101,11 @@ async def public(
     assignee's names (a claim) passes them and saves the reads of those."""
     author = aliased(Agent)
     rows = await session.execute(
-        sa.select(Customer, Message, Attachment, author.name)
+        sa.select(Customer, Message, Attachment, col(author.name))
         .select_from(Customer)
         .outerjoin(Message, col(Message.ticket_id) == ticket.id)
         .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
-        .outerjoin(author, author.id == col(Message.author_agent_id))
+        .outerjoin(author, col(author.id) == col(Message.author_agent_id))
         .where(col(Customer.id) == ticket.customer_id)
         .order_by(col(Message.id), col(Attachment.id))
     )
