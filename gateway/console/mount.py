@@ -6,7 +6,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from gateway.console import actions, api, auth, canned_pages, cases, live, pages, supervisor
+from gateway.console import (
+    actions,
+    api,
+    auth,
+    canned_pages,
+    cases,
+    live,
+    pages,
+    risk,
+    supervisor,
+)
 from gateway.console.web import HERE, SignInRequired, redirect
 
 
@@ -21,6 +31,7 @@ def install(app: FastAPI) -> None:
         supervisor.router,
         canned_pages.router,
         cases.router,
+        risk.router,
     ):
         app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
