@@ -112,9 +112,7 @@ async def test_a_batch_of_replies_shares_one_relay_connection(tmp_path: Any) -> 
     )
 
     def reply(n: int) -> OutboundMessage:
-        return outbound(
-            outbox_id=n, idempotency_key=f"key-{n}", recipient=f"c{n}@customer.example"
-        )
+        return outbound(outbox_id=n, idempotency_key=f"key-{n}", recipient=f"c{n}@customer.example")
 
     try:
         async with adapter.batch():
