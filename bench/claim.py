@@ -147,22 +147,27 @@ async def seed(dsn: str, first: int, last: int) -> float:
                 CUSTOMERS,
                 queue_id,
             )
+            # Messages the gateway wrote meanwhile (a resolved ticket's survey) hold ids
+            # past the tickets', so the seeded ones are numbered after them.
+            message_base = await conn.fetchval("SELECT coalesce(max(id), 0) FROM message")
             await conn.execute(
                 """
                 INSERT INTO message (id, ticket_id, channel, external_id, direction,
                     author_type, text, delivery_state, language, created_at)
-                SELECT g, g, 'webchat', 'seed-' || g, 'inbound', 'customer',
+                SELECT $3 + g - $1 + 1, g, 'webchat', 'seed-' || g, 'inbound', 'customer',
                     'I paid 250 USDT for order ' || g || ' and the seller did not release.',
                     'received', 'en', now()
                 FROM generate_series($1::int, $2::int) g
                 """,
                 first,
                 last,
+                message_base,
             )
             for ddl in indexes:
                 await conn.execute(ddl)
         await conn.execute(
-            f"SELECT setval('ticket_id_seq', {last}); SELECT setval('message_id_seq', {last});"
+            f"SELECT setval('ticket_id_seq', {last}); "
+            "SELECT setval('message_id_seq', (SELECT max(id) FROM message));"
         )
         await conn.execute("ANALYZE ticket; ANALYZE message")
     finally:
