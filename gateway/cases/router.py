@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from gateway import audit
 from gateway.agents.dependencies import CurrentAgent
-from gateway.cases import export, service, view
+from gateway.cases import decisions, export, service, view
 from gateway.cases.models import CaseStatus, Party, ReviewState
 from gateway.cases.schemas import (
     AppealBody,
@@ -245,7 +245,7 @@ async def decide(
     reporting currency at the loaded rate of the day: 422 naming the fix when no rate
     is loaded, when the figures do not add up, or for an unknown chargeback reason code."""
     case = await service.case_for(session, ctx, case_id, for_update=True)
-    decision, told = await service.decide(
+    decision, told = await decisions.decide(
         session,
         ctx,
         case,
@@ -274,7 +274,7 @@ async def appeal(
 ) -> DecisionPublic:
     """Record a party's appeal within the window: the case opens again (409 after it)."""
     case = await service.case_for(session, ctx, case_id, for_update=True)
-    decision = await service.appeal(
+    decision = await decisions.appeal(
         session,
         ctx,
         case,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import col
 
+from gateway.cases import decisions, service, view
 from gateway.cases import router as cases_api
-from gateway.cases import service, view
 from gateway.cases.models import CaseTicket, DecisionOutcome, ReviewState, case_ref
 from gateway.console.web import ConsoleUser, checked_form, redirect, render
 from gateway.dependencies import RuntimeDep
@@ -123,7 +123,7 @@ async def decide(request: Request, ref: str, user: ConsoleUser, runtime: Runtime
             raise InvalidRequest("a decision needs its reason on record")
         async with runtime.sessionmaker.begin() as session:
             case = await service.case_for(session, user.ctx, ref, for_update=True)
-            await service.decide(
+            await decisions.decide(
                 session,
                 user.ctx,
                 case,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -16,13 +15,13 @@ from gateway.cases import linking as cases_linking
 from gateway.db import lock_key, lock_keys, utcnow
 from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
-from gateway.ports import Channel, InboundMessage
+from gateway.ports import InboundMessage
 from gateway.queues import repository as queues_repo
-from gateway.risk import service as risk
 from gateway.settings import IngestSettings
 from gateway.sla import service as sla_service
 from gateway.text import display_line, display_name, problem_in
 from gateway.tickets import repository as repo
+from gateway.tickets import senders
 from gateway.tickets.models import (
     CLAIMABLE_STATUSES,
     SEVERITY_RANK,
@@ -169,11 +168,11 @@ async def ingest(
         session, ("msg", channel, inbound.external_id), ("sender", channel, inbound.sender)
     )
     existing = await repo.message_by_external_id(session, channel, inbound.external_id)
-    if existing is not None and not await _same_sender(session, existing, inbound):
+    if existing is not None and not await senders.same_sender(session, existing, inbound):
         # An id is not a secret (a Message-ID is quoted in every reply): the same id from
         # someone else is their own message, kept under an id scoped to its sender, so a
         # resend of it is still stored once. Locked after the first key, in one order.
-        inbound = replace(inbound, external_id=sender_scoped_id(inbound))
+        inbound = replace(inbound, external_id=senders.sender_scoped_id(inbound))
         await lock_key(session, "msg", channel, inbound.external_id)
         existing = await repo.message_by_external_id(session, channel, inbound.external_id)
     if existing is not None:
@@ -182,7 +181,7 @@ async def ingest(
         assert ticket is not None and existing.id is not None
         return IngestResult(ticket.id, ticket.ref, existing.id, True, False)  # type: ignore[arg-type]
 
-    identity, customer, new_customer = await _identify(session, inbound)
+    identity, customer, new_customer = await senders.identify(session, inbound)
     ticket, new_ticket, parent = await _thread(session, inbound, identity, customer, new_customer)
     # Taken before anything is flushed: a reopen by this message is still seen as a change.
     before = None if new_ticket else webhook_events.snapshot(ticket)
@@ -285,111 +284,6 @@ async def ingest(
     return IngestResult(ticket.id, ticket.ref, message.id, False, new_ticket)  # type: ignore[arg-type]
 
 
-def sender_scoped_id(inbound: InboundMessage) -> str:
-    """The external id of a message whose source id another sender's message already
-    holds: a digest of both, in the synthetic form that is never written into headers."""
-    digest = hashlib.sha256(f"{inbound.external_id}\0{inbound.sender}".encode()).hexdigest()
-    return f"sha256:{digest}"
-
-
-async def _same_sender(session: AsyncSession, existing: Message, inbound: InboundMessage) -> bool:
-    """A stored message is a repeat of this one only when it came in from the same
-    customer (our own replies never are: their ids are ours)."""
-    if existing.direction != Direction.inbound:
-        return False
-    identity = await repo.identity(session, str(inbound.channel), inbound.sender)
-    if identity is None:
-        return False
-    ticket = await repo.get_ticket(session, existing.ticket_id)
-    return ticket is not None and ticket.customer_id == identity.customer_id
-
-
-async def _belongs_to_sender(
-    session: AsyncSession, ticket: Ticket, customer: Customer, inbound: InboundMessage
-) -> bool:
-    """Whether a threading signal may join this ticket: only its own customer's messages
-    may, since Message-IDs are quoted in mail and references are sequential. A mail from
-    the address the ticket's customer gave (a chat visitor answering a reply mailed to
-    them) is theirs too."""
-    if ticket.customer_id == customer.id:
-        return True
-    if inbound.channel != Channel.email or not inbound.contact_email:
-        return False
-    owner = await session.get(Customer, ticket.customer_id)
-    return (
-        owner is not None
-        and owner.email is not None
-        and owner.email.strip().lower() == inbound.contact_email.strip().lower()
-    )
-
-
-async def _identify(
-    session: AsyncSession, inbound: InboundMessage
-) -> tuple[ChannelIdentity, Customer, bool]:
-    """Find or create the sender's identity and customer; link a verified exchange user.
-    The flag says the customer was created here (and so has no tickets yet)."""
-    channel = str(inbound.channel)
-    identity = await repo.identity(session, channel, inbound.sender)
-    verified_customer: Customer | None = None
-    if inbound.verified_user_id:
-        await lock_key(session, "exchange_user", inbound.verified_user_id)
-        verified_customer = await repo.customer_by_exchange_user(session, inbound.verified_user_id)
-
-    if identity is None:
-        customer = verified_customer or Customer(
-            display_name=inbound.sender_name,
-            exchange_user_id=inbound.verified_user_id,
-            email=inbound.contact_email,
-        )
-        new_customer = customer.id is None
-        if new_customer:
-            session.add(customer)
-            await session.flush()
-        identity = ChannelIdentity(
-            customer_id=customer.id,  # type: ignore[arg-type]
-            channel=channel,
-            address=inbound.sender,
-            display_name=inbound.sender_name,
-            verified=inbound.verified_user_id is not None,
-            language_hint=inbound.language_hint,
-        )
-        session.add(identity)
-        await session.flush()
-        return identity, customer, new_customer
-
-    customer = await session.get_one(Customer, identity.customer_id)
-    if inbound.verified_user_id and customer.exchange_user_id != inbound.verified_user_id:
-        if customer.exchange_user_id is not None:
-            # One channel address proving a second exchange id: a risk signal (rare path).
-            await risk.on_identity_link(
-                session, channel, inbound.sender, customer.exchange_user_id,
-                inbound.verified_user_id,
-            )  # fmt: skip
-        if verified_customer is None and customer.exchange_user_id is None:
-            customer.exchange_user_id = inbound.verified_user_id
-        elif verified_customer is not None:
-            # This channel address proved it belongs to a known exchange user: from now
-            # on its messages are that customer's.
-            audit.record(
-                session,
-                "customer.identity_linked",
-                ticket_id=None,
-                identity_id=identity.id,
-                from_customer=customer.id,
-                to_customer=verified_customer.id,
-            )
-            identity.customer_id = verified_customer.id  # type: ignore[assignment]
-            customer = verified_customer
-        identity.verified = True
-    if inbound.language_hint and identity.language_hint != inbound.language_hint:
-        identity.language_hint = inbound.language_hint
-    if inbound.contact_email and not customer.email:
-        customer.email = inbound.contact_email
-    if inbound.sender_name and not customer.display_name:
-        customer.display_name = inbound.sender_name
-    return identity, customer, False
-
-
 async def _thread(
     session: AsyncSession,
     inbound: InboundMessage,
@@ -408,7 +302,7 @@ async def _thread(
         if replied.channel != str(inbound.channel):
             continue
         candidate = await repo.get_ticket(session, replied.ticket_id, for_update=True)
-        if candidate is not None and await _belongs_to_sender(
+        if candidate is not None and await senders.belongs_to_sender(
             session, candidate, customer, inbound
         ):
             ticket, how = candidate, "reply_to"
@@ -419,7 +313,7 @@ async def _thread(
         candidate = (
             await repo.get_ticket(session, ticket_id, for_update=True) if ticket_id else None
         )
-        if candidate is not None and await _belongs_to_sender(
+        if candidate is not None and await senders.belongs_to_sender(
             session, candidate, customer, inbound
         ):
             ticket, how = candidate, "ticket_ref"
