@@ -47,7 +47,7 @@ class Job:
 
 
 @dataclass
-class Outcome:
+class DeliveryOutcome:
     job: Job
     started_at: datetime
     receipt: DeliveryReceipt | None = None
@@ -132,7 +132,7 @@ class DeliveryWorker:
         # Record outcomes as sends finish, each write taking whatever finished during the
         # last one: fast sends share a transaction, and a slow one is on record at once,
         # so a crash re-sends only what was really in flight, not the whole batch.
-        finished: asyncio.Queue[Outcome] = asyncio.Queue()
+        finished: asyncio.Queue[DeliveryOutcome] = asyncio.Queue()
 
         async def send(job: Job) -> None:
             finished.put_nowait(await self._deliver(job))
@@ -151,7 +151,7 @@ class DeliveryWorker:
         self,
         jobs: list[Job],
         send: Callable[[Job], Coroutine[Any, Any, None]],
-        finished: asyncio.Queue[Outcome],
+        finished: asyncio.Queue[DeliveryOutcome],
     ) -> None:
         senders = [asyncio.create_task(send(job)) for job in jobs]
         try:
@@ -234,8 +234,8 @@ class DeliveryWorker:
             jobs.append(Job(row.id, row.attempts, outbound))
         return jobs
 
-    async def _deliver(self, job: Job) -> Outcome:
-        outcome = Outcome(job, utcnow())
+    async def _deliver(self, job: Job) -> DeliveryOutcome:
+        outcome = DeliveryOutcome(job, utcnow())
         if job.message is None:
             outcome.error = DeliveryError(job.refused or "undeliverable", retryable=False)
             return outcome
@@ -256,7 +256,7 @@ class DeliveryWorker:
             outcome.error = DeliveryError(f"{type(exc).__name__}: {exc}", retryable=True)
         return outcome
 
-    async def _record(self, outcomes: list[Outcome]) -> None:
+    async def _record(self, outcomes: list[DeliveryOutcome]) -> None:
         now = utcnow()
         async with self.runtime.sessionmaker.begin() as session:
             rows = await repo.lock_rows(session, [o.job.outbox_id for o in outcomes])
@@ -294,7 +294,7 @@ class DeliveryWorker:
                     )
                 metrics.deliveries.labels(row.channel, result).inc()
 
-    def _apply(self, row: Outbox, outcome: Outcome, now: datetime) -> str:
+    def _apply(self, row: Outbox, outcome: DeliveryOutcome, now: datetime) -> str:
         """The attempt's result name; a success or a retry moves the row here, a final
         failure is left to `reply_undelivered` (the one failure path)."""
         if row.state != OutboxState.pending or row.leased_by != self.worker_id:
