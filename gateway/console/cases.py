@@ -11,7 +11,7 @@ from sqlmodel import col
 from gateway.cases import decisions, service, view
 from gateway.cases import router as cases_api
 from gateway.cases.models import CaseTicket, DecisionOutcome, ReviewState, case_ref
-from gateway.console.web import ConsoleUser, checked_form, redirect, render
+from gateway.console.web import ConsoleUser, checked_form, error_page, redirect, render
 from gateway.dependencies import RuntimeDep
 from gateway.errors import GatewayError, InvalidRequest
 from gateway.runtime import Runtime
@@ -57,14 +57,7 @@ async def _render(
             case = await service.case_for(session, user.ctx, ref)
             public = await view.public(session, case, runtime.clock.now())
     except GatewayError as exc:
-        return render(
-            request,
-            "error.html",
-            user,
-            status_code=exc.status_code,
-            status=exc.status_code,
-            detail=exc.detail,
-        )
+        return error_page(request, user, exc)
     return render(
         request,
         "case.html",

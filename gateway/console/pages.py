@@ -11,7 +11,7 @@ from gateway.agents.schemas import QueuePublic
 from gateway.console import queries
 from gateway.console.canned_offer import offers_for
 from gateway.console.cases import case_of_ticket
-from gateway.console.web import ConsoleUser, checked_form, redirect, render
+from gateway.console.web import ConsoleUser, checked_form, error_page, redirect, render
 from gateway.dependencies import RuntimeDep
 from gateway.errors import Forbidden, GatewayError, NotFound
 from gateway.queues import repository as queues_repo
@@ -66,9 +66,9 @@ async def queue_page(
     async with runtime.sessionmaker() as session:
         queue = await queues_repo.queue_by_name(session, name)
         if queue is None:
-            return _error(request, user, NotFound(f"no queue named {name!r}"))
+            return error_page(request, user, NotFound(f"no queue named {name!r}"))
         if not user.ctx.can_work_queue(queue.id):  # type: ignore[arg-type]
-            return _error(request, user, Forbidden(f"queue {name!r} is not one of yours"))
+            return error_page(request, user, Forbidden(f"queue {name!r} is not one of yours"))
         tickets = await queries.queue_tickets(session, queue.id, filters, user.ctx.id)  # type: ignore[arg-type]
         summaries = await tickets_views.summaries(session, tickets)
         facets = await queries.facet_values(session, queue.id)  # type: ignore[arg-type]
@@ -120,7 +120,7 @@ async def claim_next(request: Request, user: ConsoleUser, runtime: RuntimeDep) -
             runtime.settings.console.claim_wait_seconds,
         )
     except GatewayError as exc:
-        return _error(request, user, exc)
+        return error_page(request, user, exc)
     if ticket is None:
         back = f"/console/queues/{queue_name}" if queue_name else "/console/queues"
         return _go(request, f"{back}?none=1")
@@ -153,7 +153,7 @@ async def render_ticket(
             offers = await offers_for(session, public, user.ctx.agent.name)
             case = await case_of_ticket(session, ticket.id)  # type: ignore[arg-type]
     except GatewayError as exc:
-        return _error(request, user, exc)
+        return error_page(request, user, exc)
     return render(
         request,
         "ticket.html",
@@ -188,14 +188,3 @@ def _go(request: Request, url: str) -> RedirectResponse | Response:
     if request.headers.get("hx-request") == "true":
         return Response(status_code=204, headers={"HX-Redirect": url})
     return redirect(url)
-
-
-def _error(request: Request, user: ConsoleUser, exc: GatewayError) -> HTMLResponse:
-    return render(
-        request,
-        "error.html",
-        user,
-        status_code=exc.status_code,
-        status=exc.status_code,
-        detail=exc.detail,
-    )

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from gateway.cases import repository as cases_repo
 from gateway.cases import service as cases_service
 from gateway.console.sessions import SignedIn
-from gateway.console.web import ConsoleUser, checked_form, redirect, render
+from gateway.console.web import ConsoleUser, checked_form, error_page, redirect, render
 from gateway.dependencies import RuntimeDep
 from gateway.errors import Forbidden, GatewayError, InvalidRequest
 from gateway.risk import reports, service, view
@@ -43,21 +43,10 @@ async def _allowed(user: SignedIn, runtime: Runtime) -> bool:
         return await is_risk_reviewer(session, user.ctx, runtime.settings.risk.queue)
 
 
-def _error(request: Request, user: SignedIn, exc: GatewayError) -> Response:
-    return render(
-        request,
-        "error.html",
-        user,
-        status_code=exc.status_code,
-        status=exc.status_code,
-        detail=exc.detail,
-    )
-
-
 def _forbidden(request: Request, user: SignedIn, runtime: Runtime) -> Response:
     queue = runtime.settings.risk.queue
     exc = Forbidden(f"risk is for supervisors and agents of the {queue!r} queue")
-    return _error(request, user, exc)
+    return error_page(request, user, exc)
 
 
 @router.get("")
@@ -71,7 +60,9 @@ async def accounts_page(
         if not 0 <= floor <= 100_000:
             raise ValueError
     except ValueError:
-        return _error(request, user, InvalidRequest("min_score must be a number from 0 to 100000"))
+        return error_page(
+            request, user, InvalidRequest("min_score must be a number from 0 to 100000")
+        )
     async with runtime.sessionmaker() as session:
         rows = await repo.ranked(session, min_score=floor, limit=LIST_LIMIT, after=None)
     accounts = [
@@ -97,7 +88,7 @@ async def _account(
     form: dict[str, str] | None = None,
 ) -> Response:
     if not USER_ID.match(user_id):
-        return _error(request, user, InvalidRequest("not an exchange user id"))
+        return error_page(request, user, InvalidRequest("not an exchange user id"))
     now = runtime.clock.now()
     async with runtime.sessionmaker.begin() as session:
         stored = await service.refresh(session, [user_id], now=now)

@@ -16,7 +16,7 @@ from sqlmodel import col
 from gateway.agents.models import Agent
 from gateway.console import i18n, queries
 from gateway.console import losses as losses_panel
-from gateway.console.web import ConsoleUser, render
+from gateway.console.web import ConsoleUser, error_page, render
 from gateway.db import utcnow
 from gateway.dependencies import RuntimeDep
 from gateway.errors import Forbidden
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 async def supervisor_page(request: Request, user: ConsoleUser, runtime: RuntimeDep) -> HTMLResponse:
     if not user.ctx.sees_all:
         exc = Forbidden("the supervisor page is for supervisors and admins")
-        return render(request, "error.html", user, status_code=403, status=403, detail=exc.detail)
+        return error_page(request, user, exc)
     now = utcnow()
     async with runtime.sessionmaker() as session:
         queues = await queues_repo.queues_by_ids(session, None)

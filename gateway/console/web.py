@@ -22,7 +22,7 @@ from gateway.console import i18n, sessions
 from gateway.console.sessions import SignedIn
 from gateway.db import utcnow
 from gateway.dependencies import RuntimeDep
-from gateway.errors import BadRequest, Forbidden, UnsupportedMediaType
+from gateway.errors import BadRequest, Forbidden, GatewayError, UnsupportedMediaType
 
 HERE = Path(__file__).parent
 CSP = (
@@ -73,6 +73,18 @@ def render(
         **values,
     )
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def error_page(request: Request, user: SignedIn, exc: GatewayError) -> HTMLResponse:
+    """The console's page for a refused action or a missing thing: its status and reason."""
+    return render(
+        request,
+        "error.html",
+        user,
+        status_code=exc.status_code,
+        status=exc.status_code,
+        detail=exc.detail,
+    )
 
 
 def redirect(url: str) -> RedirectResponse:
