@@ -17,6 +17,7 @@ from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
 from gateway.ports import InboundMessage
 from gateway.queues import repository as queues_repo
+from gateway.routing import repository as routing_repo
 from gateway.settings import IngestSettings
 from gateway.sla import service as sla_service
 from gateway.text import display_line, display_name, problem_in
@@ -175,6 +176,9 @@ async def ingest(
         inbound.external_id,
         inbound.sender,
         customer=not inbound.verified_user_id,
+        # The rules version routing and the SLA check: read here, not in a round trip
+        # of its own.
+        state_keys=(routing_repo.VERSION_KEY,),
     )
     existing = seen.message
     if existing is not None and not await senders.same_sender(
@@ -256,6 +260,8 @@ async def ingest(
         utcnow(),
         notifier=notifier,
         opened_by=message.created_at if new_ticket else None,
+        # Its rows go out with the final flush below, the audit rows in one INSERT.
+        flush=False,
     )
     await cases_linking.on_intake(
         session,

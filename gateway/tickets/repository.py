@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gateway.system import repository as system
 from gateway.tickets.models import (
     ChannelIdentity,
     Customer,
@@ -32,10 +33,17 @@ class Seen:
 
 
 async def seen(
-    session: AsyncSession, channel: str, external_id: str, sender: str, *, customer: bool
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    sender: str,
+    *,
+    customer: bool,
+    state_keys: Sequence[str] = (),
 ) -> Seen:
     """The stored message with this (channel, external id), the sender's identity and
-    (with `customer`) its customer, in one round trip."""
+    (with `customer`) its customer, in one round trip; the `state_keys` of the system
+    store are read along with them and remembered for this transaction (`get_once`)."""
     # One row whatever exists: each part is LEFT JOINed to a constant row on its unique key.
     anchor = sa.select(sa.literal(1).label("one")).subquery()
     reserve = session.get_bind().dialect.name == "postgresql"
@@ -47,6 +55,7 @@ async def seen(
             sa.func.nextval(sa.func.pg_get_serial_sequence("message", "id"))
             if reserve
             else sa.null(),
+            *(system.value_of(key) for key in state_keys),
         )
         .select_from(anchor)
         .outerjoin(
@@ -62,7 +71,9 @@ async def seen(
     )
     if customer:
         stmt = stmt.outerjoin(Customer, col(Customer.id) == col(ChannelIdentity.customer_id))
-    message, identity, found_customer, message_id = (await session.execute(stmt)).one()
+    message, identity, found_customer, message_id, *values = (await session.execute(stmt)).one()
+    for key, value in zip(state_keys, values, strict=True):
+        system.remember(session, key, value)
     return Seen(message, identity, found_customer, message_id)
 
 
