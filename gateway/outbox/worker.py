@@ -258,6 +258,9 @@ class DeliveryWorker:
 
     async def _record(self, outcomes: list[DeliveryOutcome]) -> None:
         now = utcnow()
+        if all(o.error is None for o in outcomes):
+            await self._record_sent(outcomes, now)
+            return
         async with self.runtime.sessionmaker.begin() as session:
             rows = await repo.lock_rows(session, [o.job.outbox_id for o in outcomes])
             messages = await repo.by_ids(session, Message, {r.message_id for r in rows.values()})
@@ -293,6 +296,38 @@ class DeliveryWorker:
                         attempts=row.attempts,
                     )
                 metrics.deliveries.labels(row.channel, result).inc()
+
+    async def _record_sent(self, outcomes: list[DeliveryOutcome], now: datetime) -> None:
+        """The common case, every send of the group accepted: three statements for the
+        group instead of the ORM's load, change and flush of each row and message."""
+        receipts = {
+            o.job.outbox_id: o.receipt.provider_id[:200]
+            if o.receipt and o.receipt.provider_id
+            else None
+            for o in outcomes
+        }
+        async with self.runtime.sessionmaker.begin() as session:
+            moved = await repo.mark_sent(session, receipts, worker=self.worker_id, now=now)
+            await repo.add_attempts(
+                session,
+                [
+                    {
+                        "outbox_id": o.job.outbox_id,
+                        "attempt": o.job.attempt,
+                        "worker": self.worker_id,
+                        # Not moved: our lease ran out and another worker took the row.
+                        "result": "sent" if o.job.outbox_id in moved else "stale",
+                        "error": None,
+                        "started_at": o.started_at,
+                        "finished_at": now,
+                    }
+                    for o in outcomes
+                ],
+            )
+        for o in outcomes:
+            if o.job.message is not None:
+                result = "sent" if o.job.outbox_id in moved else "stale"
+                metrics.deliveries.labels(str(o.job.message.channel), result).inc()
 
     def _apply(self, row: Outbox, outcome: DeliveryOutcome, now: datetime) -> str:
         """The attempt's result name; a success or a retry moves the row here, a final
