@@ -14,7 +14,10 @@ with them on (30 messages/s overall, 1 per chat per second: replies to distinct 
 can drain at 30/s at most), set beside that allowed rate: the figure is the pace from
 the first send to the last (the limiter's), the drain from the commit is in the notes.
 
-    python bench/deliver.py [--replies 1000] [--batch-size 50]
+    python bench/deliver.py [--replies 1000] [--batch-size 50] [--concurrent-batches 1]
+
+--concurrent-batches sets GATEWAY_OUTBOX_CONCURRENT_BATCHES: batches the worker sends side
+by side, each over its own relay connection (1, the default, is the gateway's).
 """
 
 from __future__ import annotations
@@ -176,8 +179,8 @@ async def direct_baseline(port: int, sink: Sink, count: int, batch: int = 50) ->
     return time.perf_counter() - started
 
 
-async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
-    print(f"deliver email: {load_line()}", file=sys.stderr)
+async def email_rows(replies: int, batch_size: int | None, concurrent: int = 1) -> list[Row]:
+    print(f"deliver email ({concurrent} batches at once): {load_line()}", file=sys.stderr)
     sink = Sink()
     server, port = await start_sink(sink)
     work = workdir()
@@ -191,6 +194,7 @@ async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
             }
             if batch_size:
                 env["GATEWAY_OUTBOX_BATCH_SIZE"] = str(batch_size)
+            env["GATEWAY_OUTBOX_CONCURRENT_BATCHES"] = str(concurrent)
             gateway = await Gateway(db.url, work, **env).start()
             try:
                 await asyncio.sleep(1.5)  # the worker subscribes and finds nothing to do
@@ -228,6 +232,7 @@ async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
             target=">= 1000/s",
             notes=f"{replies} replies, {received} received by the sink, {left} not sent; "
             f"gateway CPU {cpu_ms:.2f} ms a reply; batch size {batch_size or 50}, "
+            f"{concurrent} at once, "
             f"{connections} SMTP connections "
             f"({replies / max(connections, 1):.0f} replies per connection)",
         )
@@ -306,17 +311,24 @@ async def telegram_rows(replies: int, limited_replies: int) -> list[Row]:
 
 
 async def run(
-    *, replies: int = 1000, batch_size: int | None = None, limited_replies: int = 300
+    *,
+    replies: int = 1000,
+    batch_size: int | None = None,
+    limited_replies: int = 300,
+    concurrent: int = 1,
 ) -> list[Row]:
-    return await email_rows(replies, batch_size) + await telegram_rows(replies, limited_replies)
+    email = await email_rows(replies, batch_size, concurrent)
+    return email + await telegram_rows(replies, limited_replies)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replies", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--concurrent-batches", type=int, default=1)
     args = parser.parse_args()
-    print_rows(asyncio.run(run(replies=args.replies, batch_size=args.batch_size)))
+    rows = run(replies=args.replies, batch_size=args.batch_size, concurrent=args.concurrent_batches)
+    print_rows(asyncio.run(rows))
 
 
 if __name__ == "__main__":

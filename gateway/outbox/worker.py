@@ -123,8 +123,17 @@ class DeliveryWorker:
             metrics.outbox_depth.labels(str(channel)).set(depth.get(str(channel), 0))
 
     async def run_once(self) -> int:
-        """One batch of replies and one of webhook deliveries; the number of rows handled."""
-        return await self.webhooks.run_once() + await self._replies_once()
+        """One batch of webhook deliveries and `concurrent_batches` batches of replies
+        side by side (SKIP LOCKED gives each its own rows); the number of rows handled."""
+        handled = await self.webhooks.run_once()
+        if self.settings.concurrent_batches == 1:
+            return handled + await self._replies_once()
+        async with asyncio.TaskGroup() as group:  # one failing cancels the others
+            batches = [
+                group.create_task(self._replies_once())
+                for _ in range(self.settings.concurrent_batches)
+            ]
+        return handled + sum(b.result() for b in batches)
 
     async def _replies_once(self) -> int:
         """Lease one batch, deliver it, record the outcomes; the number of rows handled."""
