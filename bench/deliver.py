@@ -8,6 +8,13 @@ connections. Baseline in the same run: R mails built beforehand and sent straigh
 the sink one after another, one connection per 50: the most one sender could drain
 into this sink here.
 
+The email row's notes split the CPU of a reply between the gateway, the sink (this
+process while the gateway sends) and the PostgreSQL backends of the run's database,
+all on the same cores, and give the baseline's CPU a mail (sink and sender, both here):
+the baseline is one process on one core, so it is the most one sender can drain here,
+not the most the sink could take from several; and the gateway's drain can reach it
+only if gateway, sink and PostgreSQL together fit the cores.
+
 Telegram: R replies drained into the loopback Bot API double from the tests
 (tests/channels/telegram/botapi.py) with Telegram's limits off, then a smaller batch
 with them on (30 messages/s overall, 1 per chat per second: replies to distinct chats
@@ -35,7 +42,16 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Database, Gateway, Row, free_port, load_line, print_rows, workdir
+from _common import (
+    Database,
+    Gateway,
+    Row,
+    backend_cpu_seconds,
+    free_port,
+    load_line,
+    print_rows,
+    workdir,
+)
 
 
 class Sink:
@@ -156,9 +172,12 @@ async def pending(dsn: str) -> int:
         await conn.close()
 
 
-async def direct_baseline(port: int, sink: Sink, count: int, batch: int = 50) -> float:
+async def direct_baseline(
+    port: int, sink: Sink, count: int, batch: int = 50
+) -> tuple[float, float]:
     """What this sink absorbs from one sender: R mails, built beforehand, sent one after
-    another over one connection per `batch` (as the worker does), nothing else."""
+    another over one connection per `batch` (as the worker does), nothing else. Seconds
+    and this process's CPU seconds (sink and sender together) for the sending."""
     sink.reset(count)
     mails = []
     for n in range(count):
@@ -169,14 +188,14 @@ async def direct_baseline(port: int, sink: Sink, count: int, batch: int = 50) ->
         msg.set_content(f"Hello, we are checking order {n} with the seller.")
         msg.add_alternative(f"<p>Hello, we are checking order {n}.</p>", subtype="html")
         mails.append((f"c{n}@customer.example", msg.as_bytes()))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for first in range(0, count, batch):
         client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, local_hostname="bench.test")
         await client.connect()
         for rcpt, data in mails[first : first + batch]:
             await client.sendmail("support@desk.example", [rcpt], data)
         await client.quit()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 async def email_rows(replies: int, batch_size: int | None, concurrent: int = 1) -> list[Row]:
@@ -199,12 +218,18 @@ async def email_rows(replies: int, batch_size: int | None, concurrent: int = 1) 
             try:
                 await asyncio.sleep(1.5)  # the worker subscribes and finds nothing to do
                 sink.reset(replies)
-                cpu_before = gateway.cpu_seconds()
+                pg_before = await backend_cpu_seconds(db.dsn)
+                cpu_before, sink_before = gateway.cpu_seconds(), time.process_time()
                 committed = await enqueue(db.dsn, replies)
                 try:
                     await asyncio.wait_for(sink.done.wait(), timeout=max(120, replies / 5))
                 except TimeoutError:
                     pass
+                # This process's CPU while the gateway sent: the sink's share (and the
+                # enqueue's, a few ms), on the same cores as the gateway.
+                sink_ms = 1000 * (time.process_time() - sink_before) / replies
+                pg_after = await backend_cpu_seconds(db.dsn)
+                pg_ms = 1000 * sum(t - pg_before.get(p, 0.0) for p, t in pg_after.items()) / replies
                 # The sink has them all; the rows are marked sent in the worker's next step.
                 while await pending(db.dsn) and time.perf_counter() - committed < 300:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
@@ -215,7 +240,8 @@ async def email_rows(replies: int, batch_size: int | None, concurrent: int = 1) 
             finally:
                 await gateway.stop()
         received, connections = sink.received, sink.connections
-        b_seconds = await direct_baseline(port, sink, replies)
+        b_seconds, b_cpu = await direct_baseline(port, sink, replies)
+        b_sink_ms = 1000 * b_cpu / replies
     finally:
         server.close()
         await server.wait_closed()
@@ -231,7 +257,9 @@ async def email_rows(replies: int, batch_size: int | None, concurrent: int = 1) 
             peak_rss_mb=rss,
             target=">= 1000/s",
             notes=f"{replies} replies, {received} received by the sink, {left} not sent; "
-            f"gateway CPU {cpu_ms:.2f} ms a reply; batch size {batch_size or 50}, "
+            f"CPU a reply: gateway {cpu_ms:.2f} ms, sink {sink_ms:.2f} ms, PostgreSQL "
+            f"{pg_ms:.2f} ms; baseline's sink and sender {b_sink_ms:.2f} ms a mail; "
+            f"batch size {batch_size or 50}, "
             f"{concurrent} at once, "
             f"{connections} SMTP connections "
             f"({replies / max(connections, 1):.0f} replies per connection)",
