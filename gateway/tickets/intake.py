@@ -176,6 +176,9 @@ async def ingest(
         inbound.external_id,
         inbound.sender,
         customer=not inbound.verified_user_id,
+        # The thread's ticket too, when no reply or reference comes first (those are
+        # read locked, after this read).
+        thread_key=None if inbound.reply_to_ids or inbound.ticket_ref else inbound.thread_key,
         # The rules version routing and the SLA check: read here, not in a round trip
         # of its own.
         state_keys=(routing_repo.VERSION_KEY,),
@@ -197,7 +200,9 @@ async def ingest(
         return IngestResult(ticket.id, ticket.ref, existing.id, True, False)  # type: ignore[arg-type]
 
     identity, customer, new_customer = await senders.identify(session, inbound, seen)
-    ticket, new_ticket, parent = await _thread(session, inbound, identity, customer, new_customer)
+    ticket, new_ticket, parent = await _thread(
+        session, inbound, seen, identity, customer, new_customer
+    )
     # Taken before anything is flushed: a reopen by this message is still seen as a change.
     before = None if new_ticket else webhook_events.snapshot(ticket)
     now = inbound.received_at or utcnow()
@@ -315,6 +320,7 @@ async def ingest(
 async def _thread(
     session: AsyncSession,
     inbound: InboundMessage,
+    seen: repo.Seen,
     identity: ChannelIdentity,
     customer: Customer,
     new_customer: bool,
@@ -348,11 +354,15 @@ async def _thread(
     # 3. The customer's open conversation on this channel; a closed one is the parent of
     #    the new ticket. A customer created by this very message has no tickets at all.
     if ticket is None and inbound.thread_key and not new_customer:
-        ticket = await repo.newest_for_thread(
-            session,
-            customer.id,  # type: ignore[arg-type]
-            str(inbound.channel),
-            inbound.thread_key,
+        ticket = (
+            seen.thread_ticket
+            if seen.thread_read
+            else await repo.newest_for_thread(
+                session,
+                customer.id,  # type: ignore[arg-type]
+                str(inbound.channel),
+                inbound.thread_key,
+            )
         )
         how = "thread_key"
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,6 +19,10 @@ from gateway.tickets.models import (
     Ticket,
     TicketStatus,
 )
+
+# The thread's ticket as a subquery of `seen`, beside the ticket it picks. Made once:
+# a fresh alias per call would give the statement a new cache key, compiled every time.
+_OTHER_TICKET = orm.aliased(Ticket)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +36,10 @@ class Seen:
     # An id reserved for the message's row (PostgreSQL), so it can be inserted once,
     # complete; None on SQLite, where the id comes from the INSERT.
     message_id: int | None
+    # The customer's ticket on the thread (`newest_for_thread`), when it was asked for
+    # and the identity exists (`thread_read`).
+    thread_ticket: Ticket | None = None
+    thread_read: bool = False
 
 
 async def seen(
@@ -39,11 +49,14 @@ async def seen(
     sender: str,
     *,
     customer: bool,
+    thread_key: str | None = None,
     state_keys: Sequence[str] = (),
 ) -> Seen:
     """The stored message with this (channel, external id), the sender's identity and
-    (with `customer`) its customer, in one round trip; the `state_keys` of the system
-    store are read along with them and remembered for this transaction (`get_once`)."""
+    (with `customer`) its customer and (with a `thread_key` too) the customer's ticket on
+    that thread, in one round trip; the `state_keys` of the system store are read along
+    with them and remembered for this transaction (`get_once`)."""
+    thread = customer and thread_key is not None
     # One row whatever exists: each part is LEFT JOINed to a constant row on its unique key.
     anchor = sa.select(sa.literal(1).label("one")).subquery()
     reserve = session.get_bind().dialect.name == "postgresql"
@@ -52,6 +65,7 @@ async def seen(
             Message,
             ChannelIdentity,
             Customer if customer else sa.null(),
+            Ticket if thread else sa.null(),
             sa.func.nextval(sa.func.pg_get_serial_sequence("message", "id"))
             if reserve
             else sa.null(),
@@ -71,10 +85,30 @@ async def seen(
     )
     if customer:
         stmt = stmt.outerjoin(Customer, col(Customer.id) == col(ChannelIdentity.customer_id))
-    message, identity, found_customer, message_id, *values = (await session.execute(stmt)).one()
+    if thread:
+        assert thread_key is not None
+        other = _OTHER_TICKET
+        newest = (
+            sa.select(col(other.id))
+            .where(*_on_thread(other, col(ChannelIdentity.customer_id), channel, thread_key))
+            .order_by(*_thread_order(other))
+            .limit(1)
+            .correlate(ChannelIdentity)
+            .scalar_subquery()
+        )
+        stmt = stmt.outerjoin(Ticket, col(Ticket.id) == newest)
+    row = (await session.execute(stmt)).one()
+    message, identity, found_customer, thread_ticket, message_id, *values = row
     for key, value in zip(state_keys, values, strict=True):
         system.remember(session, key, value)
-    return Seen(message, identity, found_customer, message_id)
+    return Seen(
+        message,
+        identity,
+        found_customer,
+        message_id,
+        thread_ticket,
+        thread_read=thread and identity is not None,
+    )
 
 
 async def message_by_external_id(
@@ -133,14 +167,22 @@ async def newest_for_thread(
     a customer writing again reopens it); failing that, the newest closed one."""
     result = await session.execute(
         sa.select(Ticket)
-        .where(
-            col(Ticket.customer_id) == customer_id,
-            col(Ticket.channel) == channel,
-            col(Ticket.thread_key) == thread_key,
-        )
-        .order_by(
-            sa.case((col(Ticket.status) == TicketStatus.closed, 1), else_=0), col(Ticket.id).desc()
-        )
+        .where(*_on_thread(Ticket, customer_id, channel, thread_key))
+        .order_by(*_thread_order(Ticket))
         .limit(1)
     )
     return result.scalar_one_or_none()
+
+
+def _on_thread(
+    ticket: Any, customer_id: Any, channel: str, thread_key: str
+) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        ticket.customer_id == customer_id,
+        ticket.channel == channel,
+        ticket.thread_key == thread_key,
+    )
+
+
+def _thread_order(ticket: Any) -> tuple[sa.ColumnElement[Any], ...]:
+    return (sa.case((ticket.status == TicketStatus.closed, 1), else_=0), ticket.id.desc())
