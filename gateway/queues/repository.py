@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
+from gateway import audit_chain
 from gateway.agents.models import Agent
 from gateway.db import lock_key, pk
 from gateway.queues.models import DEFAULT_QUEUE, Queue
@@ -109,7 +110,8 @@ async def claim_next(
     concurrent claims never get the same ticket and never wait on each other; on SQLite
     the transaction already holds the single write lock (BEGIN IMMEDIATE). The capacity
     count is part of it: called after `lock_agent`, its snapshot is taken once the agent
-    lock is granted, so it sees every claim of the agent committed before.
+    lock is granted, so it sees every claim of the agent committed before. On PostgreSQL
+    it also takes the claimed ticket's audit chain lock (see `audit_chain.append`).
     """
     queue_ids = list(queue_ids)
     order: list[sa.ColumnElement[Any] | Mapped[Any]] = [col(Ticket.severity_rank)]
@@ -132,6 +134,11 @@ async def claim_next(
     conditions: list[sa.ColumnElement[bool]] = [col(Ticket.id) == candidate]
     if capacity is not None:
         conditions.append(_held(agent_id).scalar_subquery() < capacity)
+    returned: list[Any] = [Ticket]
+    if session.get_bind().dialect.name == "postgresql":
+        # The claimed ticket's audit chain lock, taken by this statement: the claim's
+        # audit event is then one statement (audit_chain.append with chain_locked).
+        returned.append(audit_chain.chain_lock("ticket", col(Ticket.id)))
     result = await session.execute(
         sa.update(Ticket)
         .where(*conditions)
@@ -146,10 +153,11 @@ async def claim_next(
             ),
         )
         # The whole row back: no second read of the ticket just claimed.
-        .returning(Ticket)
+        .returning(*returned)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return result.scalar_one_or_none()
+    row = result.first()
+    return None if row is None else row[0]
 
 
 async def claim_ticket(
