@@ -195,6 +195,7 @@ async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
             try:
                 await asyncio.sleep(1.5)  # the worker subscribes and finds nothing to do
                 sink.reset(replies)
+                cpu_before = gateway.cpu_seconds()
                 committed = await enqueue(db.dsn, replies)
                 try:
                     await asyncio.wait_for(sink.done.wait(), timeout=max(120, replies / 5))
@@ -204,6 +205,7 @@ async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
                 while await pending(db.dsn) and time.perf_counter() - committed < 300:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
                 seconds = time.perf_counter() - committed
+                cpu_ms = 1000 * (gateway.cpu_seconds() - cpu_before) / replies
                 left = await pending(db.dsn)
                 rss = gateway.peak_rss_mb()
             finally:
@@ -225,7 +227,8 @@ async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
             peak_rss_mb=rss,
             target=">= 1000/s",
             notes=f"{replies} replies, {received} received by the sink, {left} not sent; "
-            f"batch size {batch_size or 50}, {connections} SMTP connections "
+            f"gateway CPU {cpu_ms:.2f} ms a reply; batch size {batch_size or 50}, "
+            f"{connections} SMTP connections "
             f"({replies / max(connections, 1):.0f} replies per connection)",
         )
     ]

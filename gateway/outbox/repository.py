@@ -12,9 +12,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
 from gateway.db import pk
-from gateway.outbox.models import Outbox, OutboxState
+from gateway.outbox.models import NEXT_STATES, DeliveryAttempt, Outbox, OutboxState
 from gateway.ports import OutboundAttachment
-from gateway.tickets.models import Attachment, Direction, Message
+from gateway.tickets.models import Attachment, DeliveryState, Direction, Message
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -111,6 +111,60 @@ async def lock_rows(session: AsyncSession, outbox_ids: Iterable[int]) -> dict[in
         .execution_options(populate_existing=True)
     )
     return {row.id: row for row in result.scalars()}  # type: ignore[misc]
+
+
+async def mark_sent(
+    session: AsyncSession,
+    receipts: dict[int, str | None],
+    *,
+    worker: str,
+    now: datetime,
+) -> dict[int, int]:
+    """Mark the rows of `receipts` (outbox id -> provider id or None) sent, with their
+    messages, in two statements: only rows still leased to `worker` in a state that may
+    move to sent (the rule `models.move` applies to one row). Locks in id order, as
+    `lock_rows` does. The moved rows, outbox id -> message id. Flushes.
+    """
+    if not receipts:
+        return {}
+    movable = [str(s) for s, nxt in NEXT_STATES.items() if OutboxState.sent in nxt]
+    locked = (
+        sa.select(col(Outbox.id))
+        .where(col(Outbox.id).in_(list(receipts)))
+        .order_by(col(Outbox.id))
+        .with_for_update()
+    )
+    result = await session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.id).in_(locked),
+            col(Outbox.state).in_(movable),
+            col(Outbox.leased_by) == worker,
+        )
+        .values(
+            state=OutboxState.sent, lease_until=None, leased_by=None, sent_at=now, last_error=None
+        )
+        .returning(pk(Outbox.id), col(Outbox.message_id))
+        .execution_options(synchronize_session=False)
+    )
+    moved: dict[int, int] = {outbox_id: message_id for outbox_id, message_id in result}
+    if moved:
+        # ORM bulk UPDATE by primary key: an executemany, one round trip on asyncpg.
+        await session.execute(
+            sa.update(Message),
+            [
+                {"id": message_id, "delivery_state": DeliveryState.sent}
+                | ({"provider_id": receipts[outbox_id]} if receipts[outbox_id] else {})
+                for outbox_id, message_id in moved.items()
+            ],
+        )
+    return moved
+
+
+async def add_attempts(session: AsyncSession, attempts: Sequence[dict[str, object]]) -> None:
+    """Insert delivery_attempt rows (field name -> value each) in one statement."""
+    if attempts:
+        await session.execute(sa.insert(DeliveryAttempt), list(attempts))
 
 
 async def outbound_attachments(
