@@ -14,9 +14,20 @@ from sqlmodel import SQLModel, col
 from gateway.db import pk
 from gateway.outbox.models import NEXT_STATES, DeliveryAttempt, Outbox, OutboxState
 from gateway.ports import OutboundAttachment
-from gateway.tickets.models import Attachment, DeliveryState, Direction, Message
+from gateway.tickets.models import (
+    Attachment,
+    ChannelIdentity,
+    Customer,
+    DeliveryState,
+    Direction,
+    Message,
+    Ticket,
+)
 
 M = TypeVar("M", bound=SQLModel)
+# Built once: an alias copies every column of the table, a tenth of a lease's CPU when
+# made per call.
+_EARLIER = aliased(Outbox)
 
 
 async def lease_due(
@@ -34,7 +45,7 @@ async def lease_due(
     Rows whose lease ran out (a worker died mid-send) are due again. SKIP LOCKED lets
     several workers lease side by side without waiting on each other.
     """
-    earlier = aliased(Outbox)
+    earlier = _EARLIER
     due = (
         sa.select(col(Outbox.id))
         .where(
@@ -60,6 +71,25 @@ async def lease_due(
         .execution_options(synchronize_session=False)
     )
     return sorted(result.scalars(), key=lambda row: row.id or 0)
+
+
+async def reply_parts(
+    session: AsyncSession, rows: Iterable[Outbox]
+) -> dict[int, tuple[Message, Ticket, ChannelIdentity, Customer]]:
+    """Per outbox row, its message, ticket, and the ticket's identity and customer, in
+    one query."""
+    wanted = [row.id for row in rows]
+    if not wanted:
+        return {}
+    result = await session.execute(
+        sa.select(pk(Outbox.id), Message, Ticket, ChannelIdentity, Customer)
+        .join(Message, col(Message.id) == col(Outbox.message_id))
+        .join(Ticket, col(Ticket.id) == col(Outbox.ticket_id))
+        .join(ChannelIdentity, col(ChannelIdentity.id) == col(Ticket.identity_id))
+        .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+        .where(col(Outbox.id).in_(wanted))
+    )
+    return {outbox_id: (m, t, i, c) for outbox_id, m, t, i, c in result}
 
 
 async def thread_messages(

@@ -31,7 +31,7 @@ from gateway.outbox import repository as repo
 from gateway.outbox.models import DeliveryAttempt, Outbox, OutboxState, move
 from gateway.ports import Channel, DeliveryError, DeliveryReceipt, OutboundMessage
 from gateway.runtime import Runtime
-from gateway.tickets.models import ChannelIdentity, Customer, DeliveryState, Message, Ticket
+from gateway.tickets.models import ChannelIdentity, Customer, DeliveryState, Message
 from gateway.webhooks.worker import WebhookDeliverer
 
 log = structlog.get_logger()
@@ -123,8 +123,17 @@ class DeliveryWorker:
             metrics.outbox_depth.labels(str(channel)).set(depth.get(str(channel), 0))
 
     async def run_once(self) -> int:
-        """One batch of replies and one of webhook deliveries; the number of rows handled."""
-        return await self.webhooks.run_once() + await self._replies_once()
+        """One batch of webhook deliveries and `concurrent_batches` batches of replies
+        side by side (SKIP LOCKED gives each its own rows); the number of rows handled."""
+        handled = await self.webhooks.run_once()
+        if self.settings.concurrent_batches == 1:
+            return handled + await self._replies_once()
+        async with asyncio.TaskGroup() as group:  # one failing cancels the others
+            batches = [
+                group.create_task(self._replies_once())
+                for _ in range(self.settings.concurrent_batches)
+            ]
+        return handled + sum(b.result() for b in batches)
 
     async def _replies_once(self) -> int:
         """Lease one batch, deliver it, record the outcomes; the number of rows handled."""
@@ -194,20 +203,15 @@ class DeliveryWorker:
         """What to send for each leased row; a handful of queries for the whole batch."""
         if not rows:
             return []
-        messages = await repo.by_ids(session, Message, {r.message_id for r in rows})
-        tickets = await repo.by_ids(session, Ticket, {r.ticket_id for r in rows})
-        identities = await repo.by_ids(
-            session, ChannelIdentity, {t.identity_id for t in tickets.values()}
-        )
-        customers = await repo.by_ids(session, Customer, {t.customer_id for t in tickets.values()})
-        threads = await repo.thread_messages(session, tickets.keys())
-        files = await repo.outbound_attachments(session, messages.keys())
-        choices = await choices_by_message(session, messages.keys(), now=utcnow())
+        parts = await repo.reply_parts(session, rows)
+        threads = await repo.thread_messages(session, {r.ticket_id for r in rows})
+        message_ids = [r.message_id for r in rows]
+        files = await repo.outbound_attachments(session, message_ids)
+        choices = await choices_by_message(session, message_ids, now=utcnow())
         jobs = []
         for row in rows:
             assert row.id is not None
-            message, ticket = messages[row.message_id], tickets[row.ticket_id]
-            identity, customer = identities[ticket.identity_id], customers[ticket.customer_id]
+            message, ticket, identity, customer = parts[row.id]
             recipient, refused = (
                 (row.recipient, None)
                 if row.recipient
