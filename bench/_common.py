@@ -257,11 +257,7 @@ class Gateway:
     def cpu_seconds(self) -> float:
         """CPU time the process has used so far (user + system): per message, the figure
         a busy machine blurs least, since waiting for a core is not counted."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.pid)
 
     def errors_logged(self) -> int:
         """Lines at error level or worse in the process's log."""
@@ -283,6 +279,29 @@ class Gateway:
         except TimeoutError:
             self.proc.kill()
             await self.proc.wait()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) process `pid` has used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_cpu_seconds(dsn: str) -> dict[int, float]:
+    """CPU time so far of each PostgreSQL backend connected to `dsn`'s database (this
+    query's own excepted), by pid: the server's share of a run, when it runs here."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return {row["pid"]: process_cpu_seconds(row["pid"]) for row in rows}
 
 
 def workdir() -> Path:

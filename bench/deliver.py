@@ -8,13 +8,23 @@ connections. Baseline in the same run: R mails built beforehand and sent straigh
 the sink one after another, one connection per 50: the most one sender could drain
 into this sink here.
 
+The email row's notes split the CPU of a reply between the gateway, the sink (this
+process while the gateway sends) and the PostgreSQL backends of the run's database,
+all on the same cores, and give the baseline's CPU a mail (sink and sender, both here):
+the baseline is one process on one core, so it is the most one sender can drain here,
+not the most the sink could take from several; and the gateway's drain can reach it
+only if gateway, sink and PostgreSQL together fit the cores.
+
 Telegram: R replies drained into the loopback Bot API double from the tests
 (tests/channels/telegram/botapi.py) with Telegram's limits off, then a smaller batch
 with them on (30 messages/s overall, 1 per chat per second: replies to distinct chats
 can drain at 30/s at most), set beside that allowed rate: the figure is the pace from
 the first send to the last (the limiter's), the drain from the commit is in the notes.
 
-    python bench/deliver.py [--replies 1000] [--batch-size 50]
+    python bench/deliver.py [--replies 1000] [--batch-size 50] [--concurrent-batches 1]
+
+--concurrent-batches sets GATEWAY_OUTBOX_CONCURRENT_BATCHES: batches the worker sends side
+by side, each over its own relay connection (1, the default, is the gateway's).
 """
 
 from __future__ import annotations
@@ -32,7 +42,16 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Database, Gateway, Row, free_port, load_line, print_rows, workdir
+from _common import (
+    Database,
+    Gateway,
+    Row,
+    backend_cpu_seconds,
+    free_port,
+    load_line,
+    print_rows,
+    workdir,
+)
 
 
 class Sink:
@@ -153,9 +172,12 @@ async def pending(dsn: str) -> int:
         await conn.close()
 
 
-async def direct_baseline(port: int, sink: Sink, count: int, batch: int = 50) -> float:
+async def direct_baseline(
+    port: int, sink: Sink, count: int, batch: int = 50
+) -> tuple[float, float]:
     """What this sink absorbs from one sender: R mails, built beforehand, sent one after
-    another over one connection per `batch` (as the worker does), nothing else."""
+    another over one connection per `batch` (as the worker does), nothing else. Seconds
+    and this process's CPU seconds (sink and sender together) for the sending."""
     sink.reset(count)
     mails = []
     for n in range(count):
@@ -166,18 +188,18 @@ async def direct_baseline(port: int, sink: Sink, count: int, batch: int = 50) ->
         msg.set_content(f"Hello, we are checking order {n} with the seller.")
         msg.add_alternative(f"<p>Hello, we are checking order {n}.</p>", subtype="html")
         mails.append((f"c{n}@customer.example", msg.as_bytes()))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for first in range(0, count, batch):
         client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, local_hostname="bench.test")
         await client.connect()
         for rcpt, data in mails[first : first + batch]:
             await client.sendmail("support@desk.example", [rcpt], data)
         await client.quit()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
-    print(f"deliver email: {load_line()}", file=sys.stderr)
+async def email_rows(replies: int, batch_size: int | None, concurrent: int = 1) -> list[Row]:
+    print(f"deliver email ({concurrent} batches at once): {load_line()}", file=sys.stderr)
     sink = Sink()
     server, port = await start_sink(sink)
     work = workdir()
@@ -191,25 +213,35 @@ async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
             }
             if batch_size:
                 env["GATEWAY_OUTBOX_BATCH_SIZE"] = str(batch_size)
+            env["GATEWAY_OUTBOX_CONCURRENT_BATCHES"] = str(concurrent)
             gateway = await Gateway(db.url, work, **env).start()
             try:
                 await asyncio.sleep(1.5)  # the worker subscribes and finds nothing to do
                 sink.reset(replies)
+                pg_before = await backend_cpu_seconds(db.dsn)
+                cpu_before, sink_before = gateway.cpu_seconds(), time.process_time()
                 committed = await enqueue(db.dsn, replies)
                 try:
                     await asyncio.wait_for(sink.done.wait(), timeout=max(120, replies / 5))
                 except TimeoutError:
                     pass
+                # This process's CPU while the gateway sent: the sink's share (and the
+                # enqueue's, a few ms), on the same cores as the gateway.
+                sink_ms = 1000 * (time.process_time() - sink_before) / replies
+                pg_after = await backend_cpu_seconds(db.dsn)
+                pg_ms = 1000 * sum(t - pg_before.get(p, 0.0) for p, t in pg_after.items()) / replies
                 # The sink has them all; the rows are marked sent in the worker's next step.
                 while await pending(db.dsn) and time.perf_counter() - committed < 300:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
                 seconds = time.perf_counter() - committed
+                cpu_ms = 1000 * (gateway.cpu_seconds() - cpu_before) / replies
                 left = await pending(db.dsn)
                 rss = gateway.peak_rss_mb()
             finally:
                 await gateway.stop()
         received, connections = sink.received, sink.connections
-        b_seconds = await direct_baseline(port, sink, replies)
+        b_seconds, b_cpu = await direct_baseline(port, sink, replies)
+        b_sink_ms = 1000 * b_cpu / replies
     finally:
         server.close()
         await server.wait_closed()
@@ -225,7 +257,11 @@ async def email_rows(replies: int, batch_size: int | None) -> list[Row]:
             peak_rss_mb=rss,
             target=">= 1000/s",
             notes=f"{replies} replies, {received} received by the sink, {left} not sent; "
-            f"batch size {batch_size or 50}, {connections} SMTP connections "
+            f"CPU a reply: gateway {cpu_ms:.2f} ms, sink {sink_ms:.2f} ms, PostgreSQL "
+            f"{pg_ms:.2f} ms; baseline's sink and sender {b_sink_ms:.2f} ms a mail; "
+            f"batch size {batch_size or 50}, "
+            f"{concurrent} at once, "
+            f"{connections} SMTP connections "
             f"({replies / max(connections, 1):.0f} replies per connection)",
         )
     ]
@@ -303,17 +339,24 @@ async def telegram_rows(replies: int, limited_replies: int) -> list[Row]:
 
 
 async def run(
-    *, replies: int = 1000, batch_size: int | None = None, limited_replies: int = 300
+    *,
+    replies: int = 1000,
+    batch_size: int | None = None,
+    limited_replies: int = 300,
+    concurrent: int = 1,
 ) -> list[Row]:
-    return await email_rows(replies, batch_size) + await telegram_rows(replies, limited_replies)
+    email = await email_rows(replies, batch_size, concurrent)
+    return email + await telegram_rows(replies, limited_replies)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replies", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--concurrent-batches", type=int, default=1)
     args = parser.parse_args()
-    print_rows(asyncio.run(run(replies=args.replies, batch_size=args.batch_size)))
+    rows = run(replies=args.replies, batch_size=args.batch_size, concurrent=args.concurrent_batches)
+    print_rows(asyncio.run(rows))
 
 
 if __name__ == "__main__":

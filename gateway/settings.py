@@ -199,6 +199,10 @@ class OutboxSettings(BaseModel):
     poll_seconds: float = 1.0
     # Replies a worker leases at once.
     batch_size: int = 50
+    # Batches a worker sends side by side, each with its own relay connection (email).
+    # 1 is safe with any relay; raise it where the relay accepts that many connections
+    # from one sender (a local Postfix, a provider's documented limit).
+    concurrent_batches: int = Field(1, ge=1, le=32)
 
 
 class SlaSettings(BaseModel):

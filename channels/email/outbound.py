@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import html as html_lib
 import re
 import secrets
@@ -235,7 +236,7 @@ async def local_hostname() -> str:
 
 class EmailAdapter:
     """ChannelAdapter for email. Inside `batch()` (the delivery worker's batch) every
-    reply goes over one shared relay connection; a lone `deliver` opens its own."""
+    reply goes over that batch's relay connection; a lone `deliver` opens its own."""
 
     channel = Channel.email
 
@@ -251,23 +252,26 @@ class EmailAdapter:
         self.mail = mail
         self.blobs = blobs
         self._send = send
-        self._relay: _Relay | None = None
-        self._batches = 0
+        # The relay of the batch the current task (and the tasks it starts) belongs to:
+        # batches a worker runs side by side each keep their own connection.
+        self._relay: contextvars.ContextVar[_Relay | None] = contextvars.ContextVar(
+            f"email-relay-{id(self):x}", default=None
+        )
 
     @contextlib.asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:
-        """Replies delivered while this block runs share one relay connection (opened at
-        the first, closed at the end of the last overlapping batch)."""
-        if self._batches == 0 and self._send is aiosmtplib.send:
-            self._relay = _Relay(self.smtp, await local_hostname())
-        self._batches += 1
+        """Replies delivered while this block runs, from this task or tasks it starts,
+        share one relay connection (opened at the first send, closed at the end)."""
+        if self._send is not aiosmtplib.send:
+            yield
+            return
+        relay = _Relay(self.smtp, await local_hostname())
+        token = self._relay.set(relay)
         try:
             yield
         finally:
-            self._batches -= 1
-            if self._batches == 0 and self._relay is not None:
-                relay, self._relay = self._relay, None
-                await relay.close()
+            self._relay.reset(token)
+            await relay.close()
 
     async def deliver(self, message: OutboundMessage) -> DeliveryReceipt:
         """Send one reply. 4xx and connection trouble retry; 5xx is final."""
@@ -276,10 +280,11 @@ class EmailAdapter:
                 fast = reply_bytes(message, self.mail)
             except ValueError as exc:
                 raise DeliveryError(f"cannot build the mail: {exc}", retryable=False) from exc
-            if fast is not None and self._relay is not None:
+            relay = self._relay.get()
+            if fast is not None and relay is not None:
                 message_id, data = fast
                 _name, sender = _parse_address(self.mail.from_address)
-                await self._relay.send(sender, [_one_line(message.recipient)], data)
+                await relay.send(sender, [_one_line(message.recipient)], data)
             else:
                 message_id = await self._send_alone(message)
         except aiosmtplib.SMTPRecipientsRefused as exc:

@@ -20,7 +20,8 @@ class OutboxState(enum.StrEnum):
 
 # The row's life: pending until a send succeeds, is refused, or runs out of attempts
 # (a retry stays pending); a sent email can still bounce, which fails it afterwards.
-# failed and dead are final. `move` is the only way a row changes state.
+# failed and dead are final. `move` is the only way a row changes state, and
+# `repository.mark_sent` applies the same table to a batch in SQL.
 NEXT_STATES: dict[OutboxState, frozenset[OutboxState]] = {
     OutboxState.pending: frozenset({OutboxState.sent, OutboxState.failed, OutboxState.dead}),
     OutboxState.sent: frozenset({OutboxState.failed}),

@@ -12,11 +12,22 @@ from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col
 
 from gateway.db import pk
-from gateway.outbox.models import Outbox, OutboxState
+from gateway.outbox.models import NEXT_STATES, DeliveryAttempt, Outbox, OutboxState
 from gateway.ports import OutboundAttachment
-from gateway.tickets.models import Attachment, Direction, Message
+from gateway.tickets.models import (
+    Attachment,
+    ChannelIdentity,
+    Customer,
+    DeliveryState,
+    Direction,
+    Message,
+    Ticket,
+)
 
 M = TypeVar("M", bound=SQLModel)
+# Built once: an alias copies every column of the table, a tenth of a lease's CPU when
+# made per call.
+_EARLIER = aliased(Outbox)
 
 
 async def lease_due(
@@ -34,7 +45,7 @@ async def lease_due(
     Rows whose lease ran out (a worker died mid-send) are due again. SKIP LOCKED lets
     several workers lease side by side without waiting on each other.
     """
-    earlier = aliased(Outbox)
+    earlier = _EARLIER
     due = (
         sa.select(col(Outbox.id))
         .where(
@@ -60,6 +71,25 @@ async def lease_due(
         .execution_options(synchronize_session=False)
     )
     return sorted(result.scalars(), key=lambda row: row.id or 0)
+
+
+async def reply_parts(
+    session: AsyncSession, rows: Iterable[Outbox]
+) -> dict[int, tuple[Message, Ticket, ChannelIdentity, Customer]]:
+    """Per outbox row, its message, ticket, and the ticket's identity and customer, in
+    one query."""
+    wanted = [row.id for row in rows]
+    if not wanted:
+        return {}
+    result = await session.execute(
+        sa.select(pk(Outbox.id), Message, Ticket, ChannelIdentity, Customer)
+        .join(Message, col(Message.id) == col(Outbox.message_id))
+        .join(Ticket, col(Ticket.id) == col(Outbox.ticket_id))
+        .join(ChannelIdentity, col(ChannelIdentity.id) == col(Ticket.identity_id))
+        .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+        .where(col(Outbox.id).in_(wanted))
+    )
+    return {outbox_id: (m, t, i, c) for outbox_id, m, t, i, c in result}
 
 
 async def thread_messages(
@@ -111,6 +141,60 @@ async def lock_rows(session: AsyncSession, outbox_ids: Iterable[int]) -> dict[in
         .execution_options(populate_existing=True)
     )
     return {row.id: row for row in result.scalars()}  # type: ignore[misc]
+
+
+async def mark_sent(
+    session: AsyncSession,
+    receipts: dict[int, str | None],
+    *,
+    worker: str,
+    now: datetime,
+) -> dict[int, int]:
+    """Mark the rows of `receipts` (outbox id -> provider id or None) sent, with their
+    messages, in two statements: only rows still leased to `worker` in a state that may
+    move to sent (the rule `models.move` applies to one row). Locks in id order, as
+    `lock_rows` does. The moved rows, outbox id -> message id. Flushes.
+    """
+    if not receipts:
+        return {}
+    movable = [str(s) for s, nxt in NEXT_STATES.items() if OutboxState.sent in nxt]
+    locked = (
+        sa.select(col(Outbox.id))
+        .where(col(Outbox.id).in_(list(receipts)))
+        .order_by(col(Outbox.id))
+        .with_for_update()
+    )
+    result = await session.execute(
+        sa.update(Outbox)
+        .where(
+            col(Outbox.id).in_(locked),
+            col(Outbox.state).in_(movable),
+            col(Outbox.leased_by) == worker,
+        )
+        .values(
+            state=OutboxState.sent, lease_until=None, leased_by=None, sent_at=now, last_error=None
+        )
+        .returning(pk(Outbox.id), col(Outbox.message_id))
+        .execution_options(synchronize_session=False)
+    )
+    moved: dict[int, int] = {outbox_id: message_id for outbox_id, message_id in result}
+    if moved:
+        # ORM bulk UPDATE by primary key: an executemany, one round trip on asyncpg.
+        await session.execute(
+            sa.update(Message),
+            [
+                {"id": message_id, "delivery_state": DeliveryState.sent}
+                | ({"provider_id": receipts[outbox_id]} if receipts[outbox_id] else {})
+                for outbox_id, message_id in moved.items()
+            ],
+        )
+    return moved
+
+
+async def add_attempts(session: AsyncSession, attempts: Sequence[dict[str, object]]) -> None:
+    """Insert delivery_attempt rows (field name -> value each) in one statement."""
+    if attempts:
+        await session.execute(sa.insert(DeliveryAttempt), list(attempts))
 
 
 async def outbound_attachments(

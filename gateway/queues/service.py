@@ -8,7 +8,7 @@ from collections.abc import Collection
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import audit, metrics, notify
+from gateway import audit, audit_chain, metrics, notify
 from gateway.agents.context import AgentContext
 from gateway.db import utcnow
 from gateway.errors import AtCapacity, Conflict, Forbidden
@@ -75,12 +75,14 @@ async def claim_now(
     # A claim only ever takes an unassigned ticket.
     before = webhook_events.snapshot(ticket) | {"assignee_id": None}
     await webhook_events.emit_ticket_updated(session, ticket, before, by="claim")
-    audit.record(
+    # One statement: claim_next took the chain's lock.
+    await audit_chain.append(
         session,
         "ticket.claimed",
-        ticket_id=ticket.id,
+        ticket_id=ticket.id,  # type: ignore[arg-type]
         actor_type=ActorType.agent,
         actor_agent_id=ctx.id,
+        chain_locked=True,
     )
     # Read in the same transaction: one connection checkout per claim, not two. The
     # queue's name and the assignee's (the caller) are known: one statement for the rest.

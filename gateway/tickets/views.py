@@ -87,6 +87,20 @@ async def summaries(session: AsyncSession, tickets: list[Ticket]) -> list[Ticket
     return [TicketSummary.model_validate(_summary_fields(t, queues, agents)) for t in tickets]
 
 
+# Built once (every claim answers with the whole ticket): the customer, every message,
+# its attachments and its author's name.
+_author = aliased(Agent)
+_WHOLE_TICKET = (
+    sa.select(Customer, Message, Attachment, col(_author.name))
+    .select_from(Customer)
+    .outerjoin(Message, col(Message.ticket_id) == sa.bindparam("ticket_id", type_=sa.Integer))
+    .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
+    .outerjoin(_author, col(_author.id) == col(Message.author_agent_id))
+    .where(col(Customer.id) == sa.bindparam("customer_id", type_=sa.Integer))
+    .order_by(col(Message.id), col(Attachment.id))
+)
+
+
 async def public(
     session: AsyncSession,
     ticket: Ticket,
@@ -99,15 +113,8 @@ async def public(
     One statement reads the customer, every message, its attachments and its author's
     name (outer joins, a row per attachment); a caller that knows the queue's and the
     assignee's names (a claim) passes them and saves the reads of those."""
-    author = aliased(Agent)
     rows = await session.execute(
-        sa.select(Customer, Message, Attachment, col(author.name))
-        .select_from(Customer)
-        .outerjoin(Message, col(Message.ticket_id) == ticket.id)
-        .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
-        .outerjoin(author, col(author.id) == col(Message.author_agent_id))
-        .where(col(Customer.id) == ticket.customer_id)
-        .order_by(col(Message.id), col(Attachment.id))
+        _WHOLE_TICKET, {"ticket_id": ticket.id, "customer_id": ticket.customer_id}
     )
     customer: Customer | None = None
     messages: list[Message] = []

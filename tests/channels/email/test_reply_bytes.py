@@ -130,3 +130,43 @@ async def test_a_batch_of_replies_shares_one_relay_connection(tmp_path: Any) -> 
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_batches_side_by_side_each_keep_their_own_connection(tmp_path: Any) -> None:
+    loop = asyncio.get_running_loop()
+    sink = CountingSink()
+
+    def protocol() -> SMTP:
+        sink.connections += 1
+        return SMTP(sink, hostname="relay.test", loop=loop)
+
+    server = await loop.create_server(protocol, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    adapter = EmailAdapter(
+        SmtpSettings(relay_host="127.0.0.1", relay_port=port, relay_timeout=5),
+        MailSettings(**{"from": "Desk <support@desk.test>"}),
+        BlobStore(tmp_path),
+    )
+
+    async def batch(first: int) -> None:
+        async with adapter.batch():
+            await asyncio.gather(
+                *(
+                    adapter.deliver(
+                        outbound(
+                            outbox_id=n, idempotency_key=f"key-{n}", recipient=f"c{n}@x.example"
+                        )
+                    )
+                    for n in range(first, first + 10)
+                )
+            )
+
+    try:
+        await asyncio.gather(batch(0), batch(10), batch(20))
+        assert sink.connections == 3
+        assert sorted(e.rcpt_tos[0] for e in sink.received) == sorted(
+            f"c{n}@x.example" for n in range(30)
+        )
+    finally:
+        server.close()
+        await server.wait_closed()

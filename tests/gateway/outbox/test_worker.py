@@ -195,6 +195,27 @@ async def test_several_workers_deliver_each_reply_exactly_once(
         assert texts == [f"{unique} {ticket.ticket_ref} {i}" for i in range(10)]
 
 
+async def test_batches_side_by_side_deliver_each_reply_once_in_order(
+    app: FastAPI, runtime: Runtime, channel: RecordingChannel, unique: str
+) -> None:
+    queue = f"out-{unique}"
+    token = await make_agent(runtime, [queue])
+    tickets = [await new_ticket(runtime, queue) for _ in range(8)]
+    for i in range(4):
+        for ticket in tickets:
+            await reply(app, token, ticket.ticket_ref, f"{unique} {ticket.ticket_ref} {i}")
+    worker = DeliveryWorker(runtime, worker_id=f"side-{unique}")
+    worker.settings = runtime.settings.outbox.model_copy(
+        update={"concurrent_batches": 4, "batch_size": 3}
+    )
+    await drain(worker, rounds=200)
+    mine = [m for m in channel.sent if m.text.startswith(unique)]
+    assert len(mine) == 32 and len({m.outbox_id for m in mine}) == 32
+    for ticket in tickets:
+        texts = [m.text for m in mine if m.ticket_ref == ticket.ticket_ref]
+        assert texts == [f"{unique} {ticket.ticket_ref} {i}" for i in range(4)]
+
+
 def test_backoff_is_capped_exponential_with_jitter() -> None:
     samples = [backoff_seconds(attempt, 2.0, 600.0) for attempt in range(1, 15)]
     assert 1.0 <= samples[0] <= 2.0
