@@ -205,23 +205,24 @@ async def append(
         "created_at": written.created_at,
     }
     postgres = session.get_bind().dialect.name == "postgresql"
+    connection = await session.connection()  # Core: no ORM work for a row we build
     prev = heads.get(key)
     if postgres and prev is None:
         if not chain_locked:
-            await session.execute(sa.select(chain_lock(*key)))
+            await connection.execute(sa.select(chain_lock(*key)))
         # The head read, the hash and the insert in one statement, after the lock.
         row = (
-            await session.execute(
+            await connection.execute(
                 _APPEND_HASHED_HERE, values | {"prefix": prefix, "suffix": suffix}
             )
         ).one()
     else:
         # The head is known (this transaction's own) or ours alone (SQLite's one writer).
         if prev is None:
-            prev = (await session.scalar(_newest(key))) or GENESIS
+            prev = (await connection.scalar(_newest(key))) or GENESIS
         digest = hashlib.sha256((prefix + prev + suffix).encode()).hexdigest()
         row = (
-            await session.execute(_APPEND_HASHED, values | {"prev_hash": prev, "hash": digest})
+            await connection.execute(_APPEND_HASHED, values | {"prev_hash": prev, "hash": digest})
         ).one()
     written.id, written.prev_hash, written.hash = row
     heads[key] = row[2]
