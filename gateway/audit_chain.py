@@ -175,11 +175,81 @@ async def append(
     PostgreSQL one statement when the caller already holds the chain's lock, taken by an
     earlier statement of this transaction (`chain_locked`, see `chain_lock`), else two.
     None values in `data` are left out. Flushes events recorded before it first."""
+    written, values, (prefix, suffix) = await _new_event(
+        session, action, ticket_id, actor_type, actor_agent_id, data
+    )
     key = chain_of(ticket_id, None)
+    heads: dict[ChainKey, str] = session.sync_session.info.setdefault(_HEADS, {})
+    postgres = session.get_bind().dialect.name == "postgresql"
+    connection = await session.connection()  # Core: no ORM work for a row we build
+    prev = heads.get(key)
+    if postgres and prev is None:
+        if not chain_locked:
+            await connection.execute(sa.select(chain_lock(*key)))
+        # The head read, the hash and the insert in one statement, after the lock.
+        row = (
+            await connection.execute(
+                _APPEND_HASHED_HERE, values | {"prefix": prefix, "suffix": suffix}
+            )
+        ).one()
+    else:
+        # The head is known (this transaction's own) or ours alone (SQLite's one writer).
+        if prev is None:
+            prev = (await connection.scalar(_newest(key))) or GENESIS
+        digest = hashlib.sha256((prefix + prev + suffix).encode()).hexdigest()
+        row = (
+            await connection.execute(_APPEND_HASHED, values | {"prev_hash": prev, "hash": digest})
+        ).one()
+    written.id, written.prev_hash, written.hash = row
+    heads[key] = row[2]
+    return written
+
+
+@dataclass(frozen=True)
+class Carried:
+    """An event for another statement to write: add `cte` to it (`Select.add_cte`) and
+    pass `params` with its own."""
+
+    cte: Any
+    params: dict[str, Any]
+
+
+async def carried(
+    session: AsyncSession,
+    action: str,
+    *,
+    ticket_id: int,
+    actor_type: str,
+    actor_agent_id: int | None = None,
+    **data: Any,
+) -> Carried | None:
+    """`append`'s event, written by the caller's next statement instead of a round trip of
+    its own (a data-modifying CTE; PostgreSQL, with the chain's lock already held, see
+    `chain_lock`). None where a statement cannot carry it (SQLite) or this transaction
+    already wrote to the chain: then `append`. Flushes events recorded before it first."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    heads: dict[ChainKey, str] = session.sync_session.info.setdefault(_HEADS, {})
+    key = chain_of(ticket_id, None)
+    if key in heads:
+        return None
+    _written, values, (prefix, suffix) = await _new_event(
+        session, action, ticket_id, actor_type, actor_agent_id, data
+    )
+    return Carried(_APPEND_CTE, values | {"prefix": prefix, "suffix": suffix})
+
+
+async def _new_event(
+    session: AsyncSession,
+    action: str,
+    ticket_id: int,
+    actor_type: str,
+    actor_agent_id: int | None,
+    data: dict[str, Any],
+) -> tuple[AuditEvent, dict[str, Any], tuple[str, str]]:
     if any(isinstance(o, AuditEvent) for o in session.new):
         await session.flush()  # events recorded earlier come first in the chain
-    heads: dict[ChainKey, str] = session.sync_session.info.setdefault(_HEADS, {})
-    written = AuditEvent(
+    event = AuditEvent(
         ticket_id=ticket_id,
         actor_type=actor_type,
         actor_agent_id=actor_agent_id,
@@ -187,45 +257,24 @@ async def append(
         data={k: v for k, v in data.items() if v is not None},
         created_at=utcnow(),
     )
-    prefix, suffix = hash_parts(
+    parts = hash_parts(
         ticket_id=ticket_id,
         case_id=None,
-        actor_type=written.actor_type,
+        actor_type=event.actor_type,
         actor_agent_id=actor_agent_id,
         action=action,
-        data=written.data,
-        created_at=written.created_at,
+        data=event.data,
+        created_at=event.created_at,
     )
     values = {
         "ticket_id": ticket_id,
-        "actor_type": written.actor_type,
+        "actor_type": event.actor_type,
         "actor_agent_id": actor_agent_id,
         "action": action,
-        "data": written.data,
-        "created_at": written.created_at,
+        "data": event.data,
+        "created_at": event.created_at,
     }
-    postgres = session.get_bind().dialect.name == "postgresql"
-    prev = heads.get(key)
-    if postgres and prev is None:
-        if not chain_locked:
-            await session.execute(sa.select(chain_lock(*key)))
-        # The head read, the hash and the insert in one statement, after the lock.
-        row = (
-            await session.execute(
-                _APPEND_HASHED_HERE, values | {"prefix": prefix, "suffix": suffix}
-            )
-        ).one()
-    else:
-        # The head is known (this transaction's own) or ours alone (SQLite's one writer).
-        if prev is None:
-            prev = (await session.scalar(_newest(key))) or GENESIS
-        digest = hashlib.sha256((prefix + prev + suffix).encode()).hexdigest()
-        row = (
-            await session.execute(_APPEND_HASHED, values | {"prev_hash": prev, "hash": digest})
-        ).one()
-    written.id, written.prev_hash, written.hash = row
-    heads[key] = row[2]
-    return written
+    return event, values, parts
 
 
 def _append_statement(
@@ -295,6 +344,7 @@ _APPEND_HASHED_HERE = _append_statement(
     ),
     _TICKET_HEAD,
 )
+_APPEND_CTE = _APPEND_HASHED_HERE.cte("audit_appended")
 _APPEND_HASHED = _append_statement(
     sa.bindparam("prev_hash", type_=sa.String), sa.bindparam("hash", type_=sa.String)
 )
