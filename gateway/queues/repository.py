@@ -10,13 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from gateway import audit_chain
 from gateway.agents.models import Agent
-from gateway.db import UTCDateTime, lock_key, pk
+from gateway.db import UTCDateTime, detached_loaded, lock_key, pk
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.sla.models import AgentShift
 from gateway.tickets.models import CLAIMABLE_STATUSES, OPEN_STATUSES, Ticket, TicketStatus
@@ -144,21 +143,11 @@ async def claim_next(
     # CPU than the statement; the row comes back as a ticket built from its columns.
     connection = await session.connection()
     row = (await connection.execute(statement, params)).first()
-    return None if row is None else _loaded_ticket(row)
+    return None if row is None else detached_loaded(Ticket, zip(_TICKET_KEYS, row, strict=False))
 
 
 _TICKET_KEYS = tuple(prop.key for prop in sa.inspect(Ticket).column_attrs)
 _TICKET_COLUMNS = tuple(prop.columns[0] for prop in sa.inspect(Ticket).column_attrs)
-
-
-def _loaded_ticket(values: Sequence[Any]) -> Ticket:
-    """A ticket as the ORM would load it from these column values, detached (it is in
-    no session: nothing the caller changes on it is written)."""
-    ticket: Ticket = sa.inspect(Ticket).class_manager.new_instance()
-    for key, value in zip(_TICKET_KEYS, values, strict=False):
-        set_committed_value(ticket, key, value)
-    make_transient_to_detached(ticket)
-    return ticket
 
 
 @functools.cache
