@@ -35,6 +35,11 @@ STATUS_ACTIONS = (
 )
 
 _cache: dict[str, tuple[str | None, SlaConfig]] = {}
+# A queue's name by database and id, on PostgreSQL. Queues are never renamed or deleted
+# (a rules load creates or updates them by name) and a sequence never gives an id out
+# twice, even after a rollback, so the name an id had once it has for good. (SQLite
+# reuses a rolled-back rowid: there the name is read once per transaction.)
+_queue_names: dict[tuple[str, int], str] = {}
 
 
 async def store_config(session: AsyncSession, document: dict[str, Any]) -> None:
@@ -53,7 +58,9 @@ async def load_config(session: AsyncSession) -> SlaConfig:
     version = await system.get_once(session, VERSION_KEY)
     where = str(session.get_bind().engine.url)
     cached = _cache.get(where)
-    if cached is not None and cached[0] == version and version is not None:
+    # No version: no rules file was ever loaded, and the SLA document is only ever stored
+    # by a load (which sets the version), so the defaults hold until one is.
+    if cached is not None and cached[0] == version:
         return cached[1]
     document = await stored_document(session)
     config = parse(document) if document else DEFAULT_CONFIG
@@ -113,14 +120,22 @@ async def events(session: AsyncSession, ticket_id: int) -> list[SlaEvent]:
 
 
 async def queue_name(session: AsyncSession, queue_id: int) -> str:
-    """A queue's name, read once per transaction (the clocks, the escalation check and
-    the next check of one refresh all ask for it)."""
-    names = transaction_memo(session, "queue_name")
-    if queue_id not in names:
-        names[queue_id] = (
+    """A queue's name (the clocks, the escalation check and the next check of every
+    refresh ask for it): read once per process on PostgreSQL, per transaction on SQLite."""
+    bind = session.get_bind()
+    names: dict[Any, str]
+    key: Any
+    if bind.dialect.name == "postgresql":
+        names, key = _queue_names, (str(bind.engine.url), queue_id)
+    else:
+        names, key = transaction_memo(session, "queue_name"), queue_id
+    name = names.get(key)
+    if name is None:
+        name = (
             await session.execute(sa.select(col(Queue.name)).where(col(Queue.id) == queue_id))
         ).scalar_one()
-    return str(names[queue_id])
+        names[key] = name
+    return name
 
 
 async def queue_by_name(session: AsyncSession, name: str) -> Queue | None:

@@ -59,8 +59,10 @@ async def refresh(
     config: SlaConfig | None = None,
     notifier: Notifier | None = None,
     opened_by: datetime | None = None,
+    flush: bool = True,
 ) -> Refreshed:
-    """Bring the ticket's SLA up to `now`. Flushes.
+    """Bring the ticket's SLA up to `now`. Flushes (`flush=False`: leaves what it set
+    and recorded to the caller's next flush, unless a breach or warning acted on it).
 
     `opened_by`: the ticket was created in this transaction by one customer message
     received at this time, so its history is that message alone and no SLA event,
@@ -159,7 +161,8 @@ async def refresh(
                 )
             ],
         )
-    await session.flush()
+    if flush:
+        await session.flush()
     return Refreshed(clocks, recorded)
 
 

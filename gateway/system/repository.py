@@ -45,6 +45,19 @@ async def get_once(session: AsyncSession, key: str) -> str | None:
     return memo[key]
 
 
+def value_of(key: str) -> sa.ScalarSelect[str | None]:
+    """`key`'s value as a scalar subquery, for a caller that reads it along with another
+    statement of its own (and then `remember`s it)."""
+    return sa.select(col(SystemState.value)).where(col(SystemState.key) == key).scalar_subquery()
+
+
+def remember(session: AsyncSession, key: str, value: str | None) -> None:
+    """What `get_once` returns for `key` for the rest of this transaction: a value the
+    caller read in this transaction (`value_of`), saving `get_once` its round trip."""
+    memo: dict[str, str | None] = transaction_memo(session, _MEMO)
+    memo[key] = value
+
+
 async def get_many(
     session: AsyncSession, keys: Iterable[str], *, for_update: bool = False
 ) -> dict[str, str]:

@@ -17,6 +17,7 @@ from gateway.errors import InvalidInbound
 from gateway.notify import Notifier
 from gateway.ports import InboundMessage
 from gateway.queues import repository as queues_repo
+from gateway.routing import repository as routing_repo
 from gateway.settings import IngestSettings
 from gateway.sla import service as sla_service
 from gateway.text import display_line, display_name, problem_in
@@ -167,8 +168,22 @@ async def ingest(
     await lock_keys(
         session, ("msg", channel, inbound.external_id), ("sender", channel, inbound.sender)
     )
-    existing = await repo.message_by_external_id(session, channel, inbound.external_id)
-    if existing is not None and not await senders.same_sender(session, existing, inbound):
+    # The customer is read with the identity unless a verified user id is to be locked
+    # first (identify links under that lock and must read the customer after it).
+    seen = await repo.seen(
+        session,
+        channel,
+        inbound.external_id,
+        inbound.sender,
+        customer=not inbound.verified_user_id,
+        # The rules version routing and the SLA check: read here, not in a round trip
+        # of its own.
+        state_keys=(routing_repo.VERSION_KEY,),
+    )
+    existing = seen.message
+    if existing is not None and not await senders.same_sender(
+        session, existing, inbound, seen.identity
+    ):
         # An id is not a secret (a Message-ID is quoted in every reply): the same id from
         # someone else is their own message, kept under an id scoped to its sender, so a
         # resend of it is still stored once. Locked after the first key, in one order.
@@ -181,13 +196,14 @@ async def ingest(
         assert ticket is not None and existing.id is not None
         return IngestResult(ticket.id, ticket.ref, existing.id, True, False)  # type: ignore[arg-type]
 
-    identity, customer, new_customer = await senders.identify(session, inbound)
+    identity, customer, new_customer = await senders.identify(session, inbound, seen)
     ticket, new_ticket, parent = await _thread(session, inbound, identity, customer, new_customer)
     # Taken before anything is flushed: a reopen by this message is still seen as a change.
     before = None if new_ticket else webhook_events.snapshot(ticket)
     now = inbound.received_at or utcnow()
 
     message = Message(
+        id=seen.message_id,
         ticket_id=ticket.id,  # type: ignore[arg-type]
         channel=channel,
         external_id=inbound.external_id,
@@ -200,11 +216,14 @@ async def ingest(
         raw_blob_key=inbound.raw_blob_key,
     )
     session.add(message)
-    await session.flush()
-    await _attach(session, message, inbound, blobs)
+    if message.id is None:
+        # SQLite: routing needs the message's id, which only its INSERT gives. With an id
+        # reserved (PostgreSQL) the row waits for routing and is inserted once, with its
+        # language, instead of inserted and then updated.
+        await session.flush()
     if new_ticket:
-        # Added after the message's flush, so the ticket's audit rows go out together in
-        # the final flush (one INSERT), still in the order they happened.
+        # Added after the message's flush on SQLite, so the ticket's audit rows go out
+        # together in the final flush (one INSERT), still in the order they happened.
         audit.record(
             session,
             "ticket.created",
@@ -226,6 +245,13 @@ async def ingest(
         new_customer=new_customer,
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
+    if not new_ticket:
+        # The SLA reads a follow-up's history back from the ticket's rows, this message
+        # and a reopen among them. A ticket this message opened has no history to read.
+        await session.flush()
+    if inbound.attachments:
+        await session.flush()  # an attachment row points at its message's
+        await _attach(session, message, inbound, blobs)
     # Before the audit row below, so the message counts in the ticket's history.
     # A ticket this message opened has no other history: the refresh reads nothing.
     await sla_service.refresh(
@@ -234,6 +260,8 @@ async def ingest(
         utcnow(),
         notifier=notifier,
         opened_by=message.created_at if new_ticket else None,
+        # Its rows go out with the final flush below, the audit rows in one INSERT.
+        flush=False,
     )
     await cases_linking.on_intake(
         session,

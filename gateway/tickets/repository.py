@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gateway.system import repository as system
 from gateway.tickets.models import (
     ChannelIdentity,
     Customer,
@@ -15,6 +17,64 @@ from gateway.tickets.models import (
     Ticket,
     TicketStatus,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What intake knows about an inbound message before it writes anything."""
+
+    message: Message | None
+    identity: ChannelIdentity | None
+    # The identity's customer, when it was asked for and the identity exists.
+    customer: Customer | None
+    # An id reserved for the message's row (PostgreSQL), so it can be inserted once,
+    # complete; None on SQLite, where the id comes from the INSERT.
+    message_id: int | None
+
+
+async def seen(
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    sender: str,
+    *,
+    customer: bool,
+    state_keys: Sequence[str] = (),
+) -> Seen:
+    """The stored message with this (channel, external id), the sender's identity and
+    (with `customer`) its customer, in one round trip; the `state_keys` of the system
+    store are read along with them and remembered for this transaction (`get_once`)."""
+    # One row whatever exists: each part is LEFT JOINed to a constant row on its unique key.
+    anchor = sa.select(sa.literal(1).label("one")).subquery()
+    reserve = session.get_bind().dialect.name == "postgresql"
+    stmt = (
+        sa.select(
+            Message,
+            ChannelIdentity,
+            Customer if customer else sa.null(),
+            sa.func.nextval(sa.func.pg_get_serial_sequence("message", "id"))
+            if reserve
+            else sa.null(),
+            *(system.value_of(key) for key in state_keys),
+        )
+        .select_from(anchor)
+        .outerjoin(
+            Message,
+            sa.and_(col(Message.channel) == channel, col(Message.external_id) == external_id),
+        )
+        .outerjoin(
+            ChannelIdentity,
+            sa.and_(
+                col(ChannelIdentity.channel) == channel, col(ChannelIdentity.address) == sender
+            ),
+        )
+    )
+    if customer:
+        stmt = stmt.outerjoin(Customer, col(Customer.id) == col(ChannelIdentity.customer_id))
+    message, identity, found_customer, message_id, *values = (await session.execute(stmt)).one()
+    for key, value in zip(state_keys, values, strict=True):
+        system.remember(session, key, value)
+    return Seen(message, identity, found_customer, message_id)
 
 
 async def message_by_external_id(

@@ -24,12 +24,17 @@ def sender_scoped_id(inbound: InboundMessage) -> str:
     return f"sha256:{digest}"
 
 
-async def same_sender(session: AsyncSession, existing: Message, inbound: InboundMessage) -> bool:
+async def same_sender(
+    session: AsyncSession,
+    existing: Message,
+    inbound: InboundMessage,
+    identity: ChannelIdentity | None,
+) -> bool:
     """A stored message is a repeat of this one only when it came in from the same
-    customer (our own replies never are: their ids are ours)."""
+    customer (our own replies never are: their ids are ours). `identity`: the sender's,
+    as read with the message (`repository.seen`)."""
     if existing.direction != Direction.inbound:
         return False
-    identity = await repo.identity(session, str(inbound.channel), inbound.sender)
     if identity is None:
         return False
     ticket = await repo.get_ticket(session, existing.ticket_id)
@@ -56,12 +61,13 @@ async def belongs_to_sender(
 
 
 async def identify(
-    session: AsyncSession, inbound: InboundMessage
+    session: AsyncSession, inbound: InboundMessage, seen: repo.Seen
 ) -> tuple[ChannelIdentity, Customer, bool]:
     """Find or create the sender's identity and customer; link a verified exchange user.
-    The flag says the customer was created here (and so has no tickets yet)."""
+    `seen`: the identity (and customer) as read under the sender's lock. The flag says
+    the customer was created here (and so has no tickets yet)."""
     channel = str(inbound.channel)
-    identity = await repo.identity(session, channel, inbound.sender)
+    identity = seen.identity
     verified_customer: Customer | None = None
     if inbound.verified_user_id:
         await lock_key(session, "exchange_user", inbound.verified_user_id)
@@ -89,7 +95,12 @@ async def identify(
         await session.flush()
         return identity, customer, new_customer
 
-    customer = await session.get_one(Customer, identity.customer_id)
+    # Read with the identity unless a verified user id took its lock after that read.
+    customer = (
+        seen.customer
+        if seen.customer is not None
+        else await session.get_one(Customer, identity.customer_id)
+    )
     if inbound.verified_user_id and customer.exchange_user_id != inbound.verified_user_id:
         if customer.exchange_user_id is not None:
             # One channel address proving a second exchange id: a risk signal (rare path).
