@@ -2,7 +2,9 @@
 
 Every domain and flow records its events through `record()`; reading them back for a
 ticket is `for_ticket()`. Events are added to the caller's session and written at its
-next flush, so an event commits or rolls back with the change it describes.
+next flush, so an event commits or rolls back with the change it describes. A hot path
+that writes its event at once, in one statement, uses `audit_chain.append` (the same
+event in the same chain; a claim does).
 """
 
 from __future__ import annotations

@@ -8,8 +8,15 @@ event of its chain, or GENESIS) and `hash` = sha256 over its canonical JSON with
 at that point; only the newest events of a chain could be cut off unseen, which is why
 an export pack carries the head hashes it was made with.
 
-On PostgreSQL an advisory lock per chain, held to commit, keeps two transactions from
-appending to one chain at once; SQLite has a single writer anyway.
+On PostgreSQL an advisory lock per chain (`chain_lock`), held to commit, keeps two
+transactions from appending to one chain at once; SQLite has a single writer anyway.
+The head is read in a statement that starts after the lock is granted (a statement
+that waited for the lock would still see the snapshot it took before waiting).
+
+Most events are chained at flush (`audit.record`). A hot path may instead take the lock
+inside a statement it runs anyway (`chain_lock` in a RETURNING clause) and then write
+its event with `append`: one statement that reads the head, hashes (sha256 in SQL over
+`hash_parts`) and inserts, instead of three round trips.
 """
 
 from __future__ import annotations
@@ -24,10 +31,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction
 from sqlmodel import col
 
 from gateway.audit import AuditEvent
+from gateway.db import utcnow
 
 GENESIS = "0" * 64
 _HEADS = "audit_chain_heads"
@@ -71,6 +79,33 @@ def event_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def hash_parts(
+    *,
+    ticket_id: int | None,
+    case_id: int | None,
+    actor_type: str,
+    actor_agent_id: int | None,
+    action: str,
+    data: dict[str, Any],
+    created_at: datetime,
+) -> tuple[str, str]:
+    """The canonical JSON of `event_hash` around its previous hash: `prefix + prev_hash +
+    suffix` is exactly what `event_hash` hashes, so the database can hash an event whose
+    previous hash only it knows. Sorted, "prev" and "ticket" are the last two keys."""
+    head = {
+        "case": case_id,
+        "actor_type": str(actor_type),
+        "actor_agent": actor_agent_id,
+        "action": action,
+        "data": data,
+        "at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+    }
+    canonical = json.dumps(
+        head, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return canonical[:-1] + ',"prev":"', '","ticket":' + json.dumps(ticket_id) + "}"
+
+
 def hash_of(e: AuditEvent, prev_hash: str) -> str:
     return event_hash(
         prev_hash,
@@ -93,18 +128,226 @@ def _chain_filter(key: ChainKey) -> sa.ColumnElement[bool]:
     return sa.and_(col(AuditEvent.ticket_id).is_(None), col(AuditEvent.case_id).is_(None))
 
 
-def _head(session: Session, key: ChainKey) -> str:
-    if session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.blake2b(f"audit\x1f{key[0]}\x1f{key[1]}".encode(), digest_size=8)
-        lock = int.from_bytes(digest.digest(), "big", signed=True)
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(lock)))
-    newest = session.execute(
+# Advisory lock keys are (kind, id) pairs: a key the database can form from a column,
+# so a statement that finds the ticket (a claim) can take its chain's lock itself. The
+# two-key space is apart from the one-key space of `gateway.db.lock_key`.
+_LOCK_KINDS = {"ticket": 1, "case": 2, "desk": 3}
+
+
+def chain_lock(
+    kind: str, ident: int | sa.ColumnElement[Any] | Mapped[Any] | None
+) -> sa.ColumnElement[Any]:
+    """The SQL that takes a chain's lock until commit (PostgreSQL): select it, or put it
+    in a RETURNING clause with the chain's id column (`chain_lock("ticket", Ticket.id)`)."""
+    return sa.func.pg_advisory_xact_lock(
+        _LOCK_KINDS[kind], sa.cast(ident, sa.Integer) if ident is not None else 0
+    )
+
+
+def _newest(key: ChainKey) -> sa.Select[str | None]:
+    return (
         sa.select(col(AuditEvent.hash))
         .where(_chain_filter(key), col(AuditEvent.hash).is_not(None))
         .order_by(col(AuditEvent.id).desc())
         .limit(1)
-    ).scalar_one_or_none()
+    )
+
+
+def _head(session: Session, key: ChainKey) -> str:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(chain_lock(*key)))
+    newest = session.execute(_newest(key)).scalar_one_or_none()
     return newest or GENESIS
+
+
+async def append(
+    session: AsyncSession,
+    action: str,
+    *,
+    ticket_id: int,
+    actor_type: str,
+    actor_agent_id: int | None = None,
+    chain_locked: bool = False,
+    **data: Any,
+) -> AuditEvent:
+    """Write one event of a ticket's chain now, chained: the event as written, with the
+    hash `audit.record` would give it (`gateway audit verify` checks both alike). On
+    PostgreSQL one statement when the caller already holds the chain's lock, taken by an
+    earlier statement of this transaction (`chain_locked`, see `chain_lock`), else two.
+    None values in `data` are left out. Flushes events recorded before it first."""
+    written, values, (prefix, suffix) = await _new_event(
+        session, action, ticket_id, actor_type, actor_agent_id, data
+    )
+    key = chain_of(ticket_id, None)
+    heads: dict[ChainKey, str] = session.sync_session.info.setdefault(_HEADS, {})
+    postgres = session.get_bind().dialect.name == "postgresql"
+    connection = await session.connection()  # Core: no ORM work for a row we build
+    prev = heads.get(key)
+    if postgres and prev is None:
+        if not chain_locked:
+            await connection.execute(sa.select(chain_lock(*key)))
+        # The head read, the hash and the insert in one statement, after the lock.
+        row = (
+            await connection.execute(
+                _APPEND_HASHED_HERE, values | {"prefix": prefix, "suffix": suffix}
+            )
+        ).one()
+    else:
+        # The head is known (this transaction's own) or ours alone (SQLite's one writer).
+        if prev is None:
+            prev = (await connection.scalar(_newest(key))) or GENESIS
+        digest = hashlib.sha256((prefix + prev + suffix).encode()).hexdigest()
+        row = (
+            await connection.execute(_APPEND_HASHED, values | {"prev_hash": prev, "hash": digest})
+        ).one()
+    written.id, written.prev_hash, written.hash = row
+    heads[key] = row[2]
+    return written
+
+
+@dataclass(frozen=True)
+class Carried:
+    """An event for another statement to write: add `cte` to it (`Select.add_cte`) and
+    pass `params` with its own."""
+
+    cte: Any
+    params: dict[str, Any]
+
+
+async def carried(
+    session: AsyncSession,
+    action: str,
+    *,
+    ticket_id: int,
+    actor_type: str,
+    actor_agent_id: int | None = None,
+    **data: Any,
+) -> Carried | None:
+    """`append`'s event, written by the caller's next statement instead of a round trip of
+    its own (a data-modifying CTE; PostgreSQL, with the chain's lock already held, see
+    `chain_lock`). None where a statement cannot carry it (SQLite) or this transaction
+    already wrote to the chain: then `append`. Flushes events recorded before it first."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    heads: dict[ChainKey, str] = session.sync_session.info.setdefault(_HEADS, {})
+    key = chain_of(ticket_id, None)
+    if key in heads:
+        return None
+    _written, values, (prefix, suffix) = await _new_event(
+        session, action, ticket_id, actor_type, actor_agent_id, data
+    )
+    return Carried(_APPEND_CTE, values | {"prefix": prefix, "suffix": suffix})
+
+
+async def _new_event(
+    session: AsyncSession,
+    action: str,
+    ticket_id: int,
+    actor_type: str,
+    actor_agent_id: int | None,
+    data: dict[str, Any],
+) -> tuple[AuditEvent, dict[str, Any], tuple[str, str]]:
+    if any(isinstance(o, AuditEvent) for o in session.new):
+        await session.flush()  # events recorded earlier come first in the chain
+    event = AuditEvent(
+        ticket_id=ticket_id,
+        actor_type=actor_type,
+        actor_agent_id=actor_agent_id,
+        action=action,
+        data={k: v for k, v in data.items() if v is not None},
+        created_at=utcnow(),
+    )
+    parts = hash_parts(
+        ticket_id=ticket_id,
+        case_id=None,
+        actor_type=event.actor_type,
+        actor_agent_id=actor_agent_id,
+        action=action,
+        data=event.data,
+        created_at=event.created_at,
+    )
+    values = {
+        "ticket_id": ticket_id,
+        "actor_type": event.actor_type,
+        "actor_agent_id": actor_agent_id,
+        "action": action,
+        "data": event.data,
+        "created_at": event.created_at,
+    }
+    return event, values, parts
+
+
+def _append_statement(
+    prev: sa.ColumnElement[Any], digest: sa.ColumnElement[Any], head: Any = None
+) -> Any:
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    event_columns = sa.select(
+        sa.bindparam("ticket_id", type_=sa.Integer),
+        sa.bindparam("actor_type", type_=sa.String),
+        sa.bindparam("actor_agent_id", type_=sa.Integer),
+        sa.bindparam("action", type_=sa.String),
+        sa.bindparam("data", type_=table.c.data.type),
+        sa.bindparam("created_at", type_=table.c.created_at.type),
+        prev,
+        digest,
+    )
+    if head is not None:
+        event_columns = event_columns.select_from(head)
+    return (
+        sa.insert(table)
+        .from_select(
+            [
+                "ticket_id",
+                "actor_type",
+                "actor_agent_id",
+                "action",
+                "data",
+                "created_at",
+                "prev_hash",
+                "hash",
+            ],
+            event_columns,
+        )
+        .returning(table.c.id, table.c.prev_hash, table.c.hash)
+    )
+
+
+# Built once (a claim runs them hundreds of times a second): the ticket chain's head as
+# this statement's snapshot sees it, the event hashed around it, and the insert.
+_TICKET_HEAD = (
+    sa.select(
+        sa.func.coalesce(
+            sa.select(col(AuditEvent.hash))
+            .where(
+                col(AuditEvent.ticket_id) == sa.bindparam("ticket_id", type_=sa.Integer),
+                col(AuditEvent.hash).is_not(None),
+            )
+            .order_by(col(AuditEvent.id).desc())
+            .limit(1)
+            .scalar_subquery(),
+            GENESIS,
+        ).label("prev")
+    )
+).subquery("head")
+_APPEND_HASHED_HERE = _append_statement(
+    _TICKET_HEAD.c.prev,
+    sa.func.encode(
+        sa.func.sha256(
+            sa.func.convert_to(
+                sa.bindparam("prefix", type_=sa.Text)
+                + _TICKET_HEAD.c.prev
+                + sa.bindparam("suffix", type_=sa.Text),
+                sa.literal_column("'UTF8'"),
+            )
+        ),
+        sa.literal_column("'hex'"),
+    ),
+    _TICKET_HEAD,
+)
+_APPEND_CTE = _APPEND_HASHED_HERE.cte("audit_appended")
+_APPEND_HASHED = _append_statement(
+    sa.bindparam("prev_hash", type_=sa.String), sa.bindparam("hash", type_=sa.String)
+)
 
 
 @event.listens_for(Session, "before_flush")

@@ -36,9 +36,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, make_transient_to_detached
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from gateway.agents.models import Agent
+from gateway.db import detached_loaded
 from gateway.queues.models import QueueMembership
 from gateway.topics import AGENTS
 
@@ -62,9 +63,9 @@ class Entry:
     def agent(self) -> Agent:
         """A fresh detached copy of the agent: a request may add it to its session
         (no INSERT: it is known persistent) without touching the cached values."""
-        agent = Agent(**self.values)
-        make_transient_to_detached(agent)
-        return agent
+        # Its own languages list: a request that edits it never edits the cached one.
+        values = self.values | {"languages": list(self.values["languages"])}
+        return detached_loaded(Agent, values.items())
 
 
 class AgentCache:

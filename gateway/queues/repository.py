@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -12,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
+from gateway import audit_chain
 from gateway.agents.models import Agent
-from gateway.db import lock_key, pk
+from gateway.db import UTCDateTime, detached_loaded, lock_key, pk
 from gateway.queues.models import DEFAULT_QUEUE, Queue
 from gateway.sla.models import AgentShift
 from gateway.tickets.models import CLAIMABLE_STATUSES, OPEN_STATUSES, Ticket, TicketStatus
@@ -48,31 +50,36 @@ async def lock_agent(session: AsyncSession, agent_id: int) -> tuple[int, bool] |
     The lock orders one agent's concurrent claims: a claim's next statement, run once the
     lock is granted, counts what the agent holds with a snapshot taken after the previous
     holder committed (see `claim_next`'s `capacity`)."""
-    on_shift = (
-        sa.select(col(AgentShift.on_shift))
-        .where(col(AgentShift.agent_id) == col(Agent.id))
-        .correlate(Agent)
-        .scalar_subquery()
-    )
-    row = (
-        await session.execute(
-            sa.select(col(Agent.capacity), on_shift)
-            .where(col(Agent.id) == agent_id)
-            .with_for_update(of=Agent)
-        )
-    ).one_or_none()
+    connection = await session.connection()
+    row = (await connection.execute(_LOCK_AGENT, {"agent_id": agent_id})).one_or_none()
     if row is None:
         return None
     return int(row[0] or 0), row[1] is None or bool(row[1])
 
 
+# The claim path's statements are built once, with bound parameters: building and
+# keying a statement of this size costs about a millisecond of CPU, on every claim.
+_AGENT_ID = sa.bindparam("agent_id", type_=sa.Integer)
+_LOCK_AGENT = (
+    sa.select(
+        col(Agent.capacity),
+        sa.select(col(AgentShift.on_shift))
+        .where(col(AgentShift.agent_id) == col(Agent.id))
+        .correlate(Agent)
+        .scalar_subquery(),
+    )
+    .where(col(Agent.id) == _AGENT_ID)
+    .with_for_update(of=Agent)
+)
+
+
 async def held_count(session: AsyncSession, agent_id: int) -> int:
     """How many tickets the agent holds (open ones it is assigned)."""
-    held = await session.scalar(_held(agent_id))
+    held = await (await session.connection()).scalar(_HELD, {"agent_id": agent_id})
     return held or 0
 
 
-def _held(agent_id: int) -> sa.Select[int]:
+def _held(agent_id: int | sa.BindParameter[int]) -> sa.Select[int]:
     return (
         sa.select(sa.func.count())
         .select_from(Ticket)
@@ -80,13 +87,20 @@ def _held(agent_id: int) -> sa.Select[int]:
     )
 
 
-def language_allowed(languages: Sequence[str]) -> sa.ColumnElement[bool]:
+_HELD = _held(_AGENT_ID)
+
+
+def language_allowed(
+    languages: Sequence[str] | sa.BindParameter[Any],
+) -> sa.ColumnElement[bool]:
     """The ticket's queue does not require an agent language, or the agent reads it."""
     strict = sa.select(col(Queue.id)).where(col(Queue.requires_agent_language).is_(True))
     return sa.or_(
         col(Ticket.queue_id).not_in(strict),
         col(Ticket.language).is_(None),
-        col(Ticket.language).in_(list(languages)),
+        col(Ticket.language).in_(
+            languages if isinstance(languages, sa.BindParameter) else list(languages)
+        ),
     )
 
 
@@ -109,17 +123,44 @@ async def claim_next(
     concurrent claims never get the same ticket and never wait on each other; on SQLite
     the transaction already holds the single write lock (BEGIN IMMEDIATE). The capacity
     count is part of it: called after `lock_agent`, its snapshot is taken once the agent
-    lock is granted, so it sees every claim of the agent committed before.
+    lock is granted, so it sees every claim of the agent committed before. On PostgreSQL
+    it also takes the claimed ticket's audit chain lock (see `audit_chain.append`).
     """
     queue_ids = list(queue_ids)
+    # One queue is already one desk's language; across several, prefer the agent's.
+    prefer = bool(languages) and len(queue_ids) > 1
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _claim_statement(prefer, capacity is not None, postgres)
+    params: dict[str, Any] = {
+        "agent_id": agent_id,
+        "queue_ids": queue_ids,
+        "languages": list(languages),
+        "now": now,
+    }
+    if capacity is not None:
+        params["capacity"] = capacity
+    # Core on the transaction's connection: the ORM's bulk UPDATE machinery costs more
+    # CPU than the statement; the row comes back as a ticket built from its columns.
+    connection = await session.connection()
+    row = (await connection.execute(statement, params)).first()
+    return None if row is None else detached_loaded(Ticket, zip(_TICKET_KEYS, row, strict=False))
+
+
+_TICKET_KEYS = tuple(prop.key for prop in sa.inspect(Ticket).column_attrs)
+_TICKET_COLUMNS = tuple(prop.columns[0] for prop in sa.inspect(Ticket).column_attrs)
+
+
+@functools.cache
+def _claim_statement(prefer_languages: bool, with_capacity: bool, lock_chain: bool) -> Any:
+    """The claim UPDATE of `claim_next` for one shape, built once."""
+    languages: sa.BindParameter[Any] = sa.bindparam("languages", expanding=True)
     order: list[sa.ColumnElement[Any] | Mapped[Any]] = [col(Ticket.severity_rank)]
-    if languages and len(queue_ids) > 1:
-        # One queue is already one desk's language; across several, prefer the agent's.
-        order.append(sa.case((col(Ticket.language).in_(list(languages)), 0), else_=1))
+    if prefer_languages:
+        order.append(sa.case((col(Ticket.language).in_(languages), 0), else_=1))
     candidate = (
         sa.select(col(Ticket.id))
         .where(
-            col(Ticket.queue_id).in_(queue_ids),
+            col(Ticket.queue_id).in_(sa.bindparam("queue_ids", expanding=True)),
             col(Ticket.assignee_id).is_(None),
             col(Ticket.status).in_(CLAIMABLE_STATUSES),
             language_allowed(languages),
@@ -130,13 +171,19 @@ async def claim_next(
         .scalar_subquery()
     )
     conditions: list[sa.ColumnElement[bool]] = [col(Ticket.id) == candidate]
-    if capacity is not None:
-        conditions.append(_held(agent_id).scalar_subquery() < capacity)
-    result = await session.execute(
-        sa.update(Ticket)
+    if with_capacity:
+        conditions.append(_HELD.scalar_subquery() < sa.bindparam("capacity", type_=sa.Integer))
+    returned: list[Any] = list(_TICKET_COLUMNS)
+    if lock_chain:
+        # The claimed ticket's audit chain lock, taken by this statement: the claim's
+        # audit event is then one statement (audit_chain.append with chain_locked).
+        returned.append(audit_chain.chain_lock("ticket", col(Ticket.id)))
+    now = sa.bindparam("now", type_=UTCDateTime)
+    return (
+        sa.update(Ticket.__table__)  # type: ignore[attr-defined]
         .where(*conditions)
         .values(
-            assignee_id=agent_id,
+            assignee_id=_AGENT_ID,
             assigned_at=now,
             agent_touched_at=now,
             updated_at=now,
@@ -146,10 +193,8 @@ async def claim_next(
             ),
         )
         # The whole row back: no second read of the ticket just claimed.
-        .returning(Ticket)
-        .execution_options(synchronize_session=False, populate_existing=True)
+        .returning(*returned)
     )
-    return result.scalar_one_or_none()
 
 
 async def claim_ticket(

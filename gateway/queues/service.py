@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import audit, metrics, notify
+from gateway import audit, audit_chain, metrics, notify
 from gateway.agents.context import AgentContext
 from gateway.db import utcnow
 from gateway.errors import AtCapacity, Conflict, Forbidden
@@ -75,13 +76,16 @@ async def claim_now(
     # A claim only ever takes an unassigned ticket.
     before = webhook_events.snapshot(ticket) | {"assignee_id": None}
     await webhook_events.emit_ticket_updated(session, ticket, before, by="claim")
-    audit.record(
-        session,
-        "ticket.claimed",
-        ticket_id=ticket.id,
-        actor_type=ActorType.agent,
-        actor_agent_id=ctx.id,
-    )
+    # claim_next took the chain's lock: on PostgreSQL the ticket read below writes the
+    # event too, elsewhere it is one statement of its own.
+    event: dict[str, Any] = {
+        "ticket_id": ticket.id,
+        "actor_type": ActorType.agent,
+        "actor_agent_id": ctx.id,
+    }
+    carried = await audit_chain.carried(session, "ticket.claimed", **event)
+    if carried is None:
+        await audit_chain.append(session, "ticket.claimed", chain_locked=True, **event)
     # Read in the same transaction: one connection checkout per claim, not two. The
     # queue's name and the assignee's (the caller) are known: one statement for the rest.
     names = await repo.queue_names(session, [ticket.queue_id])
@@ -90,6 +94,7 @@ async def claim_now(
         ticket,
         queue_name=names.get(ticket.queue_id),
         assignee_name=ctx.agent.name,
+        carrying=carried,
     )
     metrics.claims.labels(str(ticket.queue_id)).inc()
     log.info("queue.claimed", ticket=ticket.ref, agent=ctx.agent.name)

@@ -5,7 +5,9 @@ Queries only; nothing here changes a ticket (its actions are in tickets/service.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,7 @@ from sqlmodel import col
 
 from gateway import audit
 from gateway.agents.models import Agent
+from gateway.audit_chain import Carried
 from gateway.db import pk
 from gateway.errors import Conflict, NotFound
 from gateway.queues.models import Queue
@@ -87,28 +90,48 @@ async def summaries(session: AsyncSession, tickets: list[Ticket]) -> list[Ticket
     return [TicketSummary.model_validate(_summary_fields(t, queues, agents)) for t in tickets]
 
 
+# Built once (every claim answers with the whole ticket): the customer, every message,
+# its attachments and its author's name.
+_author = aliased(Agent)
+_WHOLE_TICKET = (
+    sa.select(Customer, Message, Attachment, col(_author.name))
+    .select_from(Customer)
+    .outerjoin(Message, col(Message.ticket_id) == sa.bindparam("ticket_id", type_=sa.Integer))
+    .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
+    .outerjoin(_author, col(_author.id) == col(Message.author_agent_id))
+    .where(col(Customer.id) == sa.bindparam("customer_id", type_=sa.Integer))
+    .order_by(col(Message.id), col(Attachment.id))
+)
+
+
+@functools.cache
+def _whole_ticket_carrying(cte: Any) -> Any:
+    return _WHOLE_TICKET.add_cte(cte)
+
+
 async def public(
     session: AsyncSession,
     ticket: Ticket,
     *,
     queue_name: str | None = None,
     assignee_name: str | None = None,
+    carrying: Carried | None = None,
 ) -> TicketPublic:
     """The whole ticket as an agent sees it: messages, notes, attachments' metadata.
 
     One statement reads the customer, every message, its attachments and its author's
     name (outer joins, a row per attachment); a caller that knows the queue's and the
-    assignee's names (a claim) passes them and saves the reads of those."""
-    author = aliased(Agent)
-    rows = await session.execute(
-        sa.select(Customer, Message, Attachment, col(author.name))
-        .select_from(Customer)
-        .outerjoin(Message, col(Message.ticket_id) == ticket.id)
-        .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
-        .outerjoin(author, col(author.id) == col(Message.author_agent_id))
-        .where(col(Customer.id) == ticket.customer_id)
-        .order_by(col(Message.id), col(Attachment.id))
-    )
+    assignee's names (a claim) passes them and saves the reads of those, and may have
+    the same statement write its audit event (`carrying`, see audit_chain.carried)
+    instead of spending a round trip on it."""
+    params = {"ticket_id": ticket.id, "customer_id": ticket.customer_id}
+    statement = _WHOLE_TICKET
+    if carrying is not None:
+        if carrying.params.get("ticket_id", ticket.id) != ticket.id:
+            raise ValueError("a carried event shares the ticket_id parameter: same ticket")
+        statement = _whole_ticket_carrying(carrying.cte)
+        params = carrying.params | params
+    rows = await session.execute(statement, params)
     customer: Customer | None = None
     messages: list[Message] = []
     attachments: dict[int, list[AttachmentPublic]] = {}
