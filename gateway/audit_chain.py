@@ -63,20 +63,16 @@ def event_hash(
     created_at: datetime,
 ) -> str:
     """sha256 of the event's canonical JSON (sorted keys, no spaces, UTF-8)."""
-    payload = {
-        "prev": prev_hash,
-        "ticket": ticket_id,
-        "case": case_id,
-        "actor_type": str(actor_type),
-        "actor_agent": actor_agent_id,
-        "action": action,
-        "data": data,
-        "at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
-    }
-    canonical = json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    prefix, suffix = hash_parts(
+        ticket_id=ticket_id,
+        case_id=case_id,
+        actor_type=actor_type,
+        actor_agent_id=actor_agent_id,
+        action=action,
+        data=data,
+        created_at=created_at,
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256((prefix + prev_hash + suffix).encode()).hexdigest()
 
 
 def hash_parts(

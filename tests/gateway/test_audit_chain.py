@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import json
 from datetime import UTC, datetime
 
 import httpx
@@ -33,9 +34,13 @@ from tests.desk import http_server, make_agent, new_ticket
     ],
 )
 @pytest.mark.parametrize("ticket_id", [1, 123456789])
-def test_hash_parts_around_the_previous_hash_are_what_event_hash_hashes(
+def test_an_event_hash_is_sha256_of_its_canonical_json(
     data: dict[str, object], ticket_id: int
 ) -> None:
+    """The documented format (`gateway audit verify` and outside verifiers rely on it),
+    built here independently: `event_hash` is `hash_parts` around the previous hash, so
+    this pins the split the database hashes with too."""
+    created_at = datetime(2026, 12, 1, 15, 4, 5, 123456, tzinfo=UTC)
     fields: dict[str, object] = {
         "ticket_id": ticket_id,
         "case_id": None,
@@ -43,13 +48,28 @@ def test_hash_parts_around_the_previous_hash_are_what_event_hash_hashes(
         "actor_agent_id": 3,
         "action": "ticket.claimed",
         "data": data,
-        "created_at": datetime(2026, 12, 1, 15, 4, 5, 123456, tzinfo=UTC),
+        "created_at": created_at,
     }
     prev = "ab" * 32
-    prefix, suffix = audit_chain.hash_parts(**fields)  # type: ignore[arg-type]
-    assert hashlib.sha256((prefix + prev + suffix).encode()).hexdigest() == (
-        audit_chain.event_hash(prev, **fields)  # type: ignore[arg-type]
+    canonical = json.dumps(
+        {
+            "prev": prev,
+            "ticket": ticket_id,
+            "case": None,
+            "actor_type": "agent",
+            "actor_agent": 3,
+            "action": "ticket.claimed",
+            "data": data,
+            "at": "2026-12-01T15:04:05.123456+00:00",
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
+    expected = hashlib.sha256(canonical.encode()).hexdigest()
+    assert audit_chain.event_hash(prev, **fields) == expected  # type: ignore[arg-type]
+    prefix, suffix = audit_chain.hash_parts(**fields)  # type: ignore[arg-type]
+    assert hashlib.sha256((prefix + prev + suffix).encode()).hexdigest() == expected
 
 
 async def test_appended_events_chain_with_recorded_ones(runtime: Runtime, unique: str) -> None:
