@@ -4,6 +4,8 @@ batch shares one relay connection."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -95,7 +97,9 @@ class CountingSink:
         return "250 OK"
 
 
-async def test_a_batch_of_replies_shares_one_relay_connection(tmp_path: Any) -> None:
+@contextlib.asynccontextmanager
+async def relay_sink(tmp_path: Any) -> AsyncIterator[tuple[CountingSink, EmailAdapter]]:
+    """A loopback aiosmtpd sink that counts connections, and an adapter relaying to it."""
     loop = asyncio.get_running_loop()
     sink = CountingSink()
 
@@ -110,11 +114,18 @@ async def test_a_batch_of_replies_shares_one_relay_connection(tmp_path: Any) -> 
         MailSettings(**{"from": "Desk <support@desk.test>"}),
         BlobStore(tmp_path),
     )
+    try:
+        yield sink, adapter
+    finally:
+        server.close()
+        await server.wait_closed()
 
+
+async def test_a_batch_of_replies_shares_one_relay_connection(tmp_path: Any) -> None:
     def reply(n: int) -> OutboundMessage:
         return outbound(outbox_id=n, idempotency_key=f"key-{n}", recipient=f"c{n}@customer.example")
 
-    try:
+    async with relay_sink(tmp_path) as (sink, adapter):
         async with adapter.batch():
             receipts = await asyncio.gather(*(adapter.deliver(reply(n)) for n in range(20)))
         assert sink.connections == 1
@@ -127,46 +138,28 @@ async def test_a_batch_of_replies_shares_one_relay_connection(tmp_path: Any) -> 
         # Outside a batch each reply has its own connection, as before.
         await adapter.deliver(reply(99))
         assert sink.connections == 2
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def test_batches_side_by_side_each_keep_their_own_connection(tmp_path: Any) -> None:
-    loop = asyncio.get_running_loop()
-    sink = CountingSink()
+    async with relay_sink(tmp_path) as (sink, adapter):
 
-    def protocol() -> SMTP:
-        sink.connections += 1
-        return SMTP(sink, hostname="relay.test", loop=loop)
-
-    server = await loop.create_server(protocol, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    adapter = EmailAdapter(
-        SmtpSettings(relay_host="127.0.0.1", relay_port=port, relay_timeout=5),
-        MailSettings(**{"from": "Desk <support@desk.test>"}),
-        BlobStore(tmp_path),
-    )
-
-    async def batch(first: int) -> None:
-        async with adapter.batch():
-            await asyncio.gather(
-                *(
-                    adapter.deliver(
-                        outbound(
-                            outbox_id=n, idempotency_key=f"key-{n}", recipient=f"c{n}@x.example"
+        async def batch(first: int) -> None:
+            async with adapter.batch():
+                await asyncio.gather(
+                    *(
+                        adapter.deliver(
+                            outbound(
+                                outbox_id=n,
+                                idempotency_key=f"key-{n}",
+                                recipient=f"c{n}@x.example",
+                            )
                         )
+                        for n in range(first, first + 10)
                     )
-                    for n in range(first, first + 10)
                 )
-            )
 
-    try:
         await asyncio.gather(batch(0), batch(10), batch(20))
         assert sink.connections == 3
         assert sorted(e.rcpt_tos[0] for e in sink.received) == sorted(
             f"c{n}@x.example" for n in range(30)
         )
-    finally:
-        server.close()
-        await server.wait_closed()
