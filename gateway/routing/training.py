@@ -17,7 +17,13 @@ from gateway.tickets.models import Category, Severity
 
 EPOCHS = 60  # 30 -> 60: +0.3 % category in cross-validation on the training split
 RATE = 5.0
-L2 = 1e-5
+# 1e-5 -> 1e-4: +1.4 and +0.7 % category, +0.6 and +0.9 % severity on two validation
+# fifths carved from the training split by a second hash (3e-4: the same category, two
+# more critical messages found for two more severities wrong elsewhere).
+L2 = 1e-4
+# Features whose weights all stay below this are dropped: 0.02 -> 0.25 keeps the model
+# within the memory target (18 % fewer features) with the same validation accuracy.
+MIN_WEIGHT = 0.25
 
 
 def train(examples: Sequence[Example]) -> TriageModel:
@@ -32,6 +38,7 @@ def train(examples: Sequence[Example]) -> TriageModel:
         epochs=EPOCHS,
         rate=RATE,
         l2=L2,
+        min_weight=MIN_WEIGHT,
     )
     severity = train_head(
         [(f, e.severity) for f, e in zip(feats, training, strict=True)],
@@ -39,6 +46,7 @@ def train(examples: Sequence[Example]) -> TriageModel:
         epochs=EPOCHS,
         rate=RATE,
         l2=L2,
+        min_weight=MIN_WEIGHT,
     )
     digest = hashlib.sha256("\n".join(e.to_json() for e in training).encode()).hexdigest()
     meta: dict[str, object] = {
@@ -49,5 +57,6 @@ def train(examples: Sequence[Example]) -> TriageModel:
         "epochs": EPOCHS,
         "rate": RATE,
         "l2": L2,
+        "min_weight": MIN_WEIGHT,
     }
     return TriageModel(category, severity, meta)
