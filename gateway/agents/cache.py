@@ -51,9 +51,7 @@ MAX_ENTRIES = 10_000
 
 _CHANGED = "parley.agents_changed"
 _AGENT_COLUMNS = tuple(c.key for c in sa.inspect(Agent).column_attrs)
-_WATCHED = frozenset(
-    (sa.inspect(Agent).local_table.name, sa.inspect(QueueMembership).local_table.name)
-)
+_WATCHED = frozenset((Agent.__tablename__, QueueMembership.__tablename__))
 
 
 @dataclass(frozen=True)
