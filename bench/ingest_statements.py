@@ -36,9 +36,7 @@ from gateway.settings import Settings
 TEXT = "I paid 250 USDT for order {n} an hour ago and the seller has not released"
 
 
-async def count(
-    url: str, messages: int, verbose: bool
-) -> dict[str, tuple[float, float, float]]:
+async def count(url: str, messages: int, verbose: bool) -> dict[str, tuple[float, float, float]]:
     """{case: (statements per ingest, ms per ingest one at a time, CPU ms per ingest)}."""
     settings = Settings(
         database={"url": url},

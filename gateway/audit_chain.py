@@ -381,6 +381,13 @@ def _fresh_chains(session: Session, _ctx: UOWTransaction) -> None:
 _FRESH_KINDS = {"Ticket": "ticket", "DisputeCase": "case"}
 
 
+def fresh(session: AsyncSession, kind: str, ident: int) -> None:
+    """A ticket or case whose id this transaction took from its sequence and has not yet
+    inserted: its chain is empty and ours alone, as after its flush (no lock, no read),
+    so its events can be inserted in the same flush as its row."""
+    session.sync_session.info.setdefault(_HEADS, {}).setdefault((kind, ident), GENESIS)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
     # A head known inside a transaction means nothing once it ends, nor after a savepoint

@@ -9,7 +9,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import audit, metrics, notify
+from gateway import audit, audit_chain, metrics, notify
 from gateway.blobs import BlobStore
 from gateway.cases import linking as cases_linking
 from gateway.db import lock_key, lock_keys, utcnow
@@ -268,6 +268,9 @@ async def ingest(
         # Its rows go out with the final flush below, the audit rows in one INSERT.
         flush=False,
     )
+    if new_ticket and ticket.order_ref:
+        # The case's link row points at the ticket's, which a reserved id left unwritten.
+        await session.flush()
     await cases_linking.on_intake(
         session,
         ticket,
@@ -325,8 +328,8 @@ async def _thread(
     customer: Customer,
     new_customer: bool,
 ) -> tuple[Ticket, bool, Ticket | None]:
-    """The ticket this message belongs to, reopened if resolved; or a new one (flushed,
-    not yet audited) with the closed ticket it follows, if any."""
+    """The ticket this message belongs to, reopened if resolved; or a new one (with its
+    id, not yet audited) with the closed ticket it follows, if any."""
     ticket: Ticket | None = None
     parent: Ticket | None = None
     how = "new"
@@ -389,6 +392,7 @@ async def _thread(
 
     now = utcnow()
     ticket = Ticket(
+        id=seen.ticket_id,
         customer_id=customer.id,  # type: ignore[arg-type]
         identity_id=identity.id,  # type: ignore[arg-type]
         channel=str(inbound.channel),
@@ -402,7 +406,13 @@ async def _thread(
         updated_at=now,
     )
     session.add(ticket)
-    await session.flush()
+    if ticket.id is None:
+        # SQLite: the id comes from the INSERT, which then goes out before routing and
+        # is updated with its outcome. With an id reserved (PostgreSQL) the row waits
+        # for routing and is inserted once, with its events in the same flush.
+        await session.flush()
+    else:
+        audit_chain.fresh(session, "ticket", ticket.id)
     return ticket, True, parent
 
 
