@@ -116,6 +116,22 @@ async def test_retry_after_is_retryable_with_telegrams_delay(tg: Telegram) -> No
     assert slot >= now + 2.5
 
 
+async def test_a_send_that_reaches_telegram_late_still_holds_the_chats_next_send_off(
+    tg: Telegram,
+) -> None:
+    """Telegram counts a chat's messages when they reach it. A send that takes longer
+    than the per-chat interval to get there (a slow uplink, a stalled event loop) must
+    not let the chat's next send overtake it or land right behind it."""
+    chat = new_chat()
+    tg.api.delay("sendMessage", 1.5, chat_id=str(chat))
+    await asyncio.gather(
+        tg.adapter.deliver(reply(chat, "first")), tg.adapter.deliver(reply(chat, "second"))
+    )
+    arrivals = sorted(c.at for c in tg.api.sent("sendMessage") if c.chat_id == str(chat))
+    assert len(arrivals) == 2
+    assert arrivals[1] - arrivals[0] >= 1.0  # the fixture's 1 message a second per chat
+
+
 async def test_forbidden_stops_retrying_and_marks_the_user_unreachable(tg: Telegram) -> None:
     chat = new_chat()
     await tg.post(private_message(chat, 1))
