@@ -13,9 +13,13 @@ call the sender also claims the chat (again under row locks) and holds it while 
 is in flight; the chat is free again one per-chat interval after that call *returned*.
 The next message to a chat therefore leaves only after the previous one has arrived,
 plus the interval, however late it arrived. A process that dies mid-send leaves its hold
-to run out after `IN_FLIGHT_SECONDS`. The claim also keeps any two sends at least half
-a global interval apart, so late wake-ups cannot bunch into a burst while the average
-stays at the reserved pace.
+to run out after `IN_FLIGHT_SECONDS`.
+
+The claim also holds the global limit as Telegram does, over any one second: it keeps
+the start times of the last `global_per_second` sends and lets a send go only when the
+oldest of them is a second old (and a little more, for the calls' latency), and it keeps any two sends at least half a global
+interval apart. Senders that woke late (a stalled process) catch up on the reserved
+pace, but cannot bunch into a second above the limit.
 """
 
 from __future__ import annotations
@@ -36,10 +40,13 @@ log = structlog.get_logger()
 
 GLOBAL_KEY = "telegram.rate.global"
 CHAT_KEY = "telegram.rate.chat:"
-# The last send's start, in total; and per chat, when the chat may next be sent to (a
-# far time while a send to it is in flight).
+# The starts of the last sends in total (space-separated, newest last); and per chat,
+# when the chat may next be sent to (a far time while a send to it is in flight).
 SENT_GLOBAL_KEY = "telegram.sent.global"
 SENT_CHAT_KEY = "telegram.sent.chat:"
+# Telegram counts arrivals, which differ from the starts by each call's latency: the
+# one-second window is held this much longer, so a few milliseconds cannot tip one over.
+WINDOW_SECONDS = 1.05
 # Longer than any send can take (the bot's read timeout is 30 s, plus connect and write).
 IN_FLIGHT_SECONDS = 60.0
 
@@ -68,6 +75,8 @@ class SendLimiter:
         # interval). Holding it to the full interval turned every late wake-up into one
         # more wait, and the waits added up: 20/s drained where 30/s were allowed.
         self.global_min_gap = self.global_interval / 2
+        # Telegram's limit holds over any one second: at most this many starts in one.
+        self.per_second = max(1, int(global_per_second))
 
     @asynccontextmanager
     async def sending(self, chat_id: str) -> AsyncIterator[None]:
@@ -98,14 +107,18 @@ class SendLimiter:
         async with self.sessionmaker.begin() as session:
             await self.state.ensure(session, [chat_key, global_key], "0")
             rows = await self.state.get_many(session, [chat_key, global_key], for_update=True)
-            last = {key: float(value) for key, value in rows.items()}
             now = await _db_now(session)
-            wait = max(last[chat_key] - now, last[global_key] + self.global_min_gap - now)
+            chat_free = float(rows[chat_key])
+            starts = [float(t) for t in rows[global_key].split()][-self.per_second :]
+            wait = max(chat_free - now, starts[-1] + self.global_min_gap - now)
+            if len(starts) == self.per_second:
+                wait = max(wait, starts[0] + WINDOW_SECONDS - now)
             if wait > 0:
                 # A hold runs far ahead; its release brings the chat's time back.
                 return min(wait, self.in_flight_poll) if wait > self.chat_interval else wait
             await self._set(session, chat_key, now + IN_FLIGHT_SECONDS)
-            await self._set(session, global_key, now)
+            starts = [*starts, now][-self.per_second :]
+            await self.state.put(session, global_key, " ".join(map(repr, starts)))
         return 0.0
 
     async def release(self, chat_id: str) -> None:
