@@ -13,6 +13,12 @@ cost growth with open tickets shows.
 
     python bench/claim.py [--agents 50] [--claims 2000] [--sizes 1000,100000,1000000]
                           [--processes 1]
+    python bench/claim.py --statements [--claims 200] [--verbose]
+
+`--statements` counts what one claim sends to PostgreSQL instead (BEGIN and COMMIT not
+included), in-process through `queues.service.claim_now` as the claim route calls it:
+the figure load cannot blur. It counts both SQLAlchemy's statements and any sent
+straight on the asyncpg connection (its query logger).
 """
 
 from __future__ import annotations
@@ -489,6 +495,86 @@ async def run(
     return rows
 
 
+async def count_statements(claims: int, verbose: bool) -> list[Row]:
+    """Statements per claim (BEGIN and COMMIT not included), in-process on PostgreSQL."""
+    from sqlalchemy import event
+
+    from gateway.agents.context import load_context
+    from gateway.agents.dependencies import cache_trusted
+    from gateway.logging import configure_logging
+    from gateway.queues import repository as queues_repo
+    from gateway.queues import service
+    from gateway.runtime import Runtime
+    from gateway.settings import Settings
+
+    configure_logging("WARNING")
+    seen: list[str] = []
+    async with Database() as db:
+        tokens, _ids = await create_agents(db.url, 1)
+        await seed(db.dsn, 1, claims + 10)
+        runtime = Runtime.from_settings(
+            Settings(database={"url": db.url}, log={"level": "WARNING"})
+        )
+        engine = runtime.engine.sync_engine
+
+        def logged(record: object) -> None:
+            query = " ".join(str(getattr(record, "query", "")).split())
+            if query.upper().rstrip(";") not in ("BEGIN", "COMMIT", "ROLLBACK"):
+                seen.append("[asyncpg] " + query)
+
+        @event.listens_for(engine, "connect")
+        def _log_raw(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_connection.driver_connection.add_query_logger(logged)
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            seen.append(" ".join(statement.split()))
+
+        try:
+            # As the claim route does on its first request: LISTEN for cache clearings
+            # (only then do the token and subscriber caches answer).
+            cache_trusted(runtime)
+            for _ in range(100):
+                if runtime.notifier.listening:
+                    break
+                await asyncio.sleep(0.05)
+            async with runtime.sessionmaker.begin() as session:
+                ctx = await load_context(session, tokens[0])
+                queue_id = await queues_repo.queue_id_by_name(session, QUEUE)
+            assert queue_id is not None
+            # Warm: the process-wide caches (queue names, prepared statements) fill once.
+            for _ in range(5):
+                async with runtime.sessionmaker.begin() as session:
+                    await service.claim_now(session, ctx, [queue_id])
+            seen.clear()
+            last = 0
+            cpu = time.process_time()
+            for _ in range(claims):
+                last = len(seen)
+                async with runtime.sessionmaker.begin() as session:
+                    assert await service.claim_now(session, ctx, [queue_id]) is not None
+            cpu = time.process_time() - cpu
+            if verbose:
+                print("-- the last claim's statements", file=sys.stderr)
+                for statement in seen[last:]:
+                    print(f"   {statement[:160]}", file=sys.stderr)
+        finally:
+            await runtime.close()
+    return [
+        Row(
+            "claim",
+            "statements per claim, PostgreSQL",
+            len(seen) / claims,
+            "statements",
+            target="as few as it needs",
+            notes=(
+                f"{claims} claims in-process through claim_now, BEGIN/COMMIT not counted; "
+                f"client CPU {1000 * cpu / claims:.2f} ms a claim (no HTTP, no token check)"
+            ),
+        )
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=50)
@@ -496,7 +582,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--pool-size", type=int, default=None)
+    parser.add_argument("--statements", action="store_true", help="count statements a claim")
+    parser.add_argument("--verbose", action="store_true", help="with --statements: list them")
     args = parser.parse_args()
+    if args.statements:
+        print_rows(asyncio.run(count_statements(min(args.claims, 500), args.verbose)))
+        return
     rows = asyncio.run(
         run(
             agents=args.agents,

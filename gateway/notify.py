@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from gateway.db import is_sqlite
-from gateway.topics import AGENTS, MESSAGES, OUTBOX, TICKETS, TOPICS, WEBCHAT
+from gateway.topics import AGENTS, MESSAGES, OUTBOX, TICKETS, TOPICS, WEBCHAT, WEBHOOKS
 
 __all__ = [
     "AGENTS",
@@ -36,6 +36,7 @@ __all__ = [
     "TICKETS",
     "TOPICS",
     "WEBCHAT",
+    "WEBHOOKS",
     "Notifier",
     "wait_for",
 ]
@@ -107,13 +108,19 @@ class Notifier:
         are none), on PostgreSQL while the LISTEN connection is up."""
         return self._local or self._connected.is_set()
 
-    def on_signal(self, topic: str, callback: Callable[[str], None]) -> None:
+    def on_signal(
+        self, topic: str, callback: Callable[[str], None], *, listen: bool = True
+    ) -> None:
         """Call `callback(payload)` for every signal of `topic`, synchronously as it
         arrives ("" after a reconnect: signals may have been missed), and start
-        listening if this process does not yet."""
+        listening if this process does not yet (unless `listen` is false: then the
+        callback hears signals once something else starts the listener, and `listening`
+        tells whether it does)."""
         if topic not in TOPICS:
             raise ValueError(f"unknown topic {topic!r}")
         self._callbacks[topic].append(callback)
+        if not listen:
+            return
         if not self._local and (self._listener is None or self._listener.done()):
             self._connected.clear()
             self._listener = asyncio.create_task(self._listen(), name="notify-listener")
