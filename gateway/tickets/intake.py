@@ -259,6 +259,10 @@ async def ingest(
         await _attach(session, message, inbound, blobs)
     # Before the audit row below, so the message counts in the ticket's history.
     # A ticket this message opened has no other history: the refresh reads nothing.
+    # A follow-up's history read takes the ticket chain's lock for the audit row below
+    # (after the ticket's row lock, which the flush above took: the order every writer
+    # of a ticket's chain takes them in).
+    chain_lock = None if new_ticket else audit_chain.lock_along(session, "ticket", ticket.id)
     await sla_service.refresh(
         session,
         ticket,
@@ -267,7 +271,10 @@ async def ingest(
         opened_by=message.created_at if new_ticket else None,
         # Its rows go out with the final flush below, the audit rows in one INSERT.
         flush=False,
+        along=() if chain_lock is None else (chain_lock,),
     )
+    if chain_lock is not None:
+        audit_chain.held(session, "ticket", ticket.id)  # type: ignore[arg-type]
     if new_ticket and ticket.order_ref:
         # The case's link row points at the ticket's, which a reserved id left unwritten.
         await session.flush()
@@ -281,14 +288,26 @@ async def ingest(
         blobs=blobs,
         now=utcnow(),
     )
-    audit.record(
-        session,
-        "message.received",
-        ticket_id=ticket.id,
-        actor_type=ActorType.customer,
-        message_id=message.id,
-        channel=channel,
-    )
+    if new_ticket:
+        # With the ticket's other events, in the final flush's one INSERT.
+        audit.record(
+            session,
+            "message.received",
+            ticket_id=ticket.id,
+            actor_type=ActorType.customer,
+            message_id=message.id,
+            channel=channel,
+        )
+    else:
+        # Head read, hash and insert in one statement, under the lock taken above.
+        await audit_chain.append(
+            session,
+            "message.received",
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            actor_type=ActorType.customer,
+            message_id=message.id,
+            channel=channel,
+        )
     await session.flush()
     if notifier is not None:
         # Open consoles showing this ticket re-read it (the agent sees the message live).
