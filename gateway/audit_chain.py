@@ -39,6 +39,7 @@ from gateway.db import utcnow
 
 GENESIS = "0" * 64
 _HEADS = "audit_chain_heads"
+_LOCKED = "audit_chain_locked"
 
 ChainKey = tuple[str, int | None]
 
@@ -151,8 +152,28 @@ def _newest(key: ChainKey) -> sa.Select[str | None]:
     )
 
 
+def lock_along(session: AsyncSession, kind: str, ident: int | None) -> sa.ColumnElement[Any] | None:
+    """The chain's lock for a statement the caller runs anyway (PostgreSQL; None on
+    SQLite, whose one writer needs none). Once it ran, `held` tells this module, so the
+    head is read without a lock statement of its own (`append`: one statement). Take it
+    where every other writer of the chain does, after the ticket's row lock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return chain_lock(kind, ident)
+
+
+def held(session: AsyncSession, kind: str, ident: int) -> None:
+    """A statement of this transaction took the chain's lock (`lock_along`): it holds
+    until commit, and a head read in any later statement sees the chain's true end."""
+    session.sync_session.info.setdefault(_LOCKED, set()).add((kind, ident))
+
+
+def _locked(session: Session, key: ChainKey) -> bool:
+    return key in session.info.get(_LOCKED, ())
+
+
 def _head(session: Session, key: ChainKey) -> str:
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not _locked(session, key):
         session.execute(sa.select(chain_lock(*key)))
     newest = session.execute(_newest(key)).scalar_one_or_none()
     return newest or GENESIS
@@ -182,7 +203,7 @@ async def append(
     connection = await session.connection()  # Core: no ORM work for a row we build
     prev = heads.get(key)
     if postgres and prev is None:
-        if not chain_locked:
+        if not chain_locked and not _locked(session.sync_session, key):
             await connection.execute(sa.select(chain_lock(*key)))
         # The head read, the hash and the insert in one statement, after the lock.
         row = (
@@ -381,12 +402,21 @@ def _fresh_chains(session: Session, _ctx: UOWTransaction) -> None:
 _FRESH_KINDS = {"Ticket": "ticket", "DisputeCase": "case"}
 
 
+def fresh(session: AsyncSession, kind: str, ident: int) -> None:
+    """A ticket or case whose id this transaction took from its sequence and has not yet
+    inserted: its chain is empty and ours alone, as after its flush (no lock, no read),
+    so its events can be inserted in the same flush as its row."""
+    session.sync_session.info.setdefault(_HEADS, {}).setdefault((kind, ident), GENESIS)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
     # A head known inside a transaction means nothing once it ends, nor after a savepoint
     # (which may have rolled back); a flush's own inner transaction changes nothing.
     if transaction.parent is None or transaction.nested:
         session.info.pop(_HEADS, None)
+        # A savepoint's rollback releases the locks taken inside it.
+        session.info.pop(_LOCKED, None)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import audit, metrics, notify
+from gateway import audit, audit_chain, metrics, notify
 from gateway.blobs import BlobStore
 from gateway.cases import linking as cases_linking
 from gateway.db import lock_key, lock_keys, utcnow
@@ -259,6 +259,10 @@ async def ingest(
         await _attach(session, message, inbound, blobs)
     # Before the audit row below, so the message counts in the ticket's history.
     # A ticket this message opened has no other history: the refresh reads nothing.
+    # A follow-up's history read takes the ticket chain's lock for the audit row below
+    # (after the ticket's row lock, which the flush above took: the order every writer
+    # of a ticket's chain takes them in).
+    chain_lock = None if new_ticket else audit_chain.lock_along(session, "ticket", ticket.id)
     await sla_service.refresh(
         session,
         ticket,
@@ -267,7 +271,13 @@ async def ingest(
         opened_by=message.created_at if new_ticket else None,
         # Its rows go out with the final flush below, the audit rows in one INSERT.
         flush=False,
+        along=() if chain_lock is None else (chain_lock,),
     )
+    if chain_lock is not None:
+        audit_chain.held(session, "ticket", ticket.id)  # type: ignore[arg-type]
+    if new_ticket and ticket.order_ref:
+        # The case's link row points at the ticket's, which a reserved id left unwritten.
+        await session.flush()
     await cases_linking.on_intake(
         session,
         ticket,
@@ -278,14 +288,26 @@ async def ingest(
         blobs=blobs,
         now=utcnow(),
     )
-    audit.record(
-        session,
-        "message.received",
-        ticket_id=ticket.id,
-        actor_type=ActorType.customer,
-        message_id=message.id,
-        channel=channel,
-    )
+    if new_ticket:
+        # With the ticket's other events, in the final flush's one INSERT.
+        audit.record(
+            session,
+            "message.received",
+            ticket_id=ticket.id,
+            actor_type=ActorType.customer,
+            message_id=message.id,
+            channel=channel,
+        )
+    else:
+        # Head read, hash and insert in one statement, under the lock taken above.
+        await audit_chain.append(
+            session,
+            "message.received",
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            actor_type=ActorType.customer,
+            message_id=message.id,
+            channel=channel,
+        )
     await session.flush()
     if notifier is not None:
         # Open consoles showing this ticket re-read it (the agent sees the message live).
@@ -325,8 +347,8 @@ async def _thread(
     customer: Customer,
     new_customer: bool,
 ) -> tuple[Ticket, bool, Ticket | None]:
-    """The ticket this message belongs to, reopened if resolved; or a new one (flushed,
-    not yet audited) with the closed ticket it follows, if any."""
+    """The ticket this message belongs to, reopened if resolved; or a new one (with its
+    id, not yet audited) with the closed ticket it follows, if any."""
     ticket: Ticket | None = None
     parent: Ticket | None = None
     how = "new"
@@ -389,6 +411,7 @@ async def _thread(
 
     now = utcnow()
     ticket = Ticket(
+        id=seen.ticket_id,
         customer_id=customer.id,  # type: ignore[arg-type]
         identity_id=identity.id,  # type: ignore[arg-type]
         channel=str(inbound.channel),
@@ -402,7 +425,13 @@ async def _thread(
         updated_at=now,
     )
     session.add(ticket)
-    await session.flush()
+    if ticket.id is None:
+        # SQLite: the id comes from the INSERT, which then goes out before routing and
+        # is updated with its outcome. With an id reserved (PostgreSQL) the row waits
+        # for routing and is inserted once, with its events in the same flush.
+        await session.flush()
+    else:
+        audit_chain.fresh(session, "ticket", ticket.id)
     return ticket, True, parent
 
 

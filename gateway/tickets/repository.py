@@ -40,6 +40,9 @@ class Seen:
     # and the identity exists (`thread_read`).
     thread_ticket: Ticket | None = None
     thread_read: bool = False
+    # An id reserved for a new ticket (PostgreSQL), when this read shows the message
+    # opens one: a new sender, or a thread with no ticket or only a closed one.
+    ticket_id: int | None = None
 
 
 async def seen(
@@ -69,6 +72,7 @@ async def seen(
             sa.func.nextval(sa.func.pg_get_serial_sequence("message", "id"))
             if reserve
             else sa.null(),
+            _new_ticket_id(thread) if reserve else sa.null(),
             *(system.value_of(key) for key in state_keys),
         )
         .select_from(anchor)
@@ -98,7 +102,7 @@ async def seen(
         )
         stmt = stmt.outerjoin(Ticket, col(Ticket.id) == newest)
     row = (await session.execute(stmt)).one()
-    message, identity, found_customer, thread_ticket, message_id, *values = row
+    message, identity, found_customer, thread_ticket, message_id, ticket_id, *values = row
     for key, value in zip(state_keys, values, strict=True):
         system.remember(session, key, value)
     return Seen(
@@ -108,6 +112,25 @@ async def seen(
         message_id,
         thread_ticket,
         thread_read=thread and identity is not None,
+        ticket_id=ticket_id,
+    )
+
+
+def _new_ticket_id(thread: bool) -> sa.ColumnElement[Any]:
+    """The ticket sequence's next value when the row read shows a new ticket coming
+    (PostgreSQL evaluates CASE lazily: no number is taken otherwise). A sender with no
+    identity has no ticket; with `thread` read, neither has one whose thread ticket is
+    missing or closed. A reference or reply that joins a ticket after all leaves the
+    number unused, a gap in the refs like a rolled-back ticket's."""
+    opens: sa.ColumnElement[bool] = col(ChannelIdentity.id).is_(None)
+    if thread:
+        opens = sa.or_(opens, col(Ticket.id).is_(None), col(Ticket.status) == TicketStatus.closed)
+    return sa.case(
+        (
+            sa.and_(col(Message.id).is_(None), opens),
+            sa.func.nextval(sa.func.pg_get_serial_sequence("ticket", "id")),
+        ),
+        else_=sa.null(),
     )
 
 
