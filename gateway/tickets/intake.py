@@ -296,6 +296,11 @@ async def ingest(
         blobs=blobs,
         now=utcnow(),
     )
+    if notifier is not None:
+        # Open consoles showing this ticket re-read it (the agent sees the message live).
+        await notifier.publish(session, notify.MESSAGES, str(ticket.id))
+        if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
+            await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
     if new_ticket:
         # With the ticket's other events, in the final flush's one INSERT.
         audit.record(
@@ -315,13 +320,10 @@ async def ingest(
             actor_type=ActorType.customer,
             message_id=message.id,
             channel=channel,
+            # The signals above, queued by this statement instead of one of their own.
+            along=notifier.carry(session) if notifier is not None else (),
         )
     await session.flush()
-    if notifier is not None:
-        # Open consoles showing this ticket re-read it (the agent sees the message live).
-        await notifier.publish(session, notify.MESSAGES, str(ticket.id))
-        if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
-            await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
     if before is None:
         await webhook_events.emit(
             session, EventType.ticket_created, ticket=ticket, notifier=notifier
