@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -187,13 +187,15 @@ async def append(
     actor_type: str,
     actor_agent_id: int | None = None,
     chain_locked: bool = False,
+    along: Sequence[sa.ColumnElement[Any]] = (),
     **data: Any,
 ) -> AuditEvent:
     """Write one event of a ticket's chain now, chained: the event as written, with the
     hash `audit.record` would give it (`gateway audit verify` checks both alike). On
     PostgreSQL one statement when the caller already holds the chain's lock, taken by an
     earlier statement of this transaction (`chain_locked`, see `chain_lock`), else two.
-    None values in `data` are left out. Flushes events recorded before it first."""
+    None values in `data` are left out. Flushes events recorded before it first.
+    `along`: columns the INSERT's RETURNING evaluates too, values unread (a NOTIFY)."""
     written, values, (prefix, suffix) = await _new_event(
         session, action, ticket_id, actor_type, actor_agent_id, data
     )
@@ -206,20 +208,20 @@ async def append(
         if not chain_locked and not _locked(session.sync_session, key):
             await connection.execute(sa.select(chain_lock(*key)))
         # The head read, the hash and the insert in one statement, after the lock.
+        statement = _APPEND_HASHED_HERE.returning(*along) if along else _APPEND_HASHED_HERE
         row = (
-            await connection.execute(
-                _APPEND_HASHED_HERE, values | {"prefix": prefix, "suffix": suffix}
-            )
+            await connection.execute(statement, values | {"prefix": prefix, "suffix": suffix})
         ).one()
     else:
         # The head is known (this transaction's own) or ours alone (SQLite's one writer).
         if prev is None:
             prev = (await connection.scalar(_newest(key))) or GENESIS
         digest = hashlib.sha256((prefix + prev + suffix).encode()).hexdigest()
+        statement = _APPEND_HASHED.returning(*along) if along else _APPEND_HASHED
         row = (
-            await connection.execute(_APPEND_HASHED, values | {"prev_hash": prev, "hash": digest})
+            await connection.execute(statement, values | {"prev_hash": prev, "hash": digest})
         ).one()
-    written.id, written.prev_hash, written.hash = row
+    written.id, written.prev_hash, written.hash = row[:3]
     heads[key] = row[2]
     return written
 

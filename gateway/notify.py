@@ -84,6 +84,18 @@ class Notifier:
             event.listen(sync_session, "after_soft_rollback", after_rollback, once=True)
         pending.append((topic, payload))
 
+    def carry(self, session: AsyncSession) -> list[sa.ColumnElement[Any]]:
+        """The signals published so far in the session's transaction, as `pg_notify`
+        columns for a statement the caller runs next, instead of the statement before
+        COMMIT (PostgreSQL; [] on SQLite, which dispatches after commit). Queued by that
+        statement, delivered at commit like the rest, never after a rollback."""
+        pending: list[tuple[str, str]] | None = session.info.get(_PENDING_KEY)
+        if self._local or not pending:
+            return []
+        items = list(dict.fromkeys(pending))
+        pending.clear()  # the hooks stay: a later signal still goes before COMMIT
+        return [sa.func.pg_notify(t, p) for t, p in items]
+
     @contextlib.asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[str]]:
         """A queue that receives the payloads of `topic` while the block runs."""

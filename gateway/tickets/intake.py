@@ -66,9 +66,11 @@ class TicketRouter(Protocol):
         customer: Customer,
         new_ticket: bool,
         new_customer: bool = False,
+        history: repo.CustomerHistory | None = None,
     ) -> None:
         """Set the ticket's routing fields (and queue_id when it may move). Flushes.
-        `new_customer`: the customer was created by this message (has no history)."""
+        `new_customer`: the customer was created by this message (has no history);
+        `history`: the customer's, as intake's first read found it (else read)."""
         ...
 
     async def warm_up(self) -> None:
@@ -92,6 +94,7 @@ class DefaultQueueRouter:
         customer: Customer,
         new_ticket: bool,
         new_customer: bool = False,
+        history: repo.CustomerHistory | None = None,
     ) -> None:
         if new_ticket:
             ticket.queue_id = await queues_repo.default_queue_id(session)
@@ -248,6 +251,11 @@ async def ingest(
         customer=customer,
         new_ticket=new_ticket,
         new_customer=new_customer,
+        # Read with the first read when it counted for this ticket: a new one, or the
+        # thread's (a reply or a reference may join another).
+        history=seen.history
+        if new_ticket or (seen.thread_read and ticket is seen.thread_ticket)
+        else None,
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
     if not new_ticket:
@@ -288,6 +296,11 @@ async def ingest(
         blobs=blobs,
         now=utcnow(),
     )
+    if notifier is not None:
+        # Open consoles showing this ticket re-read it (the agent sees the message live).
+        await notifier.publish(session, notify.MESSAGES, str(ticket.id))
+        if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
+            await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
     if new_ticket:
         # With the ticket's other events, in the final flush's one INSERT.
         audit.record(
@@ -307,13 +320,10 @@ async def ingest(
             actor_type=ActorType.customer,
             message_id=message.id,
             channel=channel,
+            # The signals above, queued by this statement instead of one of their own.
+            along=notifier.carry(session) if notifier is not None else (),
         )
     await session.flush()
-    if notifier is not None:
-        # Open consoles showing this ticket re-read it (the agent sees the message live).
-        await notifier.publish(session, notify.MESSAGES, str(ticket.id))
-        if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
-            await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
     if before is None:
         await webhook_events.emit(
             session, EventType.ticket_created, ticket=ticket, notifier=notifier

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from gateway import audit, audit_chain
+from gateway import audit, audit_chain, notify
 from gateway.audit import AuditEvent
 from gateway.errors import InvalidInbound
 from gateway.ports import Channel, InboundAttachment, InboundMessage
@@ -319,3 +319,35 @@ async def test_a_follow_ups_event_chains_after_a_concurrent_writer_of_its_ticket
     for earlier, later in itertools.pairwise(events):
         assert later.prev_hash == earlier.hash
         assert later.hash == audit_chain.hash_of(later, earlier.hash or "")
+
+
+async def test_a_follow_ups_wake_up_goes_at_its_commit_only(runtime: Runtime, unique: str) -> None:
+    """The follow-up's signals ride on its audit statement: queued there, sent at commit,
+    never for a rolled-back ingest."""
+    sender = f"user-{unique}"
+    async with runtime.sessionmaker.begin() as session:
+        first = await runtime.ingest(session, inbound(sender))
+    async with runtime.notifier.subscribe(notify.MESSAGES) as queue:
+        await asyncio.sleep(0.2)
+        while not queue.empty():  # the first ingest's, and any reconnect wake-up ("")
+            queue.get_nowait()
+        with pytest.raises(RuntimeError):
+            async with runtime.sessionmaker.begin() as session:
+                await runtime.ingest(session, inbound(sender))
+                raise RuntimeError("abort")
+        await asyncio.sleep(0.3)
+        assert [p for p in _drain(queue) if p] == []
+        async with runtime.sessionmaker.begin() as session:
+            follow_up = await runtime.ingest(session, inbound(sender))
+        assert follow_up.ticket_id == first.ticket_id and not follow_up.new_ticket
+        payloads = [await asyncio.wait_for(queue.get(), 5)]
+        await asyncio.sleep(0.2)
+        payloads += _drain(queue)
+        assert [p for p in payloads if p] == [str(first.ticket_id)]
+
+
+def _drain(queue: asyncio.Queue[str]) -> list[str]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
