@@ -17,9 +17,10 @@ to run out after `IN_FLIGHT_SECONDS`.
 
 The claim also holds the global limit as Telegram does, over any one second: it keeps
 the start times of the last `global_per_second` sends and lets a send go only when the
-oldest of them is a second old (and a little more, for the calls' latency), and it keeps any two sends at least half a global
-interval apart. Senders that woke late (a stalled process) catch up on the reserved
-pace, but cannot bunch into a second above the limit.
+oldest of them is a second old (and a little more, for the calls' latency), and it
+keeps any two sends at least half a global interval apart. Senders that woke late (a
+stalled process) catch up on the reserved pace, but cannot bunch into a second above
+the limit.
 """
 
 from __future__ import annotations
