@@ -52,7 +52,7 @@ from _rawhttp import ConnectionClosed, RawHttp
 QUEUE = "general"
 CUSTOMERS = 1000
 # Claims made by one agent alone at each size: the claim's own cost, without queueing.
-ALONE = 150
+ALONE = int(os.environ.get("PARLEY_BENCH_CLAIM_ALONE", "150"))
 
 CLAIM_SQL = """
 UPDATE ticket SET assignee_id = $2, assigned_at = now(), agent_touched_at = now(),
@@ -379,6 +379,7 @@ async def run(
     sizes: list[int] | None = None,
     processes: int = 1,
     pool_size: int | None = None,
+    resolve_phase: bool = True,
 ) -> list[Row]:
     """At each size: claims alone (the target's figure), then at the first size claims
     each followed by its resolve (what a desk does; the resolve costs more than the
@@ -396,7 +397,7 @@ async def run(
         p50_first: float | None = None
         label = f"{processes} process" + ("es (serve --workers)" if processes > 1 else "")
         for index, size in enumerate(sizes):
-            with_resolve = index == 0
+            with_resolve = index == 0 and resolve_phase
             # Every phase takes tickets: top up so at least `size` stay open throughout.
             want = size + (3 if with_resolve else 2) * claims + 2 * ALONE + 20
             have = await open_count(db.dsn)
@@ -428,9 +429,13 @@ async def run(
                     refs += got
                 # One agent alone: the claim's own cost, without queueing behind 49 others,
                 # which is what shows growth with the table's size.
+                alone_cpu = gateway.cpu_seconds()
                 _s, alone, alone_errors, alone_refs = await http_claims(
                     [gateway], tokens[:1], ALONE, resolve=False
                 )
+                # One request at a time: the CPU a claim costs with nothing to batch,
+                # the A/B figure that the machine's load moves least.
+                alone_cpu_ms = 1000 * (gateway.cpu_seconds() - alone_cpu) / max(len(alone), 1)
                 errors += alone_errors
                 refs += alone_refs
                 rss = gateway.peak_rss_mb()
@@ -446,7 +451,8 @@ async def run(
             if p50_first is None:
                 p50_first = p50_alone
             growth = (
-                f"; one agent alone: p50 {p50_alone:.1f} ms = {p50_alone / p50_first:.2f}x "
+                f"; one agent alone: gateway CPU {alone_cpu_ms:.2f} ms a claim, "
+                f"p50 {p50_alone:.1f} ms = {p50_alone / p50_first:.2f}x "
                 f"the first size's (bare SQL claim alone: p50 {pct(sql_alone, 50):.2f} ms)"
                 if p50_alone and p50_first
                 else ""
@@ -485,6 +491,7 @@ async def run(
                             "double_claims": double,
                             "p50_ms_one_agent": p50_alone,
                             "gateway_cpu_ms_per_claim": cpu_ms,
+                            "gateway_cpu_ms_per_claim_alone": alone_cpu_ms,
                         },
                     )
                 )
@@ -582,6 +589,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--pool-size", type=int, default=None)
+    parser.add_argument(
+        "--no-resolve", action="store_true", help="skip the claim-and-resolve phase (A/B runs)"
+    )
     parser.add_argument("--statements", action="store_true", help="count statements a claim")
     parser.add_argument("--verbose", action="store_true", help="with --statements: list them")
     args = parser.parse_args()
@@ -595,6 +605,7 @@ def main() -> None:
             sizes=[int(s) for s in args.sizes.split(",")],
             processes=args.processes,
             pool_size=args.pool_size,
+            resolve_phase=not args.no_resolve,
         )
     )
     print_rows(rows)
