@@ -13,6 +13,12 @@ cost growth with open tickets shows.
 
     python bench/claim.py [--agents 50] [--claims 2000] [--sizes 1000,100000,1000000]
                           [--processes 1]
+    python bench/claim.py --statements [--claims 200] [--verbose]
+
+`--statements` counts what one claim sends to PostgreSQL instead (BEGIN and COMMIT not
+included), in-process through `queues.service.claim_now` as the claim route calls it:
+the figure load cannot blur. It counts both SQLAlchemy's statements and any sent
+straight on the asyncpg connection (its query logger).
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ from _rawhttp import ConnectionClosed, RawHttp
 QUEUE = "general"
 CUSTOMERS = 1000
 # Claims made by one agent alone at each size: the claim's own cost, without queueing.
-ALONE = 150
+ALONE = int(os.environ.get("PARLEY_BENCH_CLAIM_ALONE", "150"))
 
 CLAIM_SQL = """
 UPDATE ticket SET assignee_id = $2, assigned_at = now(), agent_touched_at = now(),
@@ -373,6 +379,7 @@ async def run(
     sizes: list[int] | None = None,
     processes: int = 1,
     pool_size: int | None = None,
+    resolve_phase: bool = True,
 ) -> list[Row]:
     """At each size: claims alone (the target's figure), then at the first size claims
     each followed by its resolve (what a desk does; the resolve costs more than the
@@ -390,7 +397,7 @@ async def run(
         p50_first: float | None = None
         label = f"{processes} process" + ("es (serve --workers)" if processes > 1 else "")
         for index, size in enumerate(sizes):
-            with_resolve = index == 0
+            with_resolve = index == 0 and resolve_phase
             # Every phase takes tickets: top up so at least `size` stay open throughout.
             want = size + (3 if with_resolve else 2) * claims + 2 * ALONE + 20
             have = await open_count(db.dsn)
@@ -422,9 +429,13 @@ async def run(
                     refs += got
                 # One agent alone: the claim's own cost, without queueing behind 49 others,
                 # which is what shows growth with the table's size.
+                alone_cpu = gateway.cpu_seconds()
                 _s, alone, alone_errors, alone_refs = await http_claims(
                     [gateway], tokens[:1], ALONE, resolve=False
                 )
+                # One request at a time: the CPU a claim costs with nothing to batch,
+                # the A/B figure that the machine's load moves least.
+                alone_cpu_ms = 1000 * (gateway.cpu_seconds() - alone_cpu) / max(len(alone), 1)
                 errors += alone_errors
                 refs += alone_refs
                 rss = gateway.peak_rss_mb()
@@ -440,7 +451,8 @@ async def run(
             if p50_first is None:
                 p50_first = p50_alone
             growth = (
-                f"; one agent alone: p50 {p50_alone:.1f} ms = {p50_alone / p50_first:.2f}x "
+                f"; one agent alone: gateway CPU {alone_cpu_ms:.2f} ms a claim, "
+                f"p50 {p50_alone:.1f} ms = {p50_alone / p50_first:.2f}x "
                 f"the first size's (bare SQL claim alone: p50 {pct(sql_alone, 50):.2f} ms)"
                 if p50_alone and p50_first
                 else ""
@@ -479,6 +491,7 @@ async def run(
                             "double_claims": double,
                             "p50_ms_one_agent": p50_alone,
                             "gateway_cpu_ms_per_claim": cpu_ms,
+                            "gateway_cpu_ms_per_claim_alone": alone_cpu_ms,
                         },
                     )
                 )
@@ -489,6 +502,86 @@ async def run(
     return rows
 
 
+async def count_statements(claims: int, verbose: bool) -> list[Row]:
+    """Statements per claim (BEGIN and COMMIT not included), in-process on PostgreSQL."""
+    from sqlalchemy import event
+
+    from gateway.agents.context import load_context
+    from gateway.agents.dependencies import cache_trusted
+    from gateway.logging import configure_logging
+    from gateway.queues import repository as queues_repo
+    from gateway.queues import service
+    from gateway.runtime import Runtime
+    from gateway.settings import Settings
+
+    configure_logging("WARNING")
+    seen: list[str] = []
+    async with Database() as db:
+        tokens, _ids = await create_agents(db.url, 1)
+        await seed(db.dsn, 1, claims + 10)
+        runtime = Runtime.from_settings(
+            Settings(database={"url": db.url}, log={"level": "WARNING"})
+        )
+        engine = runtime.engine.sync_engine
+
+        def logged(record: object) -> None:
+            query = " ".join(str(getattr(record, "query", "")).split())
+            if query.upper().rstrip(";") not in ("BEGIN", "COMMIT", "ROLLBACK"):
+                seen.append("[asyncpg] " + query)
+
+        @event.listens_for(engine, "connect")
+        def _log_raw(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_connection.driver_connection.add_query_logger(logged)
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            seen.append(" ".join(statement.split()))
+
+        try:
+            # As the claim route does on its first request: LISTEN for cache clearings
+            # (only then do the token and subscriber caches answer).
+            cache_trusted(runtime)
+            for _ in range(100):
+                if runtime.notifier.listening:
+                    break
+                await asyncio.sleep(0.05)
+            async with runtime.sessionmaker.begin() as session:
+                ctx = await load_context(session, tokens[0])
+                queue_id = await queues_repo.queue_id_by_name(session, QUEUE)
+            assert queue_id is not None
+            # Warm: the process-wide caches (queue names, prepared statements) fill once.
+            for _ in range(5):
+                async with runtime.sessionmaker.begin() as session:
+                    await service.claim_now(session, ctx, [queue_id])
+            seen.clear()
+            last = 0
+            cpu = time.process_time()
+            for _ in range(claims):
+                last = len(seen)
+                async with runtime.sessionmaker.begin() as session:
+                    assert await service.claim_now(session, ctx, [queue_id]) is not None
+            cpu = time.process_time() - cpu
+            if verbose:
+                print("-- the last claim's statements", file=sys.stderr)
+                for statement in seen[last:]:
+                    print(f"   {statement[:160]}", file=sys.stderr)
+        finally:
+            await runtime.close()
+    return [
+        Row(
+            "claim",
+            "statements per claim, PostgreSQL",
+            len(seen) / claims,
+            "statements",
+            target="as few as it needs",
+            notes=(
+                f"{claims} claims in-process through claim_now, BEGIN/COMMIT not counted; "
+                f"client CPU {1000 * cpu / claims:.2f} ms a claim (no HTTP, no token check)"
+            ),
+        )
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=50)
@@ -496,7 +589,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000,1000000")
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--pool-size", type=int, default=None)
+    parser.add_argument(
+        "--no-resolve", action="store_true", help="skip the claim-and-resolve phase (A/B runs)"
+    )
+    parser.add_argument("--statements", action="store_true", help="count statements a claim")
+    parser.add_argument("--verbose", action="store_true", help="with --statements: list them")
     args = parser.parse_args()
+    if args.statements:
+        print_rows(asyncio.run(count_statements(min(args.claims, 500), args.verbose)))
+        return
     rows = asyncio.run(
         run(
             agents=args.agents,
@@ -504,6 +605,7 @@ def main() -> None:
             sizes=[int(s) for s in args.sizes.split(",")],
             processes=args.processes,
             pool_size=args.pool_size,
+            resolve_phase=not args.no_resolve,
         )
     )
     print_rows(rows)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from gateway.db import JSONType, UTCDateTime, utcnow
-from gateway.tickets.models import ActorType
+from gateway.tickets.models import ActorType, written_after_ticket
 
 
 class AuditEvent(SQLModel, table=True):
@@ -42,6 +42,9 @@ class AuditEvent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     prev_hash: str | None = Field(default=None, sa_type=sa.String(64))
     hash: str | None = Field(default=None, sa_type=sa.String(64))
+
+
+written_after_ticket(AuditEvent)
 
 
 def record(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +39,7 @@ from gateway.db import utcnow
 
 GENESIS = "0" * 64
 _HEADS = "audit_chain_heads"
+_LOCKED = "audit_chain_locked"
 
 ChainKey = tuple[str, int | None]
 
@@ -151,8 +152,28 @@ def _newest(key: ChainKey) -> sa.Select[str | None]:
     )
 
 
+def lock_along(session: AsyncSession, kind: str, ident: int | None) -> sa.ColumnElement[Any] | None:
+    """The chain's lock for a statement the caller runs anyway (PostgreSQL; None on
+    SQLite, whose one writer needs none). Once it ran, `held` tells this module, so the
+    head is read without a lock statement of its own (`append`: one statement). Take it
+    where every other writer of the chain does, after the ticket's row lock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return chain_lock(kind, ident)
+
+
+def held(session: AsyncSession, kind: str, ident: int) -> None:
+    """A statement of this transaction took the chain's lock (`lock_along`): it holds
+    until commit, and a head read in any later statement sees the chain's true end."""
+    session.sync_session.info.setdefault(_LOCKED, set()).add((kind, ident))
+
+
+def _locked(session: Session, key: ChainKey) -> bool:
+    return key in session.info.get(_LOCKED, ())
+
+
 def _head(session: Session, key: ChainKey) -> str:
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not _locked(session, key):
         session.execute(sa.select(chain_lock(*key)))
     newest = session.execute(_newest(key)).scalar_one_or_none()
     return newest or GENESIS
@@ -166,13 +187,15 @@ async def append(
     actor_type: str,
     actor_agent_id: int | None = None,
     chain_locked: bool = False,
+    along: Sequence[sa.ColumnElement[Any]] = (),
     **data: Any,
 ) -> AuditEvent:
     """Write one event of a ticket's chain now, chained: the event as written, with the
     hash `audit.record` would give it (`gateway audit verify` checks both alike). On
     PostgreSQL one statement when the caller already holds the chain's lock, taken by an
     earlier statement of this transaction (`chain_locked`, see `chain_lock`), else two.
-    None values in `data` are left out. Flushes events recorded before it first."""
+    None values in `data` are left out. Flushes events recorded before it first.
+    `along`: columns the INSERT's RETURNING evaluates too, values unread (a NOTIFY)."""
     written, values, (prefix, suffix) = await _new_event(
         session, action, ticket_id, actor_type, actor_agent_id, data
     )
@@ -182,23 +205,23 @@ async def append(
     connection = await session.connection()  # Core: no ORM work for a row we build
     prev = heads.get(key)
     if postgres and prev is None:
-        if not chain_locked:
+        if not chain_locked and not _locked(session.sync_session, key):
             await connection.execute(sa.select(chain_lock(*key)))
         # The head read, the hash and the insert in one statement, after the lock.
+        statement = _APPEND_HASHED_HERE.returning(*along) if along else _APPEND_HASHED_HERE
         row = (
-            await connection.execute(
-                _APPEND_HASHED_HERE, values | {"prefix": prefix, "suffix": suffix}
-            )
+            await connection.execute(statement, values | {"prefix": prefix, "suffix": suffix})
         ).one()
     else:
         # The head is known (this transaction's own) or ours alone (SQLite's one writer).
         if prev is None:
             prev = (await connection.scalar(_newest(key))) or GENESIS
         digest = hashlib.sha256((prefix + prev + suffix).encode()).hexdigest()
+        statement = _APPEND_HASHED.returning(*along) if along else _APPEND_HASHED
         row = (
-            await connection.execute(_APPEND_HASHED, values | {"prev_hash": prev, "hash": digest})
+            await connection.execute(statement, values | {"prev_hash": prev, "hash": digest})
         ).one()
-    written.id, written.prev_hash, written.hash = row
+    written.id, written.prev_hash, written.hash = row[:3]
     heads[key] = row[2]
     return written
 
@@ -381,12 +404,21 @@ def _fresh_chains(session: Session, _ctx: UOWTransaction) -> None:
 _FRESH_KINDS = {"Ticket": "ticket", "DisputeCase": "case"}
 
 
+def fresh(session: AsyncSession, kind: str, ident: int) -> None:
+    """A ticket or case whose id this transaction took from its sequence and has not yet
+    inserted: its chain is empty and ours alone, as after its flush (no lock, no read),
+    so its events can be inserted in the same flush as its row."""
+    session.sync_session.info.setdefault(_HEADS, {}).setdefault((kind, ident), GENESIS)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
     # A head known inside a transaction means nothing once it ends, nor after a savepoint
     # (which may have rolled back); a flush's own inner transaction changes nothing.
     if transaction.parent is None or transaction.nested:
         session.info.pop(_HEADS, None)
+        # A savepoint's rollback releases the locks taken inside it.
+        session.info.pop(_LOCKED, None)
 
 
 @dataclass

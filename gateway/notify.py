@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from gateway.db import is_sqlite
-from gateway.topics import AGENTS, MESSAGES, OUTBOX, TICKETS, TOPICS, WEBCHAT
+from gateway.topics import AGENTS, MESSAGES, OUTBOX, TICKETS, TOPICS, WEBCHAT, WEBHOOKS
 
 __all__ = [
     "AGENTS",
@@ -36,6 +36,7 @@ __all__ = [
     "TICKETS",
     "TOPICS",
     "WEBCHAT",
+    "WEBHOOKS",
     "Notifier",
     "wait_for",
 ]
@@ -83,6 +84,18 @@ class Notifier:
             event.listen(sync_session, "after_soft_rollback", after_rollback, once=True)
         pending.append((topic, payload))
 
+    def carry(self, session: AsyncSession) -> list[sa.ColumnElement[Any]]:
+        """The signals published so far in the session's transaction, as `pg_notify`
+        columns for a statement the caller runs next, instead of the statement before
+        COMMIT (PostgreSQL; [] on SQLite, which dispatches after commit). Queued by that
+        statement, delivered at commit like the rest, never after a rollback."""
+        pending: list[tuple[str, str]] | None = session.info.get(_PENDING_KEY)
+        if self._local or not pending:
+            return []
+        items = list(dict.fromkeys(pending))
+        pending.clear()  # the hooks stay: a later signal still goes before COMMIT
+        return [sa.func.pg_notify(t, p) for t, p in items]
+
     @contextlib.asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[str]]:
         """A queue that receives the payloads of `topic` while the block runs."""
@@ -107,13 +120,19 @@ class Notifier:
         are none), on PostgreSQL while the LISTEN connection is up."""
         return self._local or self._connected.is_set()
 
-    def on_signal(self, topic: str, callback: Callable[[str], None]) -> None:
+    def on_signal(
+        self, topic: str, callback: Callable[[str], None], *, listen: bool = True
+    ) -> None:
         """Call `callback(payload)` for every signal of `topic`, synchronously as it
         arrives ("" after a reconnect: signals may have been missed), and start
-        listening if this process does not yet."""
+        listening if this process does not yet (unless `listen` is false: then the
+        callback hears signals once something else starts the listener, and `listening`
+        tells whether it does)."""
         if topic not in TOPICS:
             raise ValueError(f"unknown topic {topic!r}")
         self._callbacks[topic].append(callback)
+        if not listen:
+            return
         if not self._local and (self._listener is None or self._listener.done()):
             self._connected.clear()
             self._listener = asyncio.create_task(self._listen(), name="notify-listener")

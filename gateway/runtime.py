@@ -21,6 +21,7 @@ from gateway.routing.service import RulesRouter
 from gateway.settings import Settings
 from gateway.system import repository as system_state
 from gateway.tickets.intake import DefaultQueueRouter, IngestResult, TicketRouter
+from gateway.webhooks.cache import SubscriptionCache
 
 
 @dataclass
@@ -48,6 +49,8 @@ class Runtime:
     state: StateStore = field(init=False, default=system_state)
     # Bearer tokens seen in the last few seconds (gateway/agents/cache.py).
     agent_cache: AgentCache = field(default_factory=AgentCache)
+    # The active webhook subscribers, read once, not per event (gateway/webhooks/cache.py).
+    webhook_cache: SubscriptionCache = field(default_factory=SubscriptionCache)
 
     def __post_init__(self) -> None:
         self.intake = CoreIntake(self)
@@ -55,6 +58,7 @@ class Runtime:
         self.history = CoreHistory(self)
         self.outbox = CoreOutbox(self)
         self.agent_cache.bind(self.engine)
+        self.webhook_cache.bind(self.engine, self.notifier)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

@@ -6,4 +6,6 @@ WEBCHAT = "parley_webchat"  # payload: channel identity id with a new outbound m
 OUTBOX = "parley_outbox"  # payload: outbox id of a reply ready to deliver
 MESSAGES = "parley_messages"  # payload: ticket id with a new customer message (console)
 AGENTS = "parley_agents"  # an agent or its queues changed: drop cached tokens (agents/cache.py)
-TOPICS = (TICKETS, WEBCHAT, OUTBOX, MESSAGES, AGENTS)
+# a webhook subscription changed: drop the cached subscriber list (webhooks/cache.py)
+WEBHOOKS = "parley_webhooks"
+TOPICS = (TICKETS, WEBCHAT, OUTBOX, MESSAGES, AGENTS, WEBHOOKS)

@@ -109,9 +109,9 @@ class TelegramAdapter:
         markup = keyboard(message.choices)
         sent = await self._progress(message.outbox_id)
         for index, item in enumerate(items[len(sent) :], start=len(sent)):
-            await self.limiter.acquire(chat_id)
             last = index == len(items) - 1
-            sent.append(await self._send(chat_id, item, markup if last else None))
+            async with self.limiter.sending(chat_id):
+                sent.append(await self._send(chat_id, item, markup if last else None))
             await self._save_progress(message.outbox_id, sent)
         log.info("telegram.delivered", chat=chat_id, outbox_id=message.outbox_id, parts=len(sent))
         return DeliveryReceipt(provider_id=f"{chat_id}:{sent[0]}" if sent else None)

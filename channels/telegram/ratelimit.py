@@ -5,17 +5,30 @@ Each send reserves a time slot before it goes out: in one short transaction it l
 reservations can never deadlock), takes the later of "now", the chat's next free time
 and the global next free time, and pushes both forward by their interval. The sender
 then sleeps until its slot. Times are the database's clock, so processes on hosts with
-skewed clocks still agree. Just before the call, the sender claims the chat once more
-(the last send time per chat and in total, again under row locks): a sender that woke
-late never lands closer than the per-chat interval to the chat's previous message, nor
-closer than half the global interval to any other send, so late wake-ups cannot bunch
-into a burst while the average stays at the reserved pace.
+skewed clocks still agree.
+
+Telegram counts a message when it reaches Telegram, which can be long after the slot: a
+slow uplink, a busy event loop between the slot and the socket write. So just before the
+call the sender also claims the chat (again under row locks) and holds it while the call
+is in flight; the chat is free again one per-chat interval after that call *returned*.
+The next message to a chat therefore leaves only after the previous one has arrived,
+plus the interval, however late it arrived. A process that dies mid-send leaves its hold
+to run out after `IN_FLIGHT_SECONDS`.
+
+The claim also holds the global limit as Telegram does, over any one second: it keeps
+the start times of the last `global_per_second` sends and lets a send go only when the
+oldest of them is a second old (and a little more, for the calls' latency), and it
+keeps any two sends at least half a global interval apart. Senders that woke late (a
+stalled process) catch up on the reserved pace, but cannot bunch into a second above
+the limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 import structlog
@@ -28,10 +41,15 @@ log = structlog.get_logger()
 
 GLOBAL_KEY = "telegram.rate.global"
 CHAT_KEY = "telegram.rate.chat:"
+# The starts of the last sends in total (space-separated, newest last); and per chat,
+# when the chat may next be sent to (a far time while a send to it is in flight).
 SENT_GLOBAL_KEY = "telegram.sent.global"
 SENT_CHAT_KEY = "telegram.sent.chat:"
-# Added to the per-chat interval: room for HTTP latency differences between two sends.
-GUARD_SECONDS = 0.1
+# Telegram counts arrivals, which differ from the starts by each call's latency: the
+# one-second window is held this much longer, so a few milliseconds cannot tip one over.
+WINDOW_SECONDS = 1.05
+# Longer than any send can take (the bot's read timeout is 30 s, plus connect and write).
+IN_FLIGHT_SECONDS = 60.0
 
 
 class SendLimiter:
@@ -51,14 +69,28 @@ class SendLimiter:
         # to absorb, and the pre-send check below already stops bursts; 3 % cost a
         # tenth of the allowed rate together with the gaps between worker batches).
         self.global_interval = 1.0 / global_per_second * 1.01
-        self.chat_interval = 1.0 / per_chat_per_second + GUARD_SECONDS
+        self.chat_interval = 1.0 / per_chat_per_second
+        # While another send to the chat is in flight, look again this often.
+        self.in_flight_poll = self.chat_interval / 4
         # The check right before a send only stops bursts (two sends closer than half an
         # interval). Holding it to the full interval turned every late wake-up into one
         # more wait, and the waits added up: 20/s drained where 30/s were allowed.
         self.global_min_gap = self.global_interval / 2
+        # Telegram's limit holds over any one second: at most this many starts in one.
+        self.per_second = max(1, int(global_per_second))
+
+    @asynccontextmanager
+    async def sending(self, chat_id: str) -> AsyncIterator[None]:
+        """Enter when a message to `chat_id` may be sent; send it inside the block."""
+        await self.acquire(chat_id)
+        try:
+            yield
+        finally:
+            await self.release(chat_id)
 
     async def acquire(self, chat_id: str) -> None:
-        """Return when a message to `chat_id` may be sent now."""
+        """Return when a message to `chat_id` may be sent now; `release` it after the
+        call (`sending` does both)."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         slot, now, local_now = await self.reserve(chat_id)
@@ -76,17 +108,27 @@ class SendLimiter:
         async with self.sessionmaker.begin() as session:
             await self.state.ensure(session, [chat_key, global_key], "0")
             rows = await self.state.get_many(session, [chat_key, global_key], for_update=True)
-            last = {key: float(value) for key, value in rows.items()}
             now = await _db_now(session)
-            wait = max(
-                last[chat_key] + self.chat_interval - now,
-                last[global_key] + self.global_min_gap - now,
-            )
+            chat_free = float(rows[chat_key])
+            starts = [float(t) for t in rows[global_key].split()][-self.per_second :]
+            wait = max(chat_free - now, starts[-1] + self.global_min_gap - now)
+            if len(starts) == self.per_second:
+                wait = max(wait, starts[0] + WINDOW_SECONDS - now)
             if wait > 0:
-                return wait
-            await self._set(session, chat_key, now)
-            await self._set(session, global_key, now)
+                # A hold runs far ahead; its release brings the chat's time back.
+                return min(wait, self.in_flight_poll) if wait > self.chat_interval else wait
+            await self._set(session, chat_key, now + IN_FLIGHT_SECONDS)
+            starts = [*starts, now][-self.per_second :]
+            await self.state.put(session, global_key, " ".join(map(repr, starts)))
         return 0.0
+
+    async def release(self, chat_id: str) -> None:
+        """The send to `chat_id` returned (delivered or not): the chat is free again one
+        interval from now."""
+        chat_key = SENT_CHAT_KEY + chat_id
+        async with self.sessionmaker.begin() as session:
+            await self.state.get_many(session, [chat_key], for_update=True)
+            await self._set(session, chat_key, await _db_now(session) + self.chat_interval)
 
     async def reserve(self, chat_id: str) -> tuple[float, float, float]:
         """Book the next free slot for `chat_id`: (slot, now) in database epoch seconds,

@@ -51,7 +51,7 @@ MAX_ENTRIES = 10_000
 
 _CHANGED = "parley.agents_changed"
 _AGENT_COLUMNS = tuple(c.key for c in sa.inspect(Agent).column_attrs)
-_WATCHED = (sa.inspect(Agent).local_table, sa.inspect(QueueMembership).local_table)
+_WATCHED = frozenset((Agent.__tablename__, QueueMembership.__tablename__))
 
 
 @dataclass(frozen=True)
@@ -148,8 +148,9 @@ def _note_agent_writes(session: Session, _ctx: UOWTransaction) -> None:
 def _note_bulk_writes(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
-    table = getattr(state.statement, "table", None)
-    if table is not None and any(table is t for t in _WATCHED):
+    # By name: an ORM statement (`sa.delete(QueueMembership)`) holds an annotated copy
+    # of the table, never the table itself.
+    if getattr(getattr(state.statement, "table", None), "name", None) in _WATCHED:
         mark_changed(state.session)
 
 

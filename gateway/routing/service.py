@@ -38,6 +38,7 @@ from gateway.tickets.models import (
     Ticket,
     TicketStatus,
 )
+from gateway.tickets.repository import CustomerHistory
 
 log = structlog.get_logger()
 
@@ -163,18 +164,19 @@ class RulesRouter(Router):
         new_ticket: bool,
         new_customer: bool,
         rule_set: RuleSet,
+        known: CustomerHistory | None = None,
     ) -> MessageFacts:
-        """Everything `decide` reads about one message, from the database and the channel."""
+        """Everything `decide` reads about one message, from the database and the channel.
+        `known`: the customer's history as the caller already read it (else read here)."""
         assert message.id is not None and customer.id is not None and ticket.id is not None
         # A customer this message created has no earlier messages or tickets to read.
-        history = (
-            None
-            if new_customer
-            else await repo.last_inbound_language(session, customer.id, message.id)
-        )
-        earlier = (
-            0 if new_customer else await repo.earlier_ticket_count(session, customer.id, ticket.id)
-        )
+        if new_customer:
+            history, earlier = None, 0
+        elif known is not None:
+            history, earlier = known.last_language, known.earlier_tickets
+        else:
+            history = await repo.last_inbound_language(session, customer.id, message.id)
+            earlier = await repo.earlier_ticket_count(session, customer.id, ticket.id)
         state = (
             None
             if new_ticket
@@ -213,10 +215,12 @@ class RulesRouter(Router):
         customer: Customer,
         new_ticket: bool,
         new_customer: bool = False,
+        history: CustomerHistory | None = None,
     ) -> None:
         """Load the facts, decide, apply: set language, severity, category, stated fields,
         confidence and reasons; queue a new ticket, move an unassigned one whose routing
-        changed or was weak. Severity only ever rises. Flushes."""
+        changed or was weak. Severity only ever rises. Flushes. `history`: the customer's,
+        when the caller read it with its own first read."""
         rule_set, queue_ids = await self.rules(session)
         facts = await self.load_facts(
             session,
@@ -227,6 +231,7 @@ class RulesRouter(Router):
             new_ticket=new_ticket,
             new_customer=new_customer,
             rule_set=rule_set,
+            known=history,
         )
         outcome = self.decide(facts)
         if outcome.order_ref and self.risk.route_threshold > 0:

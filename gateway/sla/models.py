@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from gateway.db import JSONType, UTCDateTime, utcnow
+from gateway.tickets.models import written_after_ticket
 
 
 class SlaEvent(SQLModel, table=True):
@@ -35,6 +36,9 @@ class SlaEvent(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     key: str = Field(sa_type=sa.String(200), unique=True)
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+written_after_ticket(SlaEvent)
 
 
 class AgentShift(SQLModel, table=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlmodel import col
 from gateway.agents.models import Agent
 from gateway.audit import AuditEvent
 from gateway.cases.models import EvidenceRequest
-from gateway.db import pk, transaction_memo
+from gateway.db import JSONType, UTCDateTime, detached_loaded, transaction_memo
 from gateway.queues.models import Queue
 from gateway.sla.clocks import EvidenceAsk, History
 from gateway.sla.defaults import DEFAULT_CONFIG
@@ -68,55 +68,108 @@ async def load_config(session: AsyncSession) -> SlaConfig:
     return config
 
 
-async def history(session: AsyncSession, ticket: Ticket) -> History:
-    """The ticket's messages, status changes and evidence requests, for the clock
-    computation. An evidence request's answer is the case domain's record of it, so the
-    SLA and the case never disagree about whether a file met a request."""
-    rows = await session.execute(
-        sa.select(col(Message.direction), col(Message.author_type), col(Message.created_at))
-        .where(col(Message.ticket_id) == ticket.id, col(Message.direction) != Direction.note)
-        .order_by(col(Message.id))
-    )
-    customer, agent = [], []
-    for direction, author_type, created_at in rows:
-        if direction == Direction.inbound:
-            customer.append(created_at)
-        elif author_type == ActorType.agent:
-            agent.append(created_at)
-    events = await session.execute(
-        sa.select(col(AuditEvent.action), col(AuditEvent.data), col(AuditEvent.created_at))
-        .where(col(AuditEvent.ticket_id) == ticket.id, col(AuditEvent.action).in_(STATUS_ACTIONS))
-        .order_by(col(AuditEvent.id))
-    )
+# The columns every branch of `history_and_events` fills, in one layout.
+_S, _I, _T = sa.String(), sa.Integer(), UTCDateTime()
+_EVENTS, _MESSAGES, _STATUSES, _ASKS, _ALONG = range(5)
+_EVENT_COLUMNS = (
+    "id", "ticket_id", "target", "kind", "key", "policy", "cycle", "at", "due_at",
+    "recorded_at", "data",
+)  # fmt: skip
+
+
+def _null(type_: Any) -> Any:
+    return sa.cast(sa.null(), type_)
+
+
+def _branch(src: int, *columns: Any) -> sa.Select[Any]:
+    """One part of the history read: (src, id, s1, s2, s3, s4, n, t1, t2, t3, data)."""
+    return sa.select(sa.literal_column(str(src), _I).label("src"), *columns)
+
+
+def _history_statement(ticket_id: int, along: Sequence[sa.ColumnElement[Any]]) -> Any:
+    ticket = sa.bindparam("ticket_id", ticket_id, type_=_I)
+    none = [_null(_S), _null(_S), _null(_S), _null(_S), _null(_I), _null(_T), _null(_T)]
+    parts = [
+        _branch(
+            _EVENTS,
+            col(SlaEvent.id), col(SlaEvent.target), col(SlaEvent.kind), col(SlaEvent.key),
+            col(SlaEvent.policy), col(SlaEvent.cycle), col(SlaEvent.at), col(SlaEvent.due_at),
+            col(SlaEvent.recorded_at), col(SlaEvent.data),
+        ).where(col(SlaEvent.ticket_id) == ticket),
+        _branch(
+            _MESSAGES,
+            col(Message.id), sa.type_coerce(col(Message.direction), _S),
+            sa.type_coerce(col(Message.author_type), _S), *none[2:5], col(Message.created_at),
+            _null(_T), _null(_T), _null(JSONType),
+        ).where(col(Message.ticket_id) == ticket, col(Message.direction) != Direction.note),
+        _branch(
+            _STATUSES,
+            col(AuditEvent.id), col(AuditEvent.action), *none[1:5], col(AuditEvent.created_at),
+            _null(_T), _null(_T), col(AuditEvent.data),
+        ).where(col(AuditEvent.ticket_id) == ticket, col(AuditEvent.action).in_(STATUS_ACTIONS)),
+        _branch(
+            _ASKS,
+            col(EvidenceRequest.id), *none[:5], col(EvidenceRequest.created_at),
+            col(EvidenceRequest.deadline_at), col(EvidenceRequest.fulfilled_at), _null(JSONType),
+        ).where(col(EvidenceRequest.ticket_id) == ticket),
+    ]  # fmt: skip
+    if along:
+        # Evaluated once, in this statement; their values are not read.
+        evaluated = sa.select(*along).subquery("along")
+        parts.append(
+            _branch(_ALONG, _null(_I), *none, _null(_T), _null(JSONType)).select_from(evaluated)
+        )
+    return sa.union_all(*parts).order_by(sa.literal_column("src"), sa.literal_column("id"))
+
+
+async def history_and_events(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    along: Sequence[sa.ColumnElement[Any]] = (),
+) -> tuple[History, list[SlaEvent]]:
+    """In one round trip: the ticket's messages, status changes and evidence requests,
+    for the clock computation, and its recorded SLA events (oldest first, detached).
+    An evidence request's answer is the case domain's record of it, so the SLA and the
+    case never disagree about whether a file met a request. `along`: columns for this
+    statement to evaluate too (a lock the caller takes with the read), values unread."""
+    assert ticket.id is not None
+    rows = await session.execute(_history_statement(ticket.id, along))
+    stored: list[SlaEvent] = []
+    customer: list[datetime] = []
+    agent: list[datetime] = []
     statuses: list[tuple[datetime, str]] = []
-    for action, data, at in events:
-        status = {
-            "ticket.status_changed": data.get("new"),
-            "ticket.reopened": "open",
-            "ticket.escalated": "escalated" if data.get("old") else None,
-            "ticket.deescalated": data.get("status"),
-        }[action]
-        if status:
-            statuses.append((at, str(status)))
-    asks = await session.execute(
-        sa.select(
-            pk(EvidenceRequest.id),
-            col(EvidenceRequest.created_at),
-            col(EvidenceRequest.deadline_at),
-            col(EvidenceRequest.fulfilled_at),
-        ).where(col(EvidenceRequest.ticket_id) == ticket.id)
-    )
-    evidence = [EvidenceAsk(*row) for row in asks]
-    return History(ticket.created_at, customer, agent, statuses, evidence)
-
-
-async def events(session: AsyncSession, ticket_id: int) -> list[SlaEvent]:
-    rows = await session.execute(
-        sa.select(SlaEvent)
-        .where(col(SlaEvent.ticket_id) == ticket_id)
-        .order_by(col(SlaEvent.at), col(SlaEvent.id))
-    )
-    return list(rows.scalars())
+    evidence: list[EvidenceAsk] = []
+    for src, ident, s1, s2, s3, s4, n, t1, t2, t3, data in rows:
+        if src == _EVENTS:
+            stored.append(
+                detached_loaded(
+                    SlaEvent,
+                    zip(
+                        _EVENT_COLUMNS,
+                        (ident, ticket.id, s1, s2, s3, s4, n, t1, t2, t3, data),
+                        strict=True,
+                    ),
+                )
+            )
+        elif src == _MESSAGES:
+            if s1 == Direction.inbound:
+                customer.append(t1)
+            elif s2 == ActorType.agent:
+                agent.append(t1)
+        elif src == _STATUSES:
+            status = {
+                "ticket.status_changed": data.get("new"),
+                "ticket.reopened": "open",
+                "ticket.escalated": "escalated" if data.get("old") else None,
+                "ticket.deescalated": data.get("status"),
+            }[s1]
+            if status:
+                statuses.append((t1, str(status)))
+        elif src == _ASKS:
+            evidence.append(EvidenceAsk(ident, t1, t2, t3))
+    stored.sort(key=lambda e: (e.at, e.id))
+    return History(ticket.created_at, customer, agent, statuses, evidence), stored
 
 
 async def queue_name(session: AsyncSession, queue_id: int) -> str:

@@ -12,9 +12,12 @@ a subscriber hears of each event exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,13 +63,15 @@ async def refresh(
     notifier: Notifier | None = None,
     opened_by: datetime | None = None,
     flush: bool = True,
+    along: Sequence[sa.ColumnElement[Any]] = (),
 ) -> Refreshed:
     """Bring the ticket's SLA up to `now`. Flushes (`flush=False`: leaves what it set
     and recorded to the caller's next flush, unless a breach or warning acted on it).
 
     `opened_by`: the ticket was created in this transaction by one customer message
     received at this time, so its history is that message alone and no SLA event,
-    status change or evidence request can be stored for it yet: nothing is read."""
+    status change or evidence request can be stored for it yet: nothing is read.
+    `along`: columns the history read evaluates too (`history_and_events`)."""
     assert ticket.id is not None
     config = config or await repo.load_config(session)
     queue = await repo.queue_name(session, ticket.queue_id)
@@ -75,14 +80,15 @@ async def refresh(
     )
     old = (ticket.first_response_due, ticket.next_response_due, ticket.resolution_due)
     old_policy = ticket.sla_policy
-    stored = [] if opened_by is not None else await repo.events(session, ticket.id)
+    if opened_by is not None:
+        if along:
+            raise ValueError("a ticket opened by this transaction has no history to read")
+        history = History(ticket.created_at, customer_messages=[opened_by])
+        stored: list[SlaEvent] = []
+    else:
+        history, stored = await repo.history_and_events(session, ticket, along=along)
     keys = {e.key for e in stored}
     recorded: list[SlaEvent] = []
-    history = (
-        History(ticket.created_at, customer_messages=[opened_by])
-        if opened_by is not None
-        else await repo.history(session, ticket)
-    )
     if policy is not None:
         clocks = compute(
             history,
@@ -316,9 +322,8 @@ async def view(session: AsyncSession, ticket: Ticket, now: datetime) -> SlaView:
     policy = config.policy_for(
         severity=ticket.severity, category=ticket.category, queue=queue, channel=ticket.channel
     )
-    stored = await repo.events(session, ticket.id)
+    history, stored = await repo.history_and_events(session, ticket)
     calendar = config.calendar_for(queue)
-    history = await repo.history(session, ticket)
     if policy is not None:
         clocks = compute(
             history,

@@ -9,7 +9,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import audit, metrics, notify
+from gateway import audit, audit_chain, metrics, notify
 from gateway.blobs import BlobStore
 from gateway.cases import linking as cases_linking
 from gateway.db import lock_key, lock_keys, utcnow
@@ -66,9 +66,11 @@ class TicketRouter(Protocol):
         customer: Customer,
         new_ticket: bool,
         new_customer: bool = False,
+        history: repo.CustomerHistory | None = None,
     ) -> None:
         """Set the ticket's routing fields (and queue_id when it may move). Flushes.
-        `new_customer`: the customer was created by this message (has no history)."""
+        `new_customer`: the customer was created by this message (has no history);
+        `history`: the customer's, as intake's first read found it (else read)."""
         ...
 
     async def warm_up(self) -> None:
@@ -92,6 +94,7 @@ class DefaultQueueRouter:
         customer: Customer,
         new_ticket: bool,
         new_customer: bool = False,
+        history: repo.CustomerHistory | None = None,
     ) -> None:
         if new_ticket:
             ticket.queue_id = await queues_repo.default_queue_id(session)
@@ -248,6 +251,11 @@ async def ingest(
         customer=customer,
         new_ticket=new_ticket,
         new_customer=new_customer,
+        # Read with the first read when it counted for this ticket: a new one, or the
+        # thread's (a reply or a reference may join another).
+        history=seen.history
+        if new_ticket or (seen.thread_read and ticket is seen.thread_ticket)
+        else None,
     )
     ticket.severity_rank = SEVERITY_RANK[Severity(ticket.severity)]
     if not new_ticket:
@@ -259,6 +267,10 @@ async def ingest(
         await _attach(session, message, inbound, blobs)
     # Before the audit row below, so the message counts in the ticket's history.
     # A ticket this message opened has no other history: the refresh reads nothing.
+    # A follow-up's history read takes the ticket chain's lock for the audit row below
+    # (after the ticket's row lock, which the flush above took: the order every writer
+    # of a ticket's chain takes them in).
+    chain_lock = None if new_ticket else audit_chain.lock_along(session, "ticket", ticket.id)
     await sla_service.refresh(
         session,
         ticket,
@@ -267,7 +279,13 @@ async def ingest(
         opened_by=message.created_at if new_ticket else None,
         # Its rows go out with the final flush below, the audit rows in one INSERT.
         flush=False,
+        along=() if chain_lock is None else (chain_lock,),
     )
+    if chain_lock is not None:
+        audit_chain.held(session, "ticket", ticket.id)  # type: ignore[arg-type]
+    if new_ticket and ticket.order_ref:
+        # The case's link row points at the ticket's, which a reserved id left unwritten.
+        await session.flush()
     await cases_linking.on_intake(
         session,
         ticket,
@@ -278,20 +296,34 @@ async def ingest(
         blobs=blobs,
         now=utcnow(),
     )
-    audit.record(
-        session,
-        "message.received",
-        ticket_id=ticket.id,
-        actor_type=ActorType.customer,
-        message_id=message.id,
-        channel=channel,
-    )
-    await session.flush()
     if notifier is not None:
         # Open consoles showing this ticket re-read it (the agent sees the message live).
         await notifier.publish(session, notify.MESSAGES, str(ticket.id))
         if ticket.assignee_id is None and ticket.status in CLAIMABLE_STATUSES:
             await notifier.publish(session, notify.TICKETS, str(ticket.queue_id))
+    if new_ticket:
+        # With the ticket's other events, in the final flush's one INSERT.
+        audit.record(
+            session,
+            "message.received",
+            ticket_id=ticket.id,
+            actor_type=ActorType.customer,
+            message_id=message.id,
+            channel=channel,
+        )
+    else:
+        # Head read, hash and insert in one statement, under the lock taken above.
+        await audit_chain.append(
+            session,
+            "message.received",
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            actor_type=ActorType.customer,
+            message_id=message.id,
+            channel=channel,
+            # The signals above, queued by this statement instead of one of their own.
+            along=notifier.carry(session) if notifier is not None else (),
+        )
+    await session.flush()
     if before is None:
         await webhook_events.emit(
             session, EventType.ticket_created, ticket=ticket, notifier=notifier
@@ -325,8 +357,8 @@ async def _thread(
     customer: Customer,
     new_customer: bool,
 ) -> tuple[Ticket, bool, Ticket | None]:
-    """The ticket this message belongs to, reopened if resolved; or a new one (flushed,
-    not yet audited) with the closed ticket it follows, if any."""
+    """The ticket this message belongs to, reopened if resolved; or a new one (with its
+    id, not yet audited) with the closed ticket it follows, if any."""
     ticket: Ticket | None = None
     parent: Ticket | None = None
     how = "new"
@@ -389,6 +421,7 @@ async def _thread(
 
     now = utcnow()
     ticket = Ticket(
+        id=seen.ticket_id,
         customer_id=customer.id,  # type: ignore[arg-type]
         identity_id=identity.id,  # type: ignore[arg-type]
         channel=str(inbound.channel),
@@ -402,7 +435,13 @@ async def _thread(
         updated_at=now,
     )
     session.add(ticket)
-    await session.flush()
+    if ticket.id is None:
+        # SQLite: the id comes from the INSERT, which then goes out before routing and
+        # is updated with its outcome. With an id reserved (PostgreSQL) the row waits
+        # for routing and is inserted once, with its events in the same flush.
+        await session.flush()
+    else:
+        audit_chain.fresh(session, "ticket", ticket.id)
     return ticket, True, parent
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from sqlmodel import Field, SQLModel
 
 from gateway.db import JSONType, UTCDateTime, utcnow
@@ -238,6 +239,21 @@ class Message(SQLModel, table=True):
     raw_blob_key: str | None = _str(100, default=None)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created()
+
+
+def written_after_ticket(model: type[SQLModel]) -> None:
+    """Have the unit of work insert `model`'s rows after their ticket's when both are in
+    one flush (intake inserts a new ticket with its message, audit and SLA rows): it
+    orders tables by relationships only. The relationship orders, nothing else: never
+    set, never loaded."""
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    orm.class_mapper(model).add_property(
+        "_written_after_ticket",
+        orm.relationship(Ticket, lazy="raise", foreign_keys=[table.c.ticket_id]),
+    )
+
+
+written_after_ticket(Message)
 
 
 class Attachment(SQLModel, table=True):

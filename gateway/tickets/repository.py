@@ -15,6 +15,7 @@ from gateway.system import repository as system
 from gateway.tickets.models import (
     ChannelIdentity,
     Customer,
+    Direction,
     Message,
     Ticket,
     TicketStatus,
@@ -23,6 +24,19 @@ from gateway.tickets.models import (
 # The thread's ticket as a subquery of `seen`, beside the ticket it picks. Made once:
 # a fresh alias per call would give the statement a new cache key, compiled every time.
 _OTHER_TICKET = orm.aliased(Ticket)
+# The customer's history for routing, read in `seen` too.
+_HISTORY_TICKET = orm.aliased(Ticket)
+_HISTORY_MESSAGE = orm.aliased(Message)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHistory:
+    """What routing reads of a customer's past for a message: the language of their
+    latest earlier message that had one, and how many tickets they opened before the
+    one this message goes to."""
+
+    last_language: str | None
+    earlier_tickets: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +54,13 @@ class Seen:
     # and the identity exists (`thread_read`).
     thread_ticket: Ticket | None = None
     thread_read: bool = False
+    # An id reserved for a new ticket (PostgreSQL), when this read shows the message
+    # opens one: a new sender, or a thread with no ticket or only a closed one.
+    ticket_id: int | None = None
+    # The customer's history (when the customer was read and exists), counted for the
+    # thread's ticket when the thread was read and the message joins it, else for a new
+    # ticket.
+    history: CustomerHistory | None = None
 
 
 async def seen(
@@ -69,6 +90,9 @@ async def seen(
             sa.func.nextval(sa.func.pg_get_serial_sequence("message", "id"))
             if reserve
             else sa.null(),
+            _new_ticket_id(thread) if reserve else sa.null(),
+            _LAST_LANGUAGE if customer else sa.null(),
+            _EARLIER_TICKETS[thread] if customer else sa.null(),
             *(system.value_of(key) for key in state_keys),
         )
         .select_from(anchor)
@@ -98,8 +122,10 @@ async def seen(
         )
         stmt = stmt.outerjoin(Ticket, col(Ticket.id) == newest)
     row = (await session.execute(stmt)).one()
-    message, identity, found_customer, thread_ticket, message_id, *values = row
-    for key, value in zip(state_keys, values, strict=True):
+    (message, identity, found_customer, thread_ticket, message_id, ticket_id, language, earlier) = (
+        row[:8]
+    )
+    for key, value in zip(state_keys, row[8:], strict=True):
         system.remember(session, key, value)
     return Seen(
         message,
@@ -108,6 +134,75 @@ async def seen(
         message_id,
         thread_ticket,
         thread_read=thread and identity is not None,
+        ticket_id=ticket_id,
+        history=CustomerHistory(language, earlier)
+        if found_customer is not None and earlier is not None
+        else None,
+    )
+
+
+def _last_language() -> sa.ScalarSelect[Any]:
+    """The language of the identity's customer's latest stored inbound message that had
+    one (this message is not stored yet)."""
+    return (
+        sa.select(col(_HISTORY_MESSAGE.language))
+        .join(_HISTORY_TICKET, col(_HISTORY_TICKET.id) == col(_HISTORY_MESSAGE.ticket_id))
+        .where(
+            col(_HISTORY_TICKET.customer_id) == col(ChannelIdentity.customer_id),
+            col(_HISTORY_MESSAGE.direction) == Direction.inbound,
+            col(_HISTORY_MESSAGE.language).is_not(None),
+        )
+        .order_by(col(_HISTORY_MESSAGE.id).desc())
+        .limit(1)
+        .correlate(ChannelIdentity)
+        .scalar_subquery()
+    )
+
+
+def _earlier_tickets(thread: bool) -> sa.ColumnElement[Any]:
+    """How many tickets the identity's customer opened before the one this message goes
+    to: the thread's ticket when it joins it (read, and not closed), else a new one (all
+    of them). NULL without an identity."""
+    other = _HISTORY_TICKET
+    before: list[sa.ColumnElement[bool]] = []
+    if thread:
+        before.append(
+            sa.or_(
+                col(Ticket.id).is_(None),
+                col(Ticket.status) == TicketStatus.closed,
+                col(other.id) < col(Ticket.id),
+            )
+        )
+    counted = (
+        sa.select(sa.func.count())
+        .select_from(other)
+        .where(col(other.customer_id) == col(ChannelIdentity.customer_id), *before)
+        .correlate(ChannelIdentity, *([Ticket] if thread else []))
+        .scalar_subquery()
+    )
+    return sa.case((col(ChannelIdentity.id).is_not(None), counted), else_=sa.null())
+
+
+# Built once, like the aliases: cheaper per ingest than building them anew.
+_LAST_LANGUAGE = _last_language()
+_EARLIER_TICKETS = {thread: _earlier_tickets(thread) for thread in (False, True)}
+
+
+def _new_ticket_id(thread: bool) -> sa.ColumnElement[Any]:
+    """The ticket sequence's next value when the row read shows a new ticket coming
+    (PostgreSQL evaluates CASE lazily: no number is taken otherwise). A sender with no
+    identity has no ticket; with `thread` read, neither has one whose thread ticket is
+    missing or closed. A reference or reply that joins a ticket after all leaves the
+    number unused, a gap in the refs like a rolled-back ticket's."""
+    opens: sa.ColumnElement[bool] = col(ChannelIdentity.id).is_(None)
+    if thread:
+        opens = sa.or_(opens, col(Ticket.id).is_(None), col(Ticket.status) == TicketStatus.closed)
+    return sa.case(
+        (
+            sa.and_(col(Message.id).is_(None), opens),
+            sa.func.nextval(sa.func.pg_get_serial_sequence("ticket", "id")),
+        ),
+        else_=sa.null(),
     )
 
 

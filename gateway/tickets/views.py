@@ -6,7 +6,7 @@ Queries only; nothing here changes a ticket (its actions are in tickets/service.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,9 +17,10 @@ from sqlmodel import col
 from gateway import audit
 from gateway.agents.models import Agent
 from gateway.audit_chain import Carried
-from gateway.db import pk
+from gateway.db import detached_loaded, pk
 from gateway.errors import Conflict, NotFound
 from gateway.queues.models import Queue
+from gateway.queues.statements import Statement
 from gateway.tickets.models import (
     Attachment,
     Customer,
@@ -104,9 +105,45 @@ _WHOLE_TICKET = (
 )
 
 
+# The same read as columns, for a claim: built into detached instances instead of
+# loaded by the ORM, and on PostgreSQL run straight on asyncpg (queues/statements.py).
+_ENTITY_COLUMNS = tuple(
+    (model, tuple(prop.key for prop in sa.inspect(model).column_attrs))
+    for model in (Customer, Message, Attachment)
+)
+_WHOLE_TICKET_COLUMNS = (
+    sa.select(
+        *(getattr(model, key) for model, keys in _ENTITY_COLUMNS for key in keys),
+        col(_author.name),
+    )
+    .select_from(Customer)
+    .outerjoin(Message, col(Message.ticket_id) == sa.bindparam("ticket_id", type_=sa.Integer))
+    .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
+    .outerjoin(_author, col(_author.id) == col(Message.author_agent_id))
+    .where(col(Customer.id) == sa.bindparam("customer_id", type_=sa.Integer))
+    .order_by(col(Message.id), col(Attachment.id))
+)
+
+
 @functools.cache
-def _whole_ticket_carrying(cte: Any) -> Any:
-    return _WHOLE_TICKET.add_cte(cte)
+def _whole_ticket_carrying(cte: Any) -> Statement:
+    statement = _WHOLE_TICKET_COLUMNS.add_cte(cte)
+    return Statement(statement, [c.type for c in statement.selected_columns])
+
+
+def _entities(
+    row: Sequence[Any],
+) -> tuple[Customer, Message | None, Attachment | None, str | None]:
+    """One row of `_WHOLE_TICKET_COLUMNS` as the ORM read would give it."""
+    built: list[Any] = []
+    at = 0
+    for model, keys in _ENTITY_COLUMNS:
+        values = row[at : at + len(keys)]
+        at += len(keys)
+        # An outer join's missing side: every column NULL, the primary key first among them.
+        present = values[keys.index("id")] is not None
+        built.append(detached_loaded(model, zip(keys, values, strict=True)) if present else None)
+    return built[0], built[1], built[2], row[at]
 
 
 async def public(
@@ -125,13 +162,14 @@ async def public(
     the same statement write its audit event (`carrying`, see audit_chain.carried)
     instead of spending a round trip on it."""
     params = {"ticket_id": ticket.id, "customer_id": ticket.customer_id}
-    statement = _WHOLE_TICKET
+    rows: Iterable[Sequence[Any]]
     if carrying is not None:
         if carrying.params.get("ticket_id", ticket.id) != ticket.id:
             raise ValueError("a carried event shares the ticket_id parameter: same ticket")
-        statement = _whole_ticket_carrying(carrying.cte)
-        params = carrying.params | params
-    rows = await session.execute(statement, params)
+        carried = _whole_ticket_carrying(carrying.cte)
+        rows = [_entities(row) for row in await carried.rows(session, carrying.params | params)]
+    else:
+        rows = await session.execute(_WHOLE_TICKET, params)
     customer: Customer | None = None
     messages: list[Message] = []
     attachments: dict[int, list[AttachmentPublic]] = {}

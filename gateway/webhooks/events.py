@@ -26,10 +26,12 @@ from sqlmodel import col
 
 from gateway import notify
 from gateway.agents.models import Agent
-from gateway.db import forget, public_url, transaction_memo, utcnow
+from gateway.db import forget, pk, public_url, transaction_memo, utcnow
 from gateway.notify import Notifier
 from gateway.queues.models import Queue
 from gateway.tickets.models import Ticket
+from gateway.webhooks import cache as subscription_cache
+from gateway.webhooks.cache import Subscriber
 from gateway.webhooks.models import EventType, WebhookDelivery, WebhookSubscription
 
 
@@ -69,7 +71,7 @@ async def emit(
         session.add(
             WebhookDelivery(
                 delivery_id=str(uuid.uuid4()),
-                subscription_id=sub.id,  # type: ignore[arg-type]
+                subscription_id=sub.id,
                 event_id=event_id,
                 event_type=str(kind),
                 ticket_id=ticket.id if ticket else None,
@@ -87,7 +89,7 @@ async def emit(
 
 async def _subscribers(
     session: AsyncSession, kind: EventType, *, notes_only: bool
-) -> list[WebhookSubscription]:
+) -> list[Subscriber]:
     return [
         sub
         for sub in await _active(session)
@@ -96,30 +98,51 @@ async def _subscribers(
 
 
 _MEMO = "webhook_subscriptions"
+_ACTIVE = (
+    sa.select(
+        pk(WebhookSubscription.id),
+        col(WebhookSubscription.event_types),
+        col(WebhookSubscription.include_notes),
+    )
+    .where(col(WebhookSubscription.active).is_(True))
+    .order_by(col(WebhookSubscription.id))
+)
 
 
-async def _active(session: AsyncSession) -> list[WebhookSubscription]:
+def _subscriber(sub_id: int, types: list[str] | None, notes: bool | None) -> Subscriber:
+    return Subscriber(id=sub_id, event_types=frozenset(types or ()), include_notes=bool(notes))
+
+
+async def _active(session: AsyncSession) -> tuple[Subscriber, ...]:
     """The active subscriptions, read once per transaction (one ingest emits up to three
-    events); read again after this transaction changes any subscription."""
+    events), and from the process's cache while it is trusted (gateway/webhooks/cache.py:
+    what it costs in freshness); read again after this transaction changes any
+    subscription, and then never from or into the cache."""
     memo = transaction_memo(session, _MEMO)
-    if "active" not in memo or _touches_subscriptions(session.sync_session):
-        result = await session.execute(
-            sa.select(WebhookSubscription)
-            .where(col(WebhookSubscription.active).is_(True))
-            .order_by(col(WebhookSubscription.id))
-        )
-        memo["active"] = list(result.scalars())
-    return list(memo["active"])
+    if "active" in memo and not subscription_cache.pending_writes(session.sync_session):
+        return memo["active"]  # type: ignore[no-any-return]
+    changed = subscription_cache.changed_here(session)
+    cache = None if changed else subscription_cache.for_session(session)
+    if cache is not None and cache.trusted:
+        active = cache.get()
+        if active is None:
+            generation = cache.generation
+            active = await _read_active(session)
+            cache.put(active, generation=generation)
+    else:
+        active = await _read_active(session)
+    memo["active"] = active
+    return active
 
 
-def _touches_subscriptions(session: Session) -> bool:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    return any(isinstance(obj, WebhookSubscription) for obj in changed)
+async def _read_active(session: AsyncSession) -> tuple[Subscriber, ...]:
+    rows = await (await session.connection()).execute(_ACTIVE)
+    return tuple(_subscriber(*row) for row in rows)
 
 
 @event.listens_for(Session, "after_flush")
 def _forget_flushed_subscriptions(session: Session, _ctx: UOWTransaction) -> None:
-    if _touches_subscriptions(session):
+    if subscription_cache.pending_writes(session):
         forget(session, _MEMO, "active")
 
 

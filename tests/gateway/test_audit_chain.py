@@ -120,7 +120,9 @@ async def test_concurrent_claims_and_notes_keep_every_chain_intact(
 ) -> None:
     agents, tickets = (10, 60) if backend == "postgresql" else (3, 15)
     queue = f"chain-{unique}"
-    tokens = [await make_agent(runtime, [queue], capacity=tickets) for _ in range(agents)]
+    # Room for one more than every ticket: an agent who won them all is told "no ticket"
+    # (204) by its next claim, not "at capacity" (409).
+    tokens = [await make_agent(runtime, [queue], capacity=tickets + 1) for _ in range(agents)]
     refs = [(await new_ticket(runtime, queue)).ticket_ref for _ in range(tickets)]
     claiming = True
 

@@ -48,6 +48,14 @@ class Failure:
     skip: int = 0  # matching calls let through before failing
 
 
+@dataclass
+class Delay:
+    method: str
+    seconds: float
+    chat_id: str | None
+    times: int
+
+
 class BotApiServer:
     """Run with `async with BotApiServer(token) as api:`; point the bot at `api.base_url`."""
 
@@ -55,6 +63,7 @@ class BotApiServer:
         self.token = token
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
+        self.delays: list[Delay] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.reported_sizes: dict[str, int] = {}
         self.updates: list[dict[str, Any]] = []
@@ -91,6 +100,14 @@ class BotApiServer:
         self.failures.append(
             Failure(method, status, times, retry_after, chat_id, description, skip)
         )
+
+    def delay(
+        self, method: str, seconds: float, *, chat_id: str | None = None, times: int = 1
+    ) -> None:
+        """The next `times` calls of `method` (to `chat_id`, if given) reach Telegram
+        `seconds` late, as over a slow uplink or from a sender whose loop stalled: they
+        are recorded, and their messages sent, only then."""
+        self.delays.append(Delay(method, seconds, chat_id, times))
 
     def add_file(self, file_id: str, data: bytes, *, reported_size: int | None = None) -> None:
         """Serve `data` for getFile(file_id); `reported_size` overrides the announced size."""
@@ -139,6 +156,10 @@ class BotApiServer:
             return _error(401, "Unauthorized")
         method = request.path_params["method"]
         params, files = await _params(request)
+        delay = self._delay_for(method, params)
+        if delay:
+            await asyncio.sleep(delay)
+            arrived = time.time()
         call = Call(method, params, arrived, files)
         self.calls.append(call)
         failure = self._failure_for(call)
@@ -161,6 +182,14 @@ class BotApiServer:
             if file_path == path:
                 return Response(data, media_type="application/octet-stream")
         return Response(status_code=404)
+
+    def _delay_for(self, method: str, params: dict[str, Any]) -> float:
+        for delay in self.delays:
+            if delay.method == method and delay.times > 0:
+                if delay.chat_id is None or delay.chat_id == str(params.get("chat_id")):
+                    delay.times -= 1
+                    return delay.seconds
+        return 0.0
 
     def _failure_for(self, call: Call) -> Failure | None:
         for failure in self.failures:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 import channels.telegram
 from channels.telegram.adapter import TelegramAdapter
+from channels.telegram.ratelimit import SENT_GLOBAL_KEY
 from gateway.outbox import service as outbox
 from gateway.ports import Channel, DeliveryError, OutboundAttachment, OutboundMessage
 from gateway.runtime import Runtime
@@ -21,7 +22,10 @@ from gateway.tickets.models import ChannelIdentity, Ticket
 from tests.channels.telegram.conftest import Telegram, new_chat, private_message, telegram_settings
 from tests.conftest import make_settings
 
-_ids = itertools.count(1)
+# Replies handed to the adapter directly have no outbox row: their ids are ones no row
+# can have. A positive one could be a real reply's row from another test in the same
+# database, whose kept progress (parts already sent) would make deliver() skip the send.
+_ids = itertools.count(-1, -1)
 
 
 def reply(chat: int, text: str, *attachments: OutboundAttachment, key: str = "") -> OutboundMessage:
@@ -114,6 +118,44 @@ async def test_retry_after_is_retryable_with_telegrams_delay(tg: Telegram) -> No
     # Every process now keeps off this chat for those seconds.
     slot, now, _ = await tg.adapter.limiter.reserve(str(chat))
     assert slot >= now + 2.5
+
+
+async def test_a_send_that_reaches_telegram_late_still_holds_the_chats_next_send_off(
+    tg: Telegram,
+) -> None:
+    """Telegram counts a chat's messages when they reach it. A send that takes longer
+    than the per-chat interval to get there (a slow uplink, a stalled event loop) must
+    not let the chat's next send overtake it or land right behind it."""
+    chat = new_chat()
+    tg.api.delay("sendMessage", 1.5, chat_id=str(chat))
+    await asyncio.gather(
+        tg.adapter.deliver(reply(chat, "first")), tg.adapter.deliver(reply(chat, "second"))
+    )
+    arrivals = sorted(c.at for c in tg.api.sent("sendMessage") if c.chat_id == str(chat))
+    assert len(arrivals) == 2
+    assert arrivals[1] - arrivals[0] >= 1.0  # the fixture's 1 message a second per chat
+
+
+async def test_senders_that_woke_late_never_put_more_than_the_limit_into_one_second(
+    tg: Telegram,
+) -> None:
+    """Senders whose slots have all passed (a process that stalled) catch up, but no one
+    second holds more sends than Telegram's global limit."""
+    limiter = tg.adapter.limiter
+    chats = [str(new_chat()) for _ in range(limiter.per_second * 2)]
+    starts = []
+    for chat in chats:
+        # Straight to the claim: every sender's reserved slot is long past.
+        while wait := await limiter.claim(chat):
+            assert wait > 0
+            await asyncio.sleep(wait)
+        await limiter.release(chat)
+        # The start as the limiter took it, on the database's clock: the newest kept.
+        async with tg.runtime.sessionmaker() as session:
+            kept = await tg.runtime.state.get_many(session, [SENT_GLOBAL_KEY])
+        starts.append(float(kept[SENT_GLOBAL_KEY].split()[-1]))
+    busiest = max(sum(1 for t in starts if start <= t < start + 1.0) for start in starts)
+    assert busiest <= limiter.per_second == 30  # the fixture's 30 a second in total
 
 
 async def test_forbidden_stops_retrying_and_marks_the_user_unreachable(tg: Telegram) -> None:

@@ -156,3 +156,19 @@ async def test_without_its_listen_connection_a_process_reads_the_database(
         assert len(reads) == 2
     finally:
         await own.close()
+
+
+async def test_taking_every_queue_away_is_seen_by_the_next_request(
+    app: FastAPI, runtime: Runtime, unique: str
+) -> None:
+    """Only a bulk DELETE of memberships (nothing else of the agent changes)."""
+    admin = await make_agent(runtime, [], role=Role.admin)
+    token = await make_agent(runtime, [f"gone-{unique}"], name=f"emptied-{unique}")
+    await until_trusted(runtime, app, token)
+    async with client(app, token) as http:
+        assert (await http.get(f"/api/v1/queues/gone-{unique}/tickets")).status_code == 200
+    async with client(app, admin) as http:
+        changed = await http.patch(f"/api/v1/admin/agents/emptied-{unique}", json={"queues": []})
+        assert changed.status_code == 200
+    async with client(app, token) as http:
+        assert (await http.get(f"/api/v1/queues/gone-{unique}/tickets")).status_code == 403

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
+from gateway import audit, audit_chain, notify
 from gateway.audit import AuditEvent
 from gateway.errors import InvalidInbound
 from gateway.ports import Channel, InboundAttachment, InboundMessage
@@ -265,3 +267,87 @@ async def test_names_and_subjects_are_display_text_at_intake(runtime: Runtime, u
         ticket = await session.get_one(Ticket, invisible.ticket_id)
         identity = await session.get_one(ChannelIdentity, ticket.identity_id)
     assert identity.display_name is None
+
+
+async def test_a_follow_ups_event_chains_after_a_concurrent_writer_of_its_ticket(
+    runtime: Runtime, backend: str, unique: str
+) -> None:
+    """A follow-up takes its ticket chain's lock with its history read and writes its
+    event in one statement: another transaction's event on the ticket waits for the
+    follow-up's commit and chains after it, never beside it (a fork)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer: nothing to interleave")
+    sender = f"user-{unique}"
+    first = await store(runtime, inbound(sender))
+
+    async def other_writer() -> None:
+        async with runtime.sessionmaker.begin() as session:
+            audit.record(session, "test.other", ticket_id=first.ticket_id)
+
+    async def someone_waits_for_a_lock() -> bool:
+        async with runtime.engine.connect() as conn:
+            waiting = await conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                )
+            )
+        return bool(waiting)
+
+    async with runtime.sessionmaker.begin() as session:
+        follow_up = await ingest(session, inbound(sender), limits=runtime.settings.ingest)
+        assert follow_up.ticket_id == first.ticket_id and not follow_up.new_ticket
+        other = asyncio.create_task(other_writer())
+        for _ in range(100):
+            if await someone_waits_for_a_lock():
+                break
+            await asyncio.sleep(0.05)
+        assert not other.done(), "the other writer did not wait for the follow-up's commit"
+    await other
+    async with runtime.sessionmaker() as session:
+        events = list(
+            (
+                await session.execute(
+                    sa.select(AuditEvent)
+                    .where(AuditEvent.ticket_id == first.ticket_id)
+                    .order_by(AuditEvent.id)
+                )
+            ).scalars()
+        )
+    assert [e.action for e in events][-2:] == ["message.received", "test.other"]
+    assert events[0].prev_hash == audit_chain.GENESIS
+    for earlier, later in itertools.pairwise(events):
+        assert later.prev_hash == earlier.hash
+        assert later.hash == audit_chain.hash_of(later, earlier.hash or "")
+
+
+async def test_a_follow_ups_wake_up_goes_at_its_commit_only(runtime: Runtime, unique: str) -> None:
+    """The follow-up's signals ride on its audit statement: queued there, sent at commit,
+    never for a rolled-back ingest."""
+    sender = f"user-{unique}"
+    async with runtime.sessionmaker.begin() as session:
+        first = await runtime.ingest(session, inbound(sender))
+    async with runtime.notifier.subscribe(notify.MESSAGES) as queue:
+        await asyncio.sleep(0.2)
+        while not queue.empty():  # the first ingest's, and any reconnect wake-up ("")
+            queue.get_nowait()
+        with pytest.raises(RuntimeError):
+            async with runtime.sessionmaker.begin() as session:
+                await runtime.ingest(session, inbound(sender))
+                raise RuntimeError("abort")
+        await asyncio.sleep(0.3)
+        assert [p for p in _drain(queue) if p] == []
+        async with runtime.sessionmaker.begin() as session:
+            follow_up = await runtime.ingest(session, inbound(sender))
+        assert follow_up.ticket_id == first.ticket_id and not follow_up.new_ticket
+        payloads = [await asyncio.wait_for(queue.get(), 5)]
+        await asyncio.sleep(0.2)
+        payloads += _drain(queue)
+        assert [p for p in payloads if p] == [str(first.ticket_id)]
+
+
+def _drain(queue: asyncio.Queue[str]) -> list[str]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items
