@@ -18,7 +18,9 @@ to run out after `IN_FLIGHT_SECONDS`.
 The claim also holds the global limit as Telegram does, over any one second: it keeps
 the start times of the last `global_per_second` sends and lets a send go only when the
 oldest of them is a second old (and a little more, for the calls' latency), and it
-keeps any two sends at least half a global interval apart. Senders that woke late (a
+keeps any two sends at least half a global interval apart. Above `MAX_WINDOW_STARTS` a
+second (a Bot API server of one's own, or limits set out of the way), it keeps that
+many over the matching fraction of a second, which holds the same rate. Senders that woke late (a
 stalled process) catch up on the reserved pace, but cannot bunch into a second above
 the limit.
 """
@@ -47,7 +49,9 @@ SENT_GLOBAL_KEY = "telegram.sent.global"
 SENT_CHAT_KEY = "telegram.sent.chat:"
 # Telegram counts arrivals, which differ from the starts by each call's latency: the
 # one-second window is held this much longer, so a few milliseconds cannot tip one over.
-WINDOW_SECONDS = 1.05
+WINDOW_SLACK = 1.05
+# Starts kept for the window: a bound on the row, which every claim reads and rewrites.
+MAX_WINDOW_STARTS = 100
 # Longer than any send can take (the bot's read timeout is 30 s, plus connect and write).
 IN_FLIGHT_SECONDS = 60.0
 
@@ -77,7 +81,8 @@ class SendLimiter:
         # more wait, and the waits added up: 20/s drained where 30/s were allowed.
         self.global_min_gap = self.global_interval / 2
         # Telegram's limit holds over any one second: at most this many starts in one.
-        self.per_second = max(1, int(global_per_second))
+        self.window_starts = min(max(1, int(global_per_second)), MAX_WINDOW_STARTS)
+        self.window_seconds = self.window_starts / global_per_second * WINDOW_SLACK
 
     @asynccontextmanager
     async def sending(self, chat_id: str) -> AsyncIterator[None]:
@@ -110,15 +115,15 @@ class SendLimiter:
             rows = await self.state.get_many(session, [chat_key, global_key], for_update=True)
             now = await _db_now(session)
             chat_free = float(rows[chat_key])
-            starts = [float(t) for t in rows[global_key].split()][-self.per_second :]
+            starts = [float(t) for t in rows[global_key].split()][-self.window_starts :]
             wait = max(chat_free - now, starts[-1] + self.global_min_gap - now)
-            if len(starts) == self.per_second:
-                wait = max(wait, starts[0] + WINDOW_SECONDS - now)
+            if len(starts) == self.window_starts:
+                wait = max(wait, starts[0] + self.window_seconds - now)
             if wait > 0:
                 # A hold runs far ahead; its release brings the chat's time back.
                 return min(wait, self.in_flight_poll) if wait > self.chat_interval else wait
             await self._set(session, chat_key, now + IN_FLIGHT_SECONDS)
-            starts = [*starts, now][-self.per_second :]
+            starts = [*starts, now][-self.window_starts :]
             await self.state.put(session, global_key, " ".join(map(repr, starts)))
         return 0.0
 
