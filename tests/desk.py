@@ -102,3 +102,16 @@ async def http_server(app: FastAPI) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+async def someone_waits_for_a_lock(runtime: Runtime) -> bool:
+    """Whether a session of this test database waits for a lock now (PostgreSQL): how a
+    test sees that another writer was held back."""
+    async with runtime.engine.connect() as conn:
+        waiting = await conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)

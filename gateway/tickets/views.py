@@ -94,34 +94,30 @@ async def summaries(session: AsyncSession, tickets: list[Ticket]) -> list[Ticket
 # Built once (every claim answers with the whole ticket): the customer, every message,
 # its attachments and its author's name.
 _author = aliased(Agent)
-_WHOLE_TICKET = (
-    sa.select(Customer, Message, Attachment, col(_author.name))
-    .select_from(Customer)
-    .outerjoin(Message, col(Message.ticket_id) == sa.bindparam("ticket_id", type_=sa.Integer))
-    .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
-    .outerjoin(_author, col(_author.id) == col(Message.author_agent_id))
-    .where(col(Customer.id) == sa.bindparam("customer_id", type_=sa.Integer))
-    .order_by(col(Message.id), col(Attachment.id))
-)
 
 
+def _whole_ticket(*columns: Any) -> sa.Select[Any]:
+    return (
+        sa.select(*columns)
+        .select_from(Customer)
+        .outerjoin(Message, col(Message.ticket_id) == sa.bindparam("ticket_id", type_=sa.Integer))
+        .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
+        .outerjoin(_author, col(_author.id) == col(Message.author_agent_id))
+        .where(col(Customer.id) == sa.bindparam("customer_id", type_=sa.Integer))
+        .order_by(col(Message.id), col(Attachment.id))
+    )
+
+
+_WHOLE_TICKET = _whole_ticket(Customer, Message, Attachment, col(_author.name))
 # The same read as columns, for a claim: built into detached instances instead of
 # loaded by the ORM, and on PostgreSQL run straight on asyncpg (queues/statements.py).
 _ENTITY_COLUMNS = tuple(
     (model, tuple(prop.key for prop in sa.inspect(model).column_attrs))
     for model in (Customer, Message, Attachment)
 )
-_WHOLE_TICKET_COLUMNS = (
-    sa.select(
-        *(getattr(model, key) for model, keys in _ENTITY_COLUMNS for key in keys),
-        col(_author.name),
-    )
-    .select_from(Customer)
-    .outerjoin(Message, col(Message.ticket_id) == sa.bindparam("ticket_id", type_=sa.Integer))
-    .outerjoin(Attachment, col(Attachment.message_id) == col(Message.id))
-    .outerjoin(_author, col(_author.id) == col(Message.author_agent_id))
-    .where(col(Customer.id) == sa.bindparam("customer_id", type_=sa.Integer))
-    .order_by(col(Message.id), col(Attachment.id))
+_WHOLE_TICKET_COLUMNS = _whole_ticket(
+    *(getattr(model, key) for model, keys in _ENTITY_COLUMNS for key in keys),
+    col(_author.name),
 )
 
 

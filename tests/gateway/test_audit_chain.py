@@ -21,7 +21,7 @@ from gateway.queues import repository as queues_repo
 from gateway.queues.models import Queue, QueueMembership
 from gateway.runtime import Runtime
 from gateway.tickets.models import ActorType
-from tests.desk import http_server, make_agent, new_ticket
+from tests.desk import http_server, make_agent, new_ticket, someone_waits_for_a_lock
 
 
 @pytest.mark.parametrize(
@@ -183,16 +183,6 @@ async def test_a_claims_chain_lock_holds_back_other_writers_until_commit(
         async with runtime.sessionmaker.begin() as session:
             audit.record(session, "test.other", ticket_id=ticket.ticket_id)
 
-    async def waiting_for_a_lock() -> bool:
-        async with runtime.engine.connect() as conn:
-            waiting = await conn.scalar(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock'"
-                )
-            )
-        return bool(waiting)
-
     async with runtime.sessionmaker.begin() as session:
         claimed = await queues_repo.claim_next(session, agent_id, [queue_id], datetime.now(UTC))
         assert claimed is not None and claimed.id == ticket.ticket_id
@@ -205,7 +195,7 @@ async def test_a_claims_chain_lock_holds_back_other_writers_until_commit(
             chain_locked=True,
         )
         other = asyncio.create_task(other_writer())
-        while not other.done() and not await waiting_for_a_lock():  # noqa: ASYNC110
+        while not other.done() and not await someone_waits_for_a_lock(runtime):  # noqa: ASYNC110
             await asyncio.sleep(0.01)  # a state of another server process: polled
         assert not other.done()
     await other

@@ -24,6 +24,7 @@ from gateway.tickets.models import (
     Ticket,
     TicketStatus,
 )
+from tests.desk import someone_waits_for_a_lock
 
 
 def inbound(
@@ -284,22 +285,12 @@ async def test_a_follow_ups_event_chains_after_a_concurrent_writer_of_its_ticket
         async with runtime.sessionmaker.begin() as session:
             audit.record(session, "test.other", ticket_id=first.ticket_id)
 
-    async def someone_waits_for_a_lock() -> bool:
-        async with runtime.engine.connect() as conn:
-            waiting = await conn.scalar(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock'"
-                )
-            )
-        return bool(waiting)
-
     async with runtime.sessionmaker.begin() as session:
         follow_up = await ingest(session, inbound(sender), limits=runtime.settings.ingest)
         assert follow_up.ticket_id == first.ticket_id and not follow_up.new_ticket
         other = asyncio.create_task(other_writer())
         for _ in range(100):
-            if await someone_waits_for_a_lock():
+            if await someone_waits_for_a_lock(runtime):
                 break
             await asyncio.sleep(0.05)
         assert not other.done(), "the other writer did not wait for the follow-up's commit"
