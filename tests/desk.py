@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import event
 
 from gateway.agents.models import Role
 from gateway.agents.service import create_agent
@@ -115,3 +117,20 @@ async def someone_waits_for_a_lock(runtime: Runtime) -> bool:
             )
         )
     return bool(waiting)
+
+
+@contextlib.contextmanager
+def statements_reading(runtime: Runtime, table: str) -> Iterator[list[str]]:
+    """The statements reading `table` (`FROM <table>`) sent while the block runs."""
+    seen: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if f"FROM {table}" in statement:
+            seen.append(statement)
+
+    engine = runtime.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)

@@ -4,37 +4,16 @@ at once, in this process and (PostgreSQL) in every other one."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from gateway.agents.models import Role
 from gateway.app import create_app
 from gateway.clock import ManualClock
 from gateway.runtime import Runtime
-from tests.desk import client, make_agent
-
-
-@contextlib.contextmanager
-def agent_reads(runtime: Runtime) -> Iterator[list[str]]:
-    """The statements on the `agent` table while the block runs."""
-    seen: list[str] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM agent" in statement:
-            seen.append(statement)
-
-    engine = runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
+from tests.desk import client, make_agent, statements_reading
 
 
 async def until_trusted(runtime: Runtime, app: FastAPI, token: str) -> None:
@@ -57,7 +36,7 @@ async def test_a_seen_token_costs_no_query_until_its_agent_changes(
     await until_trusted(runtime, app, token)
     async with client(app, token) as http:
         assert (await http.get("/api/v1/me")).status_code == 200  # fills the cache
-        with agent_reads(runtime) as reads:
+        with statements_reading(runtime, "agent") as reads:
             me = await http.get(f"/api/v1/queues/one-{unique}/tickets")
         assert me.status_code == 200
         assert reads == []
@@ -89,15 +68,15 @@ async def test_an_entry_lives_as_long_as_the_injected_clock_says(
         await until_trusted(own, app, token)
         async with client(app, token) as http:
             await http.get("/api/v1/me")
-            with agent_reads(own) as reads:
+            with statements_reading(own, "agent") as reads:
                 await http.get("/api/v1/me")
             assert reads == []
             clock.advance(seconds=own.settings.http.auth_cache_seconds + 1)
-            with agent_reads(own) as reads:
+            with statements_reading(own, "agent") as reads:
                 assert (await http.get("/api/v1/me")).status_code == 200
             assert len(reads) == 1
             clock.advance(timedelta(seconds=1))
-            with agent_reads(own) as reads:
+            with statements_reading(own, "agent") as reads:
                 await http.get("/api/v1/me")
             assert reads == []
     finally:
@@ -120,7 +99,7 @@ async def test_another_process_drops_a_revoked_token_on_the_signal(
         await until_trusted(other, other_app, token)
         async with client(other_app, token) as http:
             await http.get("/api/v1/me")
-            with agent_reads(other) as reads:
+            with statements_reading(other, "agent") as reads:
                 assert (await http.get("/api/v1/me")).status_code == 200
             assert reads == []  # answered from the other process's cache
         generation = other.agent_cache.generation
@@ -150,7 +129,7 @@ async def test_without_its_listen_connection_a_process_reads_the_database(
         await own.notifier.close()  # the LISTEN connection is gone
         assert not own.notifier.listening
         async with client(app, token) as http:
-            with agent_reads(own) as reads:
+            with statements_reading(own, "agent") as reads:
                 await http.get("/api/v1/me")
                 await http.get("/api/v1/me")
         assert len(reads) == 2

@@ -7,14 +7,11 @@ stale list."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from gateway.agents.dependencies import cache_trusted
 from gateway.runtime import Runtime
@@ -22,7 +19,7 @@ from gateway.webhooks.events import emit
 from gateway.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from gateway.webhooks.signing import new_secret
 from gateway.webhooks.worker import WebhookDeliverer
-from tests.desk import client
+from tests.desk import client, statements_reading
 from tests.gateway.webhooks.conftest import Receiver, Subscriptions, drain
 
 EVENT = "risk.report_created"
@@ -36,22 +33,6 @@ class Ticks:
 
     def __call__(self) -> float:
         return self.value
-
-
-@contextlib.contextmanager
-def subscription_reads(runtime: Runtime) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM webhook_subscription" in statement:
-            seen.append(statement)
-
-    engine = runtime.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
 
 
 async def listening(runtime: Runtime) -> Runtime:
@@ -104,7 +85,7 @@ async def test_the_subscriber_list_is_read_once_while_nothing_changes(
 ) -> None:
     await listening(hooks_runtime)
     await emit_in(hooks_runtime, 1)  # fills the cache (or finds it filled)
-    with subscription_reads(hooks_runtime) as reads:
+    with statements_reading(hooks_runtime, "webhook_subscription") as reads:
         await emit_in(hooks_runtime, 2)
         await emit_in(hooks_runtime, 3)
     assert reads == []
@@ -226,7 +207,7 @@ async def test_while_the_listener_is_down_every_event_reads_and_its_return_clear
     generation = other.webhook_cache.generation
     await other.notifier.close()  # the LISTEN connection is gone
     assert not other.notifier.listening
-    with subscription_reads(other) as reads:
+    with statements_reading(other, "webhook_subscription") as reads:
         await emit_in(other, 1)
         await emit_in(other, 2)
     assert len(reads) == 2
