@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
-from gateway.db import JSONType, UTCDateTime, utcnow
+from gateway.db import JSONType, UTCDateTime, empty_dict, utcnow
 from gateway.tickets.models import ActorType, written_after_ticket
 
 
@@ -38,7 +38,7 @@ class AuditEvent(SQLModel, table=True):
     actor_type: str = Field(sa_type=sa.String(10))
     actor_agent_id: int | None = Field(default=None, foreign_key="agent.id")
     action: str = Field(sa_type=sa.String(64))
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    data: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSONType, nullable=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     prev_hash: str | None = Field(default=None, sa_type=sa.String(64))
     hash: str | None = Field(default=None, sa_type=sa.String(64))

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from gateway.db import JSONType, UTCDateTime, utcnow
+from gateway.db import JSONType, UTCDateTime, empty_dict, utcnow
 from gateway.tickets.models import written_after_ticket
 
 
@@ -33,7 +33,7 @@ class SlaEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     policy: str | None = Field(default=None, sa_type=sa.String(100))
-    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    data: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSONType, nullable=False)
     key: str = Field(sa_type=sa.String(200), unique=True)
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlmodel import Field, SQLModel
 
-from gateway.db import JSONType, UTCDateTime, utcnow
+from gateway.db import JSONType, UTCDateTime, empty_dict, empty_list, utcnow
 from gateway.text import parse_id
 
 TICKET_REF_PREFIX = "D-"
@@ -126,7 +126,7 @@ class Customer(SQLModel, table=True):
     exchange_user_id: str | None = _str(200, default=None, unique=True)
     # Set by an agent; wins over detection from then on.
     language: str | None = _str(16, default=None)
-    flags: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    flags: dict[str, Any] = Field(default_factory=empty_dict, sa_type=JSONType, nullable=False)
     created_at: datetime = _created()
 
     def contact_address(self, channel: str) -> str | None:
@@ -188,7 +188,7 @@ class Ticket(SQLModel, table=True):
     # the customer still waits for a first answer goes back to the queue.
     agent_touched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalation_level: int = 0
-    routing_reasons: list[str] = Field(default_factory=list, sa_type=JSONType, nullable=False)
+    routing_reasons: list[str] = Field(default_factory=empty_list, sa_type=JSONType, nullable=False)
     # How sure routing was (0..1); below the triage threshold the next customer message
     # routes the ticket again while nobody holds it. None: not routed yet.
     routing_confidence: float | None = None
