@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 import structlog
@@ -84,18 +82,9 @@ class SendLimiter:
         self.window_starts = min(max(1, int(global_per_second)), MAX_WINDOW_STARTS)
         self.window_seconds = self.window_starts / global_per_second * WINDOW_SLACK
 
-    @asynccontextmanager
-    async def sending(self, chat_id: str) -> AsyncIterator[None]:
-        """Enter when a message to `chat_id` may be sent; send it inside the block."""
-        await self.acquire(chat_id)
-        try:
-            yield
-        finally:
-            await self.release(chat_id)
-
     async def acquire(self, chat_id: str) -> None:
         """Return when a message to `chat_id` may be sent now; `release` it after the
-        call (`sending` does both)."""
+        call, or `release_in` the transaction that records the send."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         slot, now, local_now = await self.reserve(chat_id)
@@ -130,10 +119,16 @@ class SendLimiter:
     async def release(self, chat_id: str) -> None:
         """The send to `chat_id` returned (delivered or not): the chat is free again one
         interval from now."""
-        chat_key = SENT_CHAT_KEY + chat_id
         async with self.sessionmaker.begin() as session:
-            await self.state.get_many(session, [chat_key], for_update=True)
-            await self._set(session, chat_key, await _db_now(session) + self.chat_interval)
+            await self.release_in(session, chat_id)
+
+    async def release_in(self, session: AsyncSession, chat_id: str) -> None:
+        """`release` in the caller's transaction (the one that records the send), which
+        the chat's next claim waits for: only this send's sender writes the chat's row
+        while it holds the chat."""
+        await self._set(
+            session, SENT_CHAT_KEY + chat_id, await _db_now(session) + self.chat_interval
+        )
 
     async def reserve(self, chat_id: str) -> tuple[float, float, float]:
         """Book the next free slot for `chat_id`: (slot, now) in database epoch seconds,
