@@ -23,6 +23,14 @@ second (a Bot API server of one's own, or limits set out of the way), it keeps t
 many over the matching fraction of a second, which holds the same rate. Senders that woke late (a
 stalled process) catch up on the reserved pace, but cannot bunch into a second above
 the limit.
+
+The limiter's own transactions commit without waiting for the disk (PostgreSQL's
+`synchronous_commit = off`, for them alone): a slot is taken at the clock read before
+the commit, so a commit's flush (milliseconds, and far more on a busy disk) was spent
+holding the global row and delayed the send after its recorded start, which is the
+jitter the window's slack has to absorb. What a database crash can lose this way is the
+last fraction of a second of pacing state, and a restart takes longer than the second
+it paces; the release rides in the delivery's own transaction, which stays durable.
 """
 
 from __future__ import annotations
@@ -102,7 +110,7 @@ class SendLimiter:
         async with self.sessionmaker.begin() as session:
             await self.state.ensure(session, [chat_key, global_key], "0")
             rows = await self.state.get_many(session, [chat_key, global_key], for_update=True)
-            now = await _db_now(session)
+            now = await db_now(session, pacing_only=True)
             chat_free = float(rows[chat_key])
             starts = [float(t) for t in rows[global_key].split()][-self.window_starts :]
             wait = max(chat_free - now, starts[-1] + self.global_min_gap - now)
@@ -127,7 +135,7 @@ class SendLimiter:
         the chat's next claim waits for: only this send's sender writes the chat's row
         while it holds the chat."""
         await self._set(
-            session, SENT_CHAT_KEY + chat_id, await _db_now(session) + self.chat_interval
+            session, SENT_CHAT_KEY + chat_id, await db_now(session) + self.chat_interval
         )
 
     async def reserve(self, chat_id: str) -> tuple[float, float, float]:
@@ -139,7 +147,7 @@ class SendLimiter:
             rows = await self.state.get_many(session, [chat_key, GLOBAL_KEY], for_update=True)
             free = {key: float(value) for key, value in rows.items()}
             # Read the clock only once the locks are ours: waiting for them is not lateness.
-            now = await _db_now(session)
+            now = await db_now(session, pacing_only=True)
             local_now = asyncio.get_running_loop().time()
             slot = max(now, free[chat_key], free[GLOBAL_KEY])
             await self._set(session, chat_key, slot + self.chat_interval)
@@ -153,7 +161,7 @@ class SendLimiter:
         """Keep every process off this chat for `seconds` (Telegram's retry_after)."""
         chat_key = CHAT_KEY + chat_id
         async with self.sessionmaker.begin() as session:
-            now = await _db_now(session)
+            now = await db_now(session, pacing_only=True)
             await self.state.ensure(session, [chat_key], "0")
             current = (await self.state.get_many(session, [chat_key], for_update=True)).get(
                 chat_key
@@ -161,9 +169,19 @@ class SendLimiter:
             await self._set(session, chat_key, max(float(current or 0.0), now + seconds))
 
 
-async def _db_now(session: AsyncSession) -> float:
+async def db_now(session: AsyncSession, *, pacing_only: bool = False) -> float:
+    """The database's clock; `pacing_only`: this transaction writes nothing but pacing
+    state, and its commit need not wait for the disk (see the module's doc)."""
     if session.get_bind().dialect.name == "postgresql":
-        value = await session.scalar(sa.select(sa.extract("epoch", sa.func.clock_timestamp())))
+        now = sa.extract("epoch", sa.func.clock_timestamp())
+        if pacing_only:
+            row = (
+                await session.execute(
+                    sa.select(now, sa.func.set_config("synchronous_commit", "off", True))
+                )
+            ).one()
+            return float(row[0])
+        value = await session.scalar(sa.select(now))
         assert value is not None  # clock_timestamp() is never NULL
         return float(value)
     # SQLite lives on this host: its clock is ours.
