@@ -13,9 +13,9 @@ import json
 import math
 import random
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import add
+from operator import itemgetter
 from pathlib import Path
 
 FORMAT = "parley-linear-1"
@@ -39,35 +39,34 @@ class LinearModel:
         self.bias = list(bias)
         self.weights = weights
 
-    def scores(self, feats: Iterable[str]) -> tuple[list[float], list[str]]:
+    def scores(self, feats: Sequence[str]) -> tuple[list[float], list[str]]:
         """Bias plus the known features' rows, scaled by 1/sqrt(number of features)."""
-        total = [0.0] * len(self.bias)
-        known = []
-        count = 0
-        get = self.weights.get
-        for f in feats:
-            count += 1
-            row = get(f)
-            if row is not None:
-                total = list(map(add, total, row))  # one C-level pass per feature
-                known.append(f)
-        norm = 1.0 / math.sqrt(count) if count else 0.0
+        known = [f for f in feats if f in self.weights]
+        if not known:
+            return list(self.bias), known
+        # One C-level sum per class over the rows: the same order, so the same floats, as
+        # adding row after row, at half the cost of a new list per feature.
+        total = map(sum, zip(*map(self.weights.__getitem__, known), strict=True))
+        norm = 1.0 / math.sqrt(len(feats))
         return [b + t * norm for b, t in zip(self.bias, total, strict=True)], known
 
     def predict(self, feats: Sequence[str], cues: int = 3) -> Prediction:
+        """The likeliest class; with `cues`, the features that pushed hardest towards it."""
         scores, known = self.scores(feats)
         probs = _softmax(scores)
         best = max(range(len(probs)), key=probs.__getitem__)
-        # Words, phrase-list hits and longer n-grams explain; single letters do not.
-        telling = [f for f in known if f.startswith(("w:", "p:")) or len(f.strip()) >= 3]
-        ranked = sorted(telling, key=lambda f: self.weights[f][best], reverse=True)
         top: list[str] = []
-        for f in ranked:
-            if self.weights[f][best] <= 0 or len(top) == cues:
-                break
-            readable = _readable(f)
-            if readable not in top:
-                top.append(readable)
+        if cues:
+            # Words, phrase-list hits and longer n-grams explain; single letters do not.
+            pushing = [(row[best], f) for f in known if (row := self.weights[f])[best] > 0]
+            for _, f in sorted(pushing, key=itemgetter(0), reverse=True):
+                if not (f.startswith(("w:", "p:")) or len(f.strip()) >= 3):
+                    continue
+                readable = _readable(f)
+                if readable not in top:
+                    top.append(readable)
+                    if len(top) == cues:
+                        break
         return Prediction(
             self.classes[best],
             probs[best],
