@@ -101,8 +101,7 @@ class TriageClassifier:
         """Category, severity, stated fields and a confidence, with the reasons for each."""
         head = text[:MAX_FEATURE_CHARS]
         feats, phrase_hits = read(head)
-        cat = self.model.category.predict(feats)
-        sev = self.model.severity.predict(feats, cues=0)
+        cat, sev = self.model.predict(feats)
         category, cat_confidence = Category(cat.label), cat.probability
         cues = f": {', '.join(cat.cues)}" if cat.cues else ""
         reasons = [f"category {category} ({cat.probability:.2f}) by the triage model{cues}"]
