@@ -74,21 +74,21 @@ class SendLimiter:
     ) -> None:
         self.sessionmaker = ports.sessionmaker
         self.state: StateStore = ports.state
-        # Reservations pace the average: a hair under the allowed rate (1 %: the slots
-        # are on the database's one clock, so only a send's own latency jitter is left
-        # to absorb, and the pre-send check below already stops bursts; 3 % cost a
-        # tenth of the allowed rate together with the gaps between worker batches).
-        self.global_interval = 1.0 / global_per_second * 1.01
         self.chat_interval = 1.0 / per_chat_per_second
         # While another send to the chat is in flight, look again this often.
         self.in_flight_poll = self.chat_interval / 4
+        # Telegram's limit holds over any one second: at most this many starts in one.
+        self.window_starts = min(max(1, int(global_per_second)), MAX_WINDOW_STARTS)
+        self.window_seconds = self.window_starts / global_per_second * WINDOW_SLACK
+        # Reservations pace the average at the window's own rate: any faster (they ran
+        # 1 % under the allowed rate, 4 % over the window's) and, once the window is
+        # full, every sender on time found it a few milliseconds short and paid one
+        # more claim and one more wake-up.
+        self.global_interval = self.window_seconds / self.window_starts
         # The check right before a send only stops bursts (two sends closer than half an
         # interval). Holding it to the full interval turned every late wake-up into one
         # more wait, and the waits added up: 20/s drained where 30/s were allowed.
         self.global_min_gap = self.global_interval / 2
-        # Telegram's limit holds over any one second: at most this many starts in one.
-        self.window_starts = min(max(1, int(global_per_second)), MAX_WINDOW_STARTS)
-        self.window_seconds = self.window_starts / global_per_second * WINDOW_SLACK
 
     async def acquire(self, chat_id: str) -> None:
         """Return when a message to `chat_id` may be sent now; `release` it after the

@@ -289,3 +289,16 @@ async def test_pacing_transactions_alone_commit_without_waiting_for_the_disk(
     async with tg.runtime.sessionmaker.begin() as session:
         await db_now(session)
         assert await session.scalar(sa.text("SHOW synchronous_commit")) == "on"
+
+
+async def test_reservations_never_book_more_into_a_window_than_the_claim_lets_go(
+    tg: Telegram,
+) -> None:
+    """Senders that wake on their reserved slots find the window free: the reservations
+    never put more than the window's starts into its span, so no sender on time pays a
+    second claim."""
+    limiter = tg.adapter.limiter
+    slots = [(await limiter.reserve(str(new_chat())))[0] for _ in range(limiter.window_starts * 2)]
+    spans = [b - a for a, b in zip(slots, slots[limiter.window_starts :], strict=False)]
+    # Epoch seconds as floats: each slot is rounded to about 0.2 microseconds.
+    assert min(spans) >= limiter.window_seconds - 1e-4
