@@ -110,9 +110,14 @@ class TelegramAdapter:
         sent = await self._progress(message.outbox_id)
         for index, item in enumerate(items[len(sent) :], start=len(sent)):
             last = index == len(items) - 1
-            async with self.limiter.sending(chat_id):
-                sent.append(await self._send(chat_id, item, markup if last else None))
-            await self._save_progress(message.outbox_id, sent)
+            await self.limiter.acquire(chat_id)
+            try:
+                message_id = await self._send(chat_id, item, markup if last else None)
+            except BaseException:
+                await self.limiter.release(chat_id)
+                raise
+            sent.append(message_id)
+            await self._sent(message.outbox_id, sent, chat_id)
         log.info("telegram.delivered", chat=chat_id, outbox_id=message.outbox_id, parts=len(sent))
         return DeliveryReceipt(provider_id=f"{chat_id}:{sent[0]}" if sent else None)
 
@@ -166,9 +171,12 @@ class TelegramAdapter:
         async with self.sessionmaker() as session:
             return [int(i) for i in await self.ports.outbox.progress(session, outbox_id)]
 
-    async def _save_progress(self, outbox_id: int, sent: list[int]) -> None:
+    async def _sent(self, outbox_id: int, sent: list[int], chat_id: str) -> None:
+        """Keep the progress and free the chat (an interval from now) in one transaction.
+        Should it fail, the chat's hold runs out on its own (`IN_FLIGHT_SECONDS`)."""
         async with self.sessionmaker.begin() as session:
             await self.ports.outbox.record_progress(session, outbox_id, sent)
+            await self.limiter.release_in(session, chat_id)
 
     async def close(self) -> None:
         await self.bot.shutdown()

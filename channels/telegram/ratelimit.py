@@ -23,14 +23,20 @@ second (a Bot API server of one's own, or limits set out of the way), it keeps t
 many over the matching fraction of a second, which holds the same rate. Senders that woke late (a
 stalled process) catch up on the reserved pace, but cannot bunch into a second above
 the limit.
+
+The limiter's own transactions commit without waiting for the disk (PostgreSQL's
+`synchronous_commit = off`, for them alone): a slot is taken at the clock read before
+the commit, so a commit's flush (milliseconds, and far more on a busy disk) was spent
+holding the global row and delayed the send after its recorded start, which is the
+jitter the window's slack has to absorb. What a database crash can lose this way is the
+last fraction of a second of pacing state, and a restart takes longer than the second
+it paces; the release rides in the delivery's own transaction, which stays durable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 import structlog
@@ -68,34 +74,25 @@ class SendLimiter:
     ) -> None:
         self.sessionmaker = ports.sessionmaker
         self.state: StateStore = ports.state
-        # Reservations pace the average: a hair under the allowed rate (1 %: the slots
-        # are on the database's one clock, so only a send's own latency jitter is left
-        # to absorb, and the pre-send check below already stops bursts; 3 % cost a
-        # tenth of the allowed rate together with the gaps between worker batches).
-        self.global_interval = 1.0 / global_per_second * 1.01
         self.chat_interval = 1.0 / per_chat_per_second
         # While another send to the chat is in flight, look again this often.
         self.in_flight_poll = self.chat_interval / 4
+        # Telegram's limit holds over any one second: at most this many starts in one.
+        self.window_starts = min(max(1, int(global_per_second)), MAX_WINDOW_STARTS)
+        self.window_seconds = self.window_starts / global_per_second * WINDOW_SLACK
+        # Reservations pace the average at the window's own rate: any faster (they ran
+        # 1 % under the allowed rate, 4 % over the window's) and, once the window is
+        # full, every sender on time found it a few milliseconds short and paid one
+        # more claim and one more wake-up.
+        self.global_interval = self.window_seconds / self.window_starts
         # The check right before a send only stops bursts (two sends closer than half an
         # interval). Holding it to the full interval turned every late wake-up into one
         # more wait, and the waits added up: 20/s drained where 30/s were allowed.
         self.global_min_gap = self.global_interval / 2
-        # Telegram's limit holds over any one second: at most this many starts in one.
-        self.window_starts = min(max(1, int(global_per_second)), MAX_WINDOW_STARTS)
-        self.window_seconds = self.window_starts / global_per_second * WINDOW_SLACK
-
-    @asynccontextmanager
-    async def sending(self, chat_id: str) -> AsyncIterator[None]:
-        """Enter when a message to `chat_id` may be sent; send it inside the block."""
-        await self.acquire(chat_id)
-        try:
-            yield
-        finally:
-            await self.release(chat_id)
 
     async def acquire(self, chat_id: str) -> None:
         """Return when a message to `chat_id` may be sent now; `release` it after the
-        call (`sending` does both)."""
+        call, or `release_in` the transaction that records the send."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         slot, now, local_now = await self.reserve(chat_id)
@@ -113,7 +110,7 @@ class SendLimiter:
         async with self.sessionmaker.begin() as session:
             await self.state.ensure(session, [chat_key, global_key], "0")
             rows = await self.state.get_many(session, [chat_key, global_key], for_update=True)
-            now = await _db_now(session)
+            now = await db_now(session, pacing_only=True)
             chat_free = float(rows[chat_key])
             starts = [float(t) for t in rows[global_key].split()][-self.window_starts :]
             wait = max(chat_free - now, starts[-1] + self.global_min_gap - now)
@@ -130,10 +127,16 @@ class SendLimiter:
     async def release(self, chat_id: str) -> None:
         """The send to `chat_id` returned (delivered or not): the chat is free again one
         interval from now."""
-        chat_key = SENT_CHAT_KEY + chat_id
         async with self.sessionmaker.begin() as session:
-            await self.state.get_many(session, [chat_key], for_update=True)
-            await self._set(session, chat_key, await _db_now(session) + self.chat_interval)
+            await self.release_in(session, chat_id)
+
+    async def release_in(self, session: AsyncSession, chat_id: str) -> None:
+        """`release` in the caller's transaction (the one that records the send), which
+        the chat's next claim waits for: only this send's sender writes the chat's row
+        while it holds the chat."""
+        await self._set(
+            session, SENT_CHAT_KEY + chat_id, await db_now(session) + self.chat_interval
+        )
 
     async def reserve(self, chat_id: str) -> tuple[float, float, float]:
         """Book the next free slot for `chat_id`: (slot, now) in database epoch seconds,
@@ -144,7 +147,7 @@ class SendLimiter:
             rows = await self.state.get_many(session, [chat_key, GLOBAL_KEY], for_update=True)
             free = {key: float(value) for key, value in rows.items()}
             # Read the clock only once the locks are ours: waiting for them is not lateness.
-            now = await _db_now(session)
+            now = await db_now(session, pacing_only=True)
             local_now = asyncio.get_running_loop().time()
             slot = max(now, free[chat_key], free[GLOBAL_KEY])
             await self._set(session, chat_key, slot + self.chat_interval)
@@ -158,7 +161,7 @@ class SendLimiter:
         """Keep every process off this chat for `seconds` (Telegram's retry_after)."""
         chat_key = CHAT_KEY + chat_id
         async with self.sessionmaker.begin() as session:
-            now = await _db_now(session)
+            now = await db_now(session, pacing_only=True)
             await self.state.ensure(session, [chat_key], "0")
             current = (await self.state.get_many(session, [chat_key], for_update=True)).get(
                 chat_key
@@ -166,9 +169,19 @@ class SendLimiter:
             await self._set(session, chat_key, max(float(current or 0.0), now + seconds))
 
 
-async def _db_now(session: AsyncSession) -> float:
+async def db_now(session: AsyncSession, *, pacing_only: bool = False) -> float:
+    """The database's clock; `pacing_only`: this transaction writes nothing but pacing
+    state, and its commit need not wait for the disk (see the module's doc)."""
     if session.get_bind().dialect.name == "postgresql":
-        value = await session.scalar(sa.select(sa.extract("epoch", sa.func.clock_timestamp())))
+        now = sa.extract("epoch", sa.func.clock_timestamp())
+        if pacing_only:
+            row = (
+                await session.execute(
+                    sa.select(now, sa.func.set_config("synchronous_commit", "off", True))
+                )
+            ).one()
+            return float(row[0])
+        value = await session.scalar(sa.select(now))
         assert value is not None  # clock_timestamp() is never NULL
         return float(value)
     # SQLite lives on this host: its clock is ours.

@@ -130,6 +130,9 @@ _MULTIPLIERS: dict[str, Decimal] = {
     "करोड़": Decimal(10**7), "trieu": Decimal(10**6), "هزار": Decimal(1000),
     "میلیون": Decimal(10**6), "ألف": Decimal(1000), "الف": Decimal(1000),
     "مليون": Decimal(10**6), "tys": Decimal(1000), "mln": Decimal(10**6),
+    # Korean, Chinese and Japanese count in tens of thousands: "2천만원" is 2 x 10^7 won.
+    "천": Decimal(1000), "백만": Decimal(10**6), "천만": Decimal(10**7), "억": Decimal(10**8),
+    "百万": Decimal(10**6), "千万": Decimal(10**7), "亿": Decimal(10**8), "億": Decimal(10**8),
 }  # fmt: skip
 
 _NUM = r"\d{1,3}(?:[ ,.'\u00a0]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"

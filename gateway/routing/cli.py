@@ -87,7 +87,7 @@ async def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     size = out.stat().st_size
     print(
         f"trained on {model.meta['trained_on']} examples ({model.meta['held_out']} held out); "
-        f"{len(model.category.weights)} features; wrote {out} ({size / 1024:.0f} KiB)"
+        f"{len(model.rows)} features; wrote {out} ({size / 1024:.0f} KiB)"
     )
     return 0
 

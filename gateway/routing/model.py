@@ -13,9 +13,9 @@ import json
 import math
 import random
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import add
+from operator import itemgetter
 from pathlib import Path
 
 FORMAT = "parley-linear-1"
@@ -30,50 +30,15 @@ class Prediction:
 
 
 class LinearModel:
-    """One head: weights per feature for each class, plus a bias."""
+    """One head as training leaves it and the file keeps it: weights per feature for
+    each class (features whose weights were all pruned are absent), plus a bias."""
 
     def __init__(
-        self, classes: Sequence[str], bias: Sequence[float], weights: dict[str, array[float]]
+        self, classes: Sequence[str], bias: Sequence[float], weights: dict[str, Sequence[float]]
     ) -> None:
         self.classes = tuple(classes)
         self.bias = list(bias)
         self.weights = weights
-
-    def scores(self, feats: Iterable[str]) -> tuple[list[float], list[str]]:
-        """Bias plus the known features' rows, scaled by 1/sqrt(number of features)."""
-        total = [0.0] * len(self.bias)
-        known = []
-        count = 0
-        get = self.weights.get
-        for f in feats:
-            count += 1
-            row = get(f)
-            if row is not None:
-                total = list(map(add, total, row))  # one C-level pass per feature
-                known.append(f)
-        norm = 1.0 / math.sqrt(count) if count else 0.0
-        return [b + t * norm for b, t in zip(self.bias, total, strict=True)], known
-
-    def predict(self, feats: Sequence[str], cues: int = 3) -> Prediction:
-        scores, known = self.scores(feats)
-        probs = _softmax(scores)
-        best = max(range(len(probs)), key=probs.__getitem__)
-        # Words, phrase-list hits and longer n-grams explain; single letters do not.
-        telling = [f for f in known if f.startswith(("w:", "p:")) or len(f.strip()) >= 3]
-        ranked = sorted(telling, key=lambda f: self.weights[f][best], reverse=True)
-        top: list[str] = []
-        for f in ranked:
-            if self.weights[f][best] <= 0 or len(top) == cues:
-                break
-            readable = _readable(f)
-            if readable not in top:
-                top.append(readable)
-        return Prediction(
-            self.classes[best],
-            probs[best],
-            {c: round(p, 4) for c, p in zip(self.classes, probs, strict=True)},
-            tuple(top),
-        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -88,7 +53,7 @@ class LinearModel:
         bias = data["bias"]
         weights = data["weights"]
         assert isinstance(classes, list) and isinstance(bias, list) and isinstance(weights, dict)
-        return cls(classes, bias, {f: array("f", row) for f, row in weights.items()})
+        return cls(classes, bias, weights)  # the file's lists: TriageModel reads them once
 
 
 def _readable(feature: str) -> str:
@@ -106,20 +71,99 @@ def _softmax(scores: Sequence[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-@dataclass(frozen=True, slots=True)
 class TriageModel:
-    """The shipped file: a category head and a severity head over the same features."""
+    """The shipped file: a category head and a severity head over the same features.
 
-    category: LinearModel
-    severity: LinearModel
-    meta: dict[str, object]
+    Read through one table: a feature's row holds its category weights, then its severity
+    weights (zeros for a head that pruned it), so a message costs one look-up a feature
+    and one C-level sum a class. The rows are tuples of shared float objects (the file
+    rounds weights to three decimals: a few thousand distinct values), no larger than the
+    two heads' arrays and about half the cost to sum (iterating a tuple makes no floats).
+    """
+
+    def __init__(self, category: LinearModel, severity: LinearModel, meta: dict[str, object]):
+        heads = (category, severity)
+        self.category_classes, self.severity_classes = category.classes, severity.classes
+        self.bias = (*category.bias, *severity.bias)
+        self.meta = meta
+        self._split = split = len(category.classes)
+        shared: dict[float, float] = {}
+        zeros = ((0.0,) * split, (0.0,) * len(severity.classes))
+
+        def row(f: str) -> tuple[float, ...]:
+            # Weights are float32 (what training keeps and the file rounds), as shared
+            # float objects; -0.0 == 0.0, so zeros keep their own (the file's sign).
+            parts = (
+                array("f", h.weights[f]) if f in h.weights else zero
+                for h, zero in zip(heads, zeros, strict=True)
+            )
+            return tuple(shared.setdefault(w, w) if w else w for part in parts for w in part)
+
+        self.rows: dict[str, tuple[float, ...]] = {
+            f: row(f) for f in sorted(category.weights.keys() | severity.weights.keys())
+        }
+
+    def predict(self, feats: Sequence[str], cues: int = 3) -> tuple[Prediction, Prediction]:
+        """Category (with up to `cues` features that pushed hardest towards it) and
+        severity. Scores are the bias plus the known features' rows, scaled by
+        1/sqrt(number of features)."""
+        rows = self.rows
+        known = [f for f in feats if f in rows]
+        scores = list(self.bias)
+        if known:
+            norm = 1.0 / math.sqrt(len(feats))
+            total = map(sum, zip(*map(rows.__getitem__, known), strict=True))
+            scores = [b + t * norm for b, t in zip(scores, total, strict=True)]
+        split = self._split
+        category = self._prediction(self.category_classes, scores[:split], known, 0, cues)
+        severity = self._prediction(self.severity_classes, scores[split:], known, split, 0)
+        return category, severity
+
+    def _prediction(
+        self, classes: tuple[str, ...], scores: list[float], known: list[str], at: int, cues: int
+    ) -> Prediction:
+        probs = _softmax(scores)
+        best = max(range(len(probs)), key=probs.__getitem__)
+        top: list[str] = []
+        if cues:
+            column = at + best
+            # Words, phrase-list hits and longer n-grams explain; single letters do not.
+            pushing = [(w, f) for f in known if (w := self.rows[f][column]) > 0]
+            for _, f in sorted(pushing, key=itemgetter(0), reverse=True):
+                if not (f.startswith(("w:", "p:")) or len(f.strip()) >= 3):
+                    continue
+                readable = _readable(f)
+                if readable not in top:
+                    top.append(readable)
+                    if len(top) == cues:
+                        break
+        return Prediction(
+            classes[best],
+            probs[best],
+            {c: round(p, 4) for c, p in zip(classes, probs, strict=True)},
+            tuple(top),
+        )
+
+    def heads(self) -> tuple[LinearModel, LinearModel]:
+        """The two heads as the file keeps them (a feature only in the heads that kept it)."""
+        split = self._split
+        out: tuple[dict[str, Sequence[float]], dict[str, Sequence[float]]] = ({}, {})
+        for f, row in self.rows.items():
+            for weights, part in ((out[0], row[:split]), (out[1], row[split:])):
+                if any(part):  # a kept feature has a weight of at least the pruning floor
+                    weights[f] = array("f", part)
+        return (
+            LinearModel(self.category_classes, self.bias[:split], out[0]),
+            LinearModel(self.severity_classes, self.bias[split:], out[1]),
+        )
 
     def save(self, path: Path) -> None:
+        category, severity = self.heads()
         data = {
             "format": FORMAT,
             "meta": self.meta,
-            "category": self.category.to_dict(),
-            "severity": self.severity.to_dict(),
+            "category": category.to_dict(),
+            "severity": severity.to_dict(),
         }
         raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         # mtime=0: the same training gives the same bytes.
@@ -180,7 +224,7 @@ def train_head(
                 for row in rows:
                     row[c] = row[c] * decay - g
             step += 1
-    pruned = {
+    pruned: dict[str, Sequence[float]] = {
         f: array("f", row) for f, row in weights.items() if max(abs(w) for w in row) >= min_weight
     }
     return LinearModel(classes, bias, pruned)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 import channels.telegram
 from channels.telegram.adapter import TelegramAdapter
-from channels.telegram.ratelimit import SENT_GLOBAL_KEY, SendLimiter
+from channels.telegram.ratelimit import SENT_CHAT_KEY, SENT_GLOBAL_KEY, SendLimiter, db_now
 from gateway.outbox import service as outbox
 from gateway.ports import Channel, DeliveryError, OutboundAttachment, OutboundMessage
 from gateway.runtime import Runtime
@@ -259,3 +259,46 @@ async def test_replies_to_many_chats_respect_the_rate_limits_across_processes(
         f"{REPLIES} replies to {CHATS} chats in {times[-1] - times[0]:.1f}s; "
         f"busiest second: {busiest}"
     )
+
+
+async def test_a_delivered_reply_frees_its_chat_an_interval_after_the_send(tg: Telegram) -> None:
+    """The chat's hold ends in the transaction that records the reply's progress: once
+    deliver() returns, the chat is free again one interval on, not held for a send in
+    flight."""
+    chat = new_chat()
+    await tg.post(private_message(chat, 1))
+    await tg.adapter.deliver(await queued_reply(tg, chat, "hello"))
+    limiter = tg.adapter.limiter
+    key = SENT_CHAT_KEY + str(chat)
+    async with tg.runtime.sessionmaker() as session:
+        free = float((await tg.runtime.state.get_many(session, [key]))[key])
+        now = await db_now(session)
+    assert free <= now + limiter.chat_interval
+
+
+async def test_pacing_transactions_alone_commit_without_waiting_for_the_disk(
+    tg: Telegram, backend: str
+) -> None:
+    """The limiter's own transactions hold only pacing state; the delivery's, with the
+    progress of a reply, stay durable."""
+    if backend != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    async with tg.runtime.sessionmaker.begin() as session:
+        await db_now(session, pacing_only=True)
+        assert await session.scalar(sa.text("SHOW synchronous_commit")) == "off"
+    async with tg.runtime.sessionmaker.begin() as session:
+        await db_now(session)
+        assert await session.scalar(sa.text("SHOW synchronous_commit")) == "on"
+
+
+async def test_reservations_never_book_more_into_a_window_than_the_claim_lets_go(
+    tg: Telegram,
+) -> None:
+    """Senders that wake on their reserved slots find the window free: the reservations
+    never put more than the window's starts into its span, so no sender on time pays a
+    second claim."""
+    limiter = tg.adapter.limiter
+    slots = [(await limiter.reserve(str(new_chat())))[0] for _ in range(limiter.window_starts * 2)]
+    spans = [b - a for a, b in zip(slots, slots[limiter.window_starts :], strict=False)]
+    # Epoch seconds as floats: each slot is rounded to about 0.2 microseconds.
+    assert min(spans) >= limiter.window_seconds - 1e-4

@@ -98,6 +98,11 @@ def test_parse_number(raw: str, value: str, coin: bool) -> None:
         ("卖家不放币 5000元", "5000", "CNY"),
         ("500k VND", "500000", "VND"),
         ("₺2.500 gönderdim", "2500", "TRY"),
+        ("2천만원 입금했는데", "20000000", "KRW"),
+        ("50만원 보냈어요", "500000", "KRW"),
+        ("3千万円振り込んだ", "30000000", "JPY"),
+        ("被骗了1亿元", "100000000", "CNY"),
+        ("转了2百万元", "2000000", "CNY"),
     ],
 )
 def test_extract_amount(text: str, amount: str, currency: str) -> None:

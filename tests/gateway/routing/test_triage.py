@@ -58,6 +58,14 @@ def test_yuan_right_before_more_chinese_is_read(triage: TriageClassifier) -> Non
     assert (result.amount, result.currency) == (Decimal(5000), "CNY")
 
 
+def test_korean_ten_million_won_is_read_and_raises_severity(triage: TriageClassifier) -> None:
+    # 2천만원 is 20,000,000 won (about 14,800 USD), over the critical amount; without the
+    # compound unit 천만 no amount was read at all.
+    result = triage.classify("2천만원 보냈는데 판매자가 코인을 안 줘요")
+    assert (result.amount, result.currency) == (Decimal(20_000_000), "KRW")
+    assert result.severity == Severity.critical, result.reasons
+
+
 def test_escrow_is_not_french_escroc(triage: TriageClassifier) -> None:
     result = triage.classify("funds locked in escrow and seller wont release them")
     assert result.category == Category.crypto_not_released, result.reasons
