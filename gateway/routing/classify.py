@@ -284,6 +284,7 @@ def phrase_tables(table_id: str) -> tuple[tuple[str, tuple[Phrase, ...]], ...]:
         "released": {"released": release_phrases.RELEASED_PHRASES},
         "not_released": {"not_released": release_phrases.NOT_RELEASED_PHRASES},
         "fake_proof": {"fake_proof": release_phrases.FAKE_PROOF_PHRASES},
+        "sent_funds": {"sent_funds": release_phrases.SENT_FUNDS_PHRASES},
     }
     out = []
     for key, by_lang in tables[table_id].items():

@@ -161,7 +161,7 @@ def phrase_keys(text: str) -> set[str]:
 @cache
 def _release_index(table_id: str) -> tuple[dict[str, list[Phrase]], dict[str, list[Phrase]]]:
     """A table of `gateway.routing.release_phrases` ("released", "not_released",
-    "fake_proof") indexed as `_phrase_index` indexes the category lists."""
+    "fake_proof", "sent_funds") indexed as `_phrase_index` indexes the category lists."""
     spaced: dict[str, list[Phrase]] = {}
     unspaced: dict[str, list[Phrase]] = {}
     for _, phrase_list in phrase_tables(table_id):
@@ -199,6 +199,13 @@ def release_reading(text: str) -> tuple[str, Phrase] | None:
         if found:
             return table_id, found
     return None
+
+
+def sent_funds(text: str) -> Phrase | None:
+    """The phrase of `release_phrases.SENT_FUNDS_PHRASES` by which the customer says they
+    sent the money ("I sent 500 usdt to a fake agent", "я перевел ему", "给假客服转了"),
+    guarded as `release_reading` guards a release; None when there is none."""
+    return _first(normalise(text[:MAX_FEATURE_CHARS]), "sent_funds", _release_guards())
 
 
 def says_fake_proof(text: str) -> bool:

@@ -195,8 +195,8 @@ RELEASE_GUARDS: dict[str, str] = {
     "bisa|hindi|wag|huwag|"
     "bago|be|been|is|was|were|got|get|being|je|rien|nada|nothing|nichts|"
     "ничего|нічого|de|cara|how|como|comment|wie|как|як|nen|doi|hoi|giuc|bat|chiu|dam|lam|"
-    "لم|لا|ما|لن|قبل|نه|نمی|नहीं|नही|मत|nahi|nahin|mat|نہیں|مت|안|못|"
-    "没|沒|未|不|没有|沒有|别|別|不要|不能|要|让|讓|叫|催|等|ไม่|ไม่ได้|ไม่ยอม|อย่า|ก่อน|ให้|ต้อง|ควร|จะ|ค่อย|ขอ",
+    "لم|لا|ما|لن|قبل|وما|ولم|ولا|نه|نمی|नहीं|नही|मत|nahi|nahin|mat|نہیں|مت|안|못|"
+    "没|沒|未|不|没有|沒有|别|別|不要|不能|要|让|讓|叫|催|等|ไม่|ไม่ได้|ไม่ยอม|อย่า|ก่อน|ให้|ต้อง|ควร|จะ|ค่อย|ขอ|说|說",
     # Words that stand between a negation and the verb: "ainda não liberei", "no usdt
     # released".
     "filler": "usdt|coin|coins|crypto|koin|yet|still|even|ainda|aun|todavia|encore|noch|еще|ще|아직|pa|po|masih|lagi|van|hala|"
@@ -211,3 +211,65 @@ RELEASE_GUARDS: dict[str, str] = {
 # Languages whose released phrases end where a word ends: a Vietnamese syllable is a word
 # ("đã thả" is not "đã thanh toán", I paid).
 RELEASE_WHOLE_WORDS: tuple[str, ...] = ("vi",)
+
+# "I sent the funds to the scammer": a victim saying, in the first person and the past,
+# that they sent, transferred or paid the money ("I sent 500 usdt to a fake support
+# agent", "transferi 300 usdt pro falso atendente", "я перевел ему 1000 usdt",
+# "给假客服转了2000u"). In a scam this is money gone, critical (`triage.SENT_FUNDS_RULE`);
+# a buyer's "I sent the money but the seller did not release" is not a scam and the rule
+# never reads it. Matched as `RELEASED_PHRASES` are, with the same guards: a negation,
+# plan or question touching a match ("i didn't send", "should I send", "before I send",
+# "没转钱", "보냈나요") cancels it. Japanese, Turkish, Persian, Hindi, Urdu and Korean
+# negate inside or after the verb ("送金してない", "göndermedim", "نفرستادم",
+# "नहीं भेजे"): only affirmative past forms are listed there.
+SENT_FUNDS_PHRASES: dict[str, str] = {
+    "en": "i sent|i have sent|i've sent|ive sent|i already sent|i just sent|and sent him|"
+    "i transferred|i have transferred|i've transferred|i moved my|i moved the|i moved|"
+    "i paid him|i paid her|i paid them|i paid the scammer|i paid the fake|i deposited|"
+    "got me to send|made me send|tricked me into sending|tricked me into transferring",
+    "pt": "eu mandei|mandei pra ele|mandei para ele|mandei e ele|transferi|eu transferi|"
+    "enviei pra ele|enviei para ele|eu enviei|depositei|fiz o pix|fiz um pix|fiz pix|"
+    "me fez transferir|me fez mandar|me fez transferir meus|me fez mandar meus|mandei",
+    "es": "le mande|les mande|le envie|le transferi|le pase|le deposite|transferi|"
+    "los mande|las mande|mande los|mande las|pase mis|pase los|me hizo transferir|"
+    "me hizo mandar|me hizo enviar|me hizo pasar|me hizo transferir mis|me hizo mandar mis|"
+    "me hizo pasar mis|deposite|pase",
+    "fr": "je lui ai envoye|je lui ai transfere|je lui ai vire|j'ai envoye|jai envoye|"
+    "j'ai transfere|jai transfere|j'ai vire|jai vire|j'ai deplace|m'a fait transferer|"
+    "m'a fait envoyer|m'a fait virer|m'a fait deplacer",
+    "de": "hab ihm|habe ihm|hab ich ihm|habe ich ihm|usdt geschickt|usdt gesendet|"
+    "usdt uberwiesen|rubergeschickt|ruberuberwiesen|geld uberwiesen|euro uberwiesen|"
+    "hab ich gemacht|habe ich gemacht|hab ich uberwiesen|hab ich geschickt",
+    "ru": "я перевел|перевел ему|я перевела|перевела ему|я отправил|отправил ему|"
+    "я отправила|отправила ему|я скинул|скинул ему|я скинула|я переслал|я закинул|"
+    "я перечислил|ya perevel|ya otpravil",
+    "uk": "я переказав|переказав йому|я переказала|я перевів|перевів йому|я перевела|"
+    "я відправив|відправив йому|я відправила|я надіслав|надіслав йому|я надіслала|"
+    "я скинув|скинув йому",
+    "zh": "我转了|转了|给他转|转给他了|转给了|我已经转|已经转了|转过去了|我汇了|汇了款|"
+    "我打了|打过去了|我轉了|轉了|給他轉|轉給他了|已經轉了|轉過去了",
+    "ja": "送ってしまった|送ってしまいました|送金してしまった|送金してしまいました|送金した|"
+    "送金しました|送った|送りました|振り込んでしまった|振り込んだ|振り込みました|振込しました|"
+    "移してしまった|移しました|送信してしまった",
+    "ko": "보냈어요|보냈는데|보냈습니다|보냈고|보냈어|송금했|이체했|입금했|전송했|"
+    "옮겼어요|옮겼는데|옮겼습니다",
+    "vi": "toi chuyen|em chuyen|minh chuyen|toi da chuyen|em da chuyen|minh da chuyen|"
+    "toi da gui|em da gui|minh da gui|toi gui|em gui|minh gui|bi lua chuyen|chuyen mat",
+    "id": "saya kirim|sy kirim|aku kirim|udah saya kirim|sudah saya kirim|udah sy kirim|"
+    "saya transfer|sy transfer|aku transfer|saya sudah transfer|sudah saya transfer|"
+    "udah transfer|udh terkirim|sudah terkirim|udah terkirim|saya tf|sy tf|udah tf",
+    "ms": "saya hantar|sy hantar|saya dah hantar|dah hantar|saya transfer|saya dah transfer|"
+    "dah transfer|saya pindah|saya dah pindah|saya pindahkan|sy transfer",
+    "tr": "yolladim|gonderdim|transfer ettim|havale ettim|gonderdik|yatirdim|aktardim",
+    "ar": "حولت له|حولت|وحولت|فحولت|ارسلت له|ارسلت|وارسلت|نقلت|ونقلت|دفعت له|حولتله|وحولتله",
+    "fa": "فرستادم|واریز کردم|انتقال دادم|منتقل کردم|کارت به کارت کردم|ریختم|"
+    "پرداخت کردم|ferestadam",
+    "hi": "maine bhej diye|maine bhej diya|maine bhej di|mene bhej diye|maine transfer kar diye|"
+    "maine transfer kar diya|mangwa liye|मैंने भेज दिए|मैंने भेज दिया|मैंने भेज दी|मैंने ट्रांसफर कर दिए|"
+    "मैंने ट्रांसफर कर दिया|मंगवा लिए",
+    "ur": "میں نے بھیج دیے|میں نے بھیج دیا|میں نے بھیج دی|میں نے بھیجے|میں نے ٹرانسفر کر دیے|"
+    "میں نے ٹرانسفر کر دیا|منگوا لیے",
+    "th": "โอนไป|ผมโอน|ฉันโอน|หนูโอน|เราโอน|โอนแล้ว|ส่งไปแล้ว|โอนเงินไป|หลอกให้โอน",
+    "tl": "pinadala ko|sinend ko|nagpadala ako|nag-send ako|nagsend ako|naipadala ko|"
+    "nailipat ko|inilipat ko|nag transfer ako|nagtransfer ako|tinransfer ko|na-send ko",
+}

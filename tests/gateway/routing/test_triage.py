@@ -11,7 +11,7 @@ import pytest
 from gateway.routing import dataset, training
 from gateway.routing import triage as triage_module
 from gateway.routing.classify import classify
-from gateway.routing.features import release_reading
+from gateway.routing.features import release_reading, sent_funds
 from gateway.routing.model import TriageModel
 from gateway.routing.triage import TriageClassifier, shipped_model
 from gateway.tickets.models import Category, Severity
@@ -261,3 +261,96 @@ def test_the_released_rule_off_changes_nothing(
             assert after == before
     # Off, the Japanese message is the model's payment not received again.
     assert off[1].category == Category.payment_not_received
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a guy on telegram said he was support, I sent 500 usdt to the fake agent",
+        "transferi 300 usdt pro falso atendente no whatsapp",
+        "мошенник представился поддержкой, я перевел ему 1000 usdt",
+        "给假客服转了2000u，现在联系不上了",
+        "サポートを名乗る人に300usdt送金してしまいました",  # Japanese negates after the verb
+        "destek ekibi diyen birine 400 dolar yolladım, dolandırıldım",
+        "یکی خودشو پشتیبانی جا زد و من ۳۰۰ تتر براش فرستادم",
+        "상담원이라는 사람한테 400usdt 보냈어요 사기였어요",
+    ],
+)
+def test_an_impersonation_scam_where_the_funds_were_sent_is_critical(
+    triage: TriageClassifier, text: str
+) -> None:
+    result = triage.classify(text)
+    assert (result.category, result.severity) == (Category.fraud_or_scam, Severity.critical)
+    assert any("SENT_FUNDS_PHRASES" in r for r in result.reasons), result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "someone said he was support and asked me to send him 300 usdt, I did not send "
+        "anything, is this you?",
+        "a guy pretending to be support asked me to send usdt to verify my account, i didnt "
+        "send, just reporting",
+    ],
+)
+def test_asked_to_send_and_did_not_stays_high(triage: TriageClassifier, text: str) -> None:
+    result = triage.classify(text)
+    assert (result.category, result.severity) == (Category.fraud_or_scam, Severity.high)
+    assert not any("SENT_FUNDS_PHRASES" in r for r in result.reasons), result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("I sent 500 usdt to a fake support agent", "i sent"),
+        ("я перевел ему 1000 usdt", "я перевел"),
+        ("给假客服转了2000u", "转了"),
+        ("250 usdt yolladım", "yolladim"),
+        ("he asked me to send usdt, I did not send anything", None),
+        ("should I send the usdt to the support agent?", None),
+        ("before I sent anything I wanted to ask you", None),
+        ("я не перевел ему ничего", None),
+        ("有人让我转usdt，我没转钱", None),
+        ("usdt göndermemi istedi, göndermedim", None),  # Turkish negates inside the verb
+        ("送金はしていません", None),
+        ("پولی هم نفرستادم", None),
+        ("نہ پیسے بھیجے", None),
+        ("وما حولت له", None),
+        ("usdt bhej dijiye", None),  # a request
+        ("코인 보냈나요", None),  # a question
+    ],
+)
+def test_sent_funds_reads_negations_questions_and_plans(text: str, phrase: str | None) -> None:
+    found = sent_funds(text)
+    assert (found.text if found else None) == phrase, found
+
+
+def test_a_buyer_who_sent_the_money_is_not_a_critical_scam(triage: TriageClassifier) -> None:
+    for text in (
+        "I sent the money but the seller did not release",
+        "transferi o pix e o vendedor não liberou os usdt",
+    ):
+        result = triage.classify(text)
+        assert (result.category, result.severity) == (
+            Category.crypto_not_released,
+            Severity.high,
+        ), text
+        assert not any("SENT_FUNDS_PHRASES" in r for r in result.reasons), result.reasons
+
+
+def test_the_sent_funds_rule_off_changes_only_its_own_decisions(
+    triage: TriageClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [
+        "a guy on telegram said he was support, I sent 500 usdt to the fake agent",
+        "someone said he was support and asked me to send him 300 usdt, I did not send "
+        "anything, is this you?",
+        "I sent the money but the seller did not release",
+    ]
+    on = [triage.classify(t) for t in texts]
+    monkeypatch.setattr(triage_module, "SENT_FUNDS_RULE", False)
+    off = [triage.classify(t) for t in texts]
+    for before, after in zip(on, off, strict=True):
+        assert not any("SENT_FUNDS_PHRASES" in r for r in after.reasons), after.reasons
+        if not any("SENT_FUNDS_PHRASES" in r for r in before.reasons):
+            assert after == before
