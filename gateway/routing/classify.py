@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
-from gateway.routing import phrases
+from gateway.routing import phrases, release_phrases
 from gateway.tickets.models import SEVERITY_RANK, Category, Severity
 
 # Past this, a message is a pasted history or a log: its head says what matters.
@@ -281,6 +281,9 @@ def phrase_tables(table_id: str) -> tuple[tuple[str, tuple[Phrase, ...]], ...]:
         "category": phrases.CATEGORY_PHRASES,
         "urgent": {"urgent": phrases.URGENT_PHRASES},
         "low": {"low": phrases.LOW_PHRASES},
+        "released": {"released": release_phrases.RELEASED_PHRASES},
+        "not_released": {"not_released": release_phrases.NOT_RELEASED_PHRASES},
+        "fake_proof": {"fake_proof": release_phrases.FAKE_PROOF_PHRASES},
     }
     out = []
     for key, by_lang in tables[table_id].items():

@@ -25,7 +25,8 @@ import re
 import unicodedata
 from functools import cache
 
-from gateway.routing.classify import normalise, phrase_tables
+from gateway.routing.classify import Phrase, normalise, phrase_tables
+from gateway.routing.release_phrases import RELEASE_GUARDS, RELEASE_WHOLE_WORDS
 
 # A message's head says what it is about; the rest of a pasted history only adds noise.
 MAX_FEATURE_CHARS = 1000
@@ -155,3 +156,95 @@ def phrase_keys(text: str) -> set[str]:
                 if key not in hits and norm.startswith(phrase, i):
                     hits.add(key)
     return hits
+
+
+@cache
+def _release_index(table_id: str) -> tuple[dict[str, list[Phrase]], dict[str, list[Phrase]]]:
+    """A table of `gateway.routing.release_phrases` ("released", "not_released",
+    "fake_proof") indexed as `_phrase_index` indexes the category lists."""
+    spaced: dict[str, list[Phrase]] = {}
+    unspaced: dict[str, list[Phrase]] = {}
+    for _, phrase_list in phrase_tables(table_id):
+        for p in phrase_list:
+            if p.unspaced:
+                unspaced.setdefault(p.norm[0], []).append(p)
+            else:
+                spaced.setdefault(p.norm[:2], []).append(p)
+    return spaced, unspaced
+
+
+@cache
+def _release_guards() -> dict[str, frozenset[str]]:
+    """`release_phrases.RELEASE_GUARDS` normalised as the text is (a leading space in an
+    "after" guard means "the next word" and is kept)."""
+    return {
+        kind: frozenset(
+            (" " if g.startswith(" ") else "") + normalise(g) for g in joined.split("|")
+        )
+        for kind, joined in RELEASE_GUARDS.items()
+    }
+
+
+def release_reading(text: str) -> tuple[str, Phrase] | None:
+    """Whether the customer says the crypto already left them: ("released", phrase) for a
+    phrase of `release_phrases.RELEASED_PHRASES` that no guard around it negates ("I
+    released the usdt", not "I have not released", "chưa thả", "放币了吗"); else
+    ("not_released", phrase) for one of `NOT_RELEASED_PHRASES` ("ainda não liberei");
+    else None. Matched as `phrase_keys` matches: after `classify.normalise`, spaced
+    phrases at a word start, unspaced ones anywhere; exactly, never with typos."""
+    norm = normalise(text[:MAX_FEATURE_CHARS])
+    guards = _release_guards()
+    for table_id in ("released", "not_released"):
+        found = _first(norm, table_id, guards if table_id == "released" else None)
+        if found:
+            return table_id, found
+    return None
+
+
+def says_fake_proof(text: str) -> bool:
+    """Whether `text` calls the payment proof fake (`release_phrases.FAKE_PROOF_PHRASES`)."""
+    return _first(normalise(text[:MAX_FEATURE_CHARS]), "fake_proof", None) is not None
+
+
+def _first(norm: str, table_id: str, guards: dict[str, frozenset[str]] | None) -> Phrase | None:
+    """The first phrase of the table in `norm` (already normalised) that no guard negates."""
+    spaced, unspaced = _release_index(table_id)
+    start = 0
+    while start < len(norm):
+        for p in spaced.get(norm[start : start + 2], ()):
+            if _at(norm, start, p) and not (guards and _guarded(norm, start, p, guards)):
+                return p
+        nxt = norm.find(" ", start)
+        if nxt < 0:
+            break
+        start = nxt + 1
+    for i, ch in enumerate(norm):
+        for p in unspaced.get(ch, ()):
+            if _at(norm, i, p) and not (guards and _guarded(norm, i, p, guards)):
+                return p
+    return None
+
+
+def _at(norm: str, start: int, p: Phrase) -> bool:
+    """`p` at `start`, ending at a word end where its language needs it."""
+    if not norm.startswith(p.norm, start):
+        return False
+    end = start + len(p.norm)
+    return p.lang not in RELEASE_WHOLE_WORDS or end == len(norm) or norm[end] == " "
+
+
+def _guarded(norm: str, start: int, p: Phrase, guards: dict[str, frozenset[str]]) -> bool:
+    """Whether a negation, plan or question touches the match of `p` at `start`."""
+    end = start + len(p.norm)
+    if any(norm.startswith(g, end) for g in guards["after"]):
+        return True
+    before = norm[:start]
+    if any(before.endswith(g) for g in guards["before"] if _UNSPACED_CHAR.match(g)):
+        return True
+    words = before.split()
+    k = len(words) - 1
+    while k >= 0 and words[k] in guards["filler"] and k > len(words) - 3:
+        k -= 1
+    if k < 0 or words[k] not in guards["before"]:
+        return False
+    return k == 0 or f"{words[k - 1]} {words[k]}" not in guards["not_negation"]

@@ -19,6 +19,15 @@ dispute high, a question about a payment normal, anything else normal or low) an
 severity head chooses only among those, calling a scam critical whenever it gives
 critical at least `CRITICAL_FLOOR` of their share: a missed theft costs more than a
 false alarm. Stated amounts and repeat disputes then raise it.
+
+Rules decide where a list is right on every message it matches: a takeover phrase makes
+a takeover (`TAKEOVER_RULE`); in a scam, the seller saying in the first person that the
+crypto already left ("I released the usdt", "já liberei", "코인 보냈는데",
+`release_phrases.RELEASED_PHRASES`, with no negation, plan or question touching it)
+makes it critical, and saying it has not ("ainda não liberei", "まだリリースしていません",
+`NOT_RELEASED_PHRASES`) makes it high (`RELEASED_RULE`, `NOT_RELEASED_HIGH`); a "payment
+not received" whose seller released against a proof called fake is a critical scam
+(`RELEASED_FAKE_PROOF`).
 """
 
 from __future__ import annotations
@@ -37,7 +46,13 @@ from gateway.routing.classify import (
     raise_to,
     step_up,
 )
-from gateway.routing.features import MAX_FEATURE_CHARS, read, word_count
+from gateway.routing.features import (
+    MAX_FEATURE_CHARS,
+    read,
+    release_reading,
+    says_fake_proof,
+    word_count,
+)
 from gateway.routing.model import TriageModel
 from gateway.tickets.models import Category, Severity
 
@@ -73,6 +88,22 @@ JOINT = True
 # training split the list is right on every message it matches, and a missed takeover
 # is money leaving now.
 TAKEOVER_RULE = True
+# In a scam (the model's category), the seller saying the crypto already left ("I
+# released the usdt", "já liberei", "코인 보냈는데": `release_phrases.RELEASED_PHRASES`, no
+# negation, plan or question touching it) makes it critical: money gone. On the training
+# split the list matches 278 messages, 225 of them scams, all critical (the other 53 are
+# chargebacks, which the rule leaves alone); in 5-fold cross-validation there it finds 6
+# more of 774 critical messages and changes nothing else.
+RELEASED_RULE = True
+# With the rule, a "payment not received" whose seller released against a proof called
+# fake (`release_phrases.FAKE_PROOF_PHRASES`) is a critical scam: 2 more critical
+# messages in that cross-validation, no labelled "payment not received" matched.
+RELEASED_FAKE_PROOF = True
+# With the rule, a scam whose seller says the crypto has not left ("I have not released,
+# the receipt looks fake": `release_phrases.NOT_RELEASED_PHRASES`) is high, whatever the
+# critical floor says: 63 training messages match, 60 scams, all high; in the
+# cross-validation 26 fewer false criticals (107 -> 81, severity 90.6 -> 91.7 %).
+NOT_RELEASED_HIGH = True
 # "pls check", "ok", "hello": a message this short, with no phrase of the lists, no amount
 # and no order, is routed weakly whatever the model says (the triage queue, and the
 # customer's next message routes the ticket again).
@@ -129,7 +160,32 @@ class TriageClassifier:
                     "(gateway/routing/phrases.py) decides over the model"
                 )
             category, cat_confidence = Category.account_takeover, 1.0
+        reading = None
+        if RELEASED_RULE and category in (Category.fraud_or_scam, Category.payment_not_received):
+            reading = release_reading(head)
+            if reading and category == Category.payment_not_received:
+                if reading[0] == "released" and RELEASED_FAKE_PROOF and says_fake_proof(head):
+                    reasons.append(
+                        f"category {Category.fraud_or_scam}: released ({reading[1].text!r}) "
+                        "against a fake proof (RELEASED_PHRASES, FAKE_PROOF_PHRASES of "
+                        "gateway/routing/release_phrases.py) decides over the model"
+                    )
+                    category, cat_confidence = Category.fraud_or_scam, 1.0
+                else:
+                    reading = None
         severity, sev_confidence, why = _policy_severity(category, sev.probabilities)
+        if reading and reading[0] == "released":
+            severity, sev_confidence = Severity.critical, 1.0
+            why = (
+                f"severity critical: the crypto already left ({reading[1].text!r}, "
+                "RELEASED_PHRASES of gateway/routing/release_phrases.py)"
+            )
+        elif reading and NOT_RELEASED_HIGH:
+            severity, sev_confidence = Severity.high, 1.0
+            why = (
+                f"severity high: the crypto has not left yet ({reading[1].text!r}, "
+                "NOT_RELEASED_PHRASES of gateway/routing/release_phrases.py)"
+            )
         if why:
             reasons.append(why)
 

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (test texts in many scripts)
 """The shipped triage model with the desk's severity policy, on the bugs the desk saw."""
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from gateway.routing import dataset, training
+from gateway.routing import triage as triage_module
 from gateway.routing.classify import classify
+from gateway.routing.features import release_reading
 from gateway.routing.model import TriageModel
 from gateway.routing.triage import TriageClassifier, shipped_model
 from gateway.tickets.models import Category, Severity
@@ -146,3 +149,115 @@ def test_training_is_deterministic_and_round_trips(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
     loaded = TriageClassifier(TriageModel.load(first), HIGH, CRITICAL)
     assert loaded.classify("someone hacked my account").category == Category.account_takeover
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "buyer showed me a bank screenshot so I released 300 usdt, the screenshot was fake",
+        "liberei os usdt pro comprador e o comprovante era falso, não caiu nada",
+        "я отпустил usdt по поддельному чеку, денег нет",
+        "가짜 입금 캡처 믿고 코인 보냈는데 돈이 안 들어왔어요",
+        "偽の振込明細を信じてリリースしました、入金がありません",
+        "alıcı sahte dekont gönderdi ben de serbest bıraktım para yok",
+        "我已经放币了，后来发现买家的付款截图是假的",
+        "tôi đã thả coin rồi mới biết bill chuyển khoản là giả",
+    ],
+)
+def test_released_against_a_fake_proof_is_a_critical_scam(
+    triage: TriageClassifier, text: str
+) -> None:
+    result = triage.classify(text)
+    assert (result.category, result.severity) == (Category.fraud_or_scam, Severity.critical)
+    assert any("RELEASED_PHRASES" in r for r in result.reasons), result.reasons
+
+
+def test_a_payment_not_received_released_against_a_fake_proof_is_a_scam(
+    triage: TriageClassifier,
+) -> None:
+    # The model reads a payment that never arrived; the seller had already released.
+    text = "入金されていないのにリリースしました、振込明細は偽物でした"
+    result = triage.classify(text)
+    assert (result.category, result.severity) == (Category.fraud_or_scam, Severity.critical)
+    assert any("FAKE_PROOF_PHRASES" in r for r in result.reasons), result.reasons
+    # Released, no proof called fake: still a payment not received.
+    plain = triage.classify("i released 200 usdt, payment not received")
+    assert (plain.category, plain.severity) == (Category.payment_not_received, Severity.high)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have not released yet, the receipt is fake",
+        "ainda não liberei, o comprovante parece falso",
+        "아직 코인 안 보냈어요 입금 캡처가 가짜 같아요",
+        "まだリリースしていません、振込明細が偽物みたいです",
+        "henüz serbest bırakmadım, dekont sahte gibi",
+    ],
+)
+def test_a_scam_before_the_crypto_left_stays_high(triage: TriageClassifier, text: str) -> None:
+    result = triage.classify(text)
+    assert (result.category, result.severity) == (Category.fraud_or_scam, Severity.high)
+    assert not any("RELEASED_PHRASES of" in r and "already left" in r for r in result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("I released the usdt", "released"),
+        ("já liberei as usdt", "released"),
+        ("بعد ما حررت العملات", "released"),  # "after I released"
+        ("ich habe die USDT schon freigegeben", "released"),
+        ("I have not released yet", "not_released"),
+        ("eu ainda não liberei", "not_released"),
+        ("serbest bırakmadım", "not_released"),
+        ("آزاد نکردم", "not_released"),
+        ("ich habe die USDT nicht freigegeben", None),
+        ("ما حررت العملات", "not_released"),
+        ("chưa thả coin", None),
+        ("đã thả coin chưa", None),  # a question
+        ("tôi đã thanh toán rồi", None),  # "I paid", not "thả"
+        ("还没放币", None),
+        ("放币了吗", None),
+        ("我放币之前", None),
+        ("코인 안 보냈어요", "not_released"),
+        ("코인 보냈나요", None),
+        ("リリースしたいです", None),
+        ("release kar dijiye", None),
+        ("y liberen los usdt", None),
+        ("should I release? before I release I want to check", None),
+        ("do not release, the receipt is fake", None),
+        ("I sent the money but the seller did not release", None),
+    ],
+)
+def test_release_reading_reads_negations_questions_and_plans(
+    text: str, reading: str | None
+) -> None:
+    found = release_reading(text)
+    assert (found[0] if found else None) == reading, found
+
+
+def test_a_buyer_who_paid_is_not_made_a_critical_scam(triage: TriageClassifier) -> None:
+    result = triage.classify("I sent the money but the seller did not release")
+    assert (result.category, result.severity) == (Category.crypto_not_released, Severity.high)
+
+
+def test_the_released_rule_off_changes_nothing(
+    triage: TriageClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [
+        "buyer showed me a bank screenshot so I released 300 usdt, the screenshot was fake",
+        "入金されていないのにリリースしました、振込明細は偽物でした",
+        "I have not released yet, the receipt is fake",
+        "I sent the money but the seller did not release",
+        "seller not released 15,000 USDT",
+    ]
+    on = [triage.classify(t) for t in texts]
+    monkeypatch.setattr(triage_module, "RELEASED_RULE", False)
+    off = [triage.classify(t) for t in texts]
+    for before, after in zip(on, off, strict=True):
+        assert not any("RELEASED_PHRASES" in r for r in after.reasons), after.reasons
+        if not any("RELEASED_PHRASES" in r for r in before.reasons):
+            assert after == before
+    # Off, the Japanese message is the model's payment not received again.
+    assert off[1].category == Category.payment_not_received
