@@ -10,13 +10,14 @@ counts every send at the one time it knows to be after its arrival: its return.
 The counting rule. The global window row keeps one time a send, for the last
 `window_starts` sends: while a send is in flight, its hold (the start plus
 `IN_FLIGHT_SECONDS`, written negated); once it returned (delivered or not), the
-database's clock read after the return. A send counts against the limit from its start
-until `limit_seconds` after its return (`window_starts / global_per_second`: one second
-at 30/s); a new send may start only while fewer than `window_starts` sends count. Then
-no one second can hold more arrivals than that: of any `window_starts + 1` sends
-arriving inside one second, the last to start found each of the others either in
-flight or returned less than a second before (each returned after it arrived, so
-within the second), and was refused. This holds across processes and hosts, since every
+database's clock read after the return (less the time this process measured between
+the return and that read, so a release that waited for a connection counts no longer).
+A send counts against the limit from its start until `limit_seconds` after its return
+(`window_starts / global_per_second`: one second at 30/s); a new send may start only
+while fewer than `window_starts` sends count. Then no one second can hold more
+arrivals than that: of any `window_starts + 1` sends arriving inside one second, the
+last to start found each of the others either in flight or returned less than a second
+before (each returned after it arrived, so within the second), and was refused. This holds across processes and hosts, since every
 time is read from the database's one clock, and needs no slack for the calls' latency;
 the price is that latency: a send holds its place for one second plus its round trip,
 so the limiter runs near `global_per_second / (1 + round trip)`. A process that dies
@@ -164,15 +165,26 @@ class SendLimiter:
             await self.release_in(session, chat_id, pacing_only=True)
 
     async def release_in(
-        self, session: AsyncSession, chat_id: str, *, pacing_only: bool = False
+        self,
+        session: AsyncSession,
+        chat_id: str,
+        *,
+        pacing_only: bool = False,
+        returned_at: float | None = None,
     ) -> None:
         """`release` in the caller's transaction (the one that records the send), which
         the chat's next claim waits for: only this send's sender writes the chat's row
-        while it holds the chat."""
+        while it holds the chat. `returned_at`: this loop's clock when the call
+        returned, if that was a while ago (the transaction waited for a connection)."""
         chat_key = SENT_CHAT_KEY + chat_id
         rows = await self.state.get_many(session, [chat_key, SENT_GLOBAL_KEY], for_update=True)
-        # Read after the locks: a later return only counts the send longer.
+        loop = asyncio.get_running_loop()
+        before = loop.time()
         now = await self.clock(session, pacing_only=pacing_only)
+        if returned_at is not None:
+            # The database's clock at the return, or a little after: the time that passed
+            # since, measured before the clock was read, can only be shorter than that.
+            now -= max(0.0, before - returned_at)
         await self._set(session, chat_key, now + self.chat_interval)
         times = rows.get(SENT_GLOBAL_KEY, "").split()
         held = "-" + rows.get(chat_key, "")

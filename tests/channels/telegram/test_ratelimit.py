@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -116,3 +117,23 @@ async def test_reservations_catch_up_after_a_pause(
     after = [(await limiter.reserve(str(new_chat())))[0] for _ in range(3)]
     assert after[0] == clock.now
     assert after[2] - after[1] == pytest.approx(limiter.global_min_gap)
+
+
+async def test_a_release_that_waited_counts_the_send_from_the_calls_return(
+    tg: Telegram, clocked: tuple[SendLimiter, FakeClock]
+) -> None:
+    """The delivery's transaction can wait a while after the call returned (a busy event
+    loop, no free connection): the send counts from the return, not from that wait."""
+    limiter, clock = clocked
+    chats = [str(new_chat()) for _ in range(limiter.window_starts)]
+    for chat in chats:
+        assert await limiter.claim(chat) == 0.0
+        clock.now += 0.02
+    clock.now = 1001.0
+    returned_at = asyncio.get_running_loop().time() - 0.5
+    for chat in chats:
+        async with tg.runtime.sessionmaker.begin() as session:
+            await limiter.release_in(session, chat, returned_at=returned_at)
+    # Returned at 1000.5 at the latest: free a second after that, not after 1001.0.
+    clock.now = 1001.5
+    assert await limiter.claim(str(new_chat())) == 0.0
