@@ -10,20 +10,20 @@ counts every send at the one time it knows to be after its arrival: its return.
 The counting rule. The global window row keeps one time a send, for the last
 `window_starts` sends: while a send is in flight, its hold (the start plus
 `IN_FLIGHT_SECONDS`, written negated); once it returned (delivered or not), the
-database's clock read after the return (less the time this process measured between
-the return and that read, so a release that waited for a connection counts no longer).
-A send counts against the limit from its start until `limit_seconds` after its return
+database's clock read after the return (less the time this process measured between the
+return and that read, so a release that waited for a connection counts no longer). A
+send counts against the limit from its start until `limit_seconds` after its return
 (`window_starts / global_per_second`: one second at 30/s); a new send may start only
-while fewer than `window_starts` sends count. Then no one second can hold more
-arrivals than that: of any `window_starts + 1` sends arriving inside one second, the
-last to start found each of the others either in flight or returned less than a second
-before (each returned after it arrived, so within the second), and was refused. This holds across processes and hosts, since every
-time is read from the database's one clock, and needs no slack for the calls' latency;
-the price is that latency: a send holds its place for one second plus its round trip,
-so the limiter runs near `global_per_second / (1 + round trip)`. A process that dies
-mid-send leaves its send counting until the hold runs out. A chat works the same way:
-the claim holds it while the call is in flight, and it is free again one per-chat
-interval after that call returned.
+while fewer than `window_starts` sends count. Then no one second can hold more arrivals
+than that: of any `window_starts + 1` sends arriving inside one second, the last to
+start found each of the others either in flight or returned less than a second before
+(each returned after it arrived, so within the second), and was refused. This holds
+across processes and hosts, since every time is read from the database's one clock, and
+needs no slack for the calls' latency; the price is that latency: a send holds its place
+for one second plus its round trip, so the limiter runs near `global_per_second / (1 +
+round trip)`. A process that dies mid-send leaves its send counting until the hold runs
+out. A chat works the same way: the claim holds it while the call is in flight, and it
+is free again one per-chat interval after that call returned.
 
 Before the claim, each send reserves a time slot in one short transaction: it locks
 this chat's and the global reservation rows (always in key order, so two transactions
