@@ -52,6 +52,21 @@ async def count(url: str, messages: int, verbose: bool) -> dict[str, tuple[float
     def _count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         seen.append(" ".join(statement.split()))
 
+    # Statements sent straight on asyncpg (gateway/queues/statements.py) pass no cursor:
+    # the connection's query logger sees them (and the transaction's own BEGIN/COMMIT).
+    # It is called soon after the statement completes, so with --verbose such a line may
+    # print after the statement that followed it.
+    def _raw(record: object) -> None:
+        query = " ".join(str(getattr(record, "query", "")).split())
+        if query.upper().rstrip(";") not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            seen.append("[asyncpg] " + query)
+
+    if not url.startswith("sqlite"):
+
+        @event.listens_for(runtime.engine.sync_engine, "connect")
+        def _log_raw(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_connection.driver_connection.add_query_logger(_raw)
+
     async def one(sender: str, n: int) -> None:
         inbound = InboundMessage(
             channel=Channel.webchat,

@@ -7,6 +7,7 @@ migrations; nothing here creates tables.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import uuid
@@ -216,7 +217,24 @@ async def lock_keys(session: AsyncSession, *keys: Sequence[str]) -> None:
     """`lock_key` for several keys in one round trip, taken in the order given."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    await session.execute(sa.select(*(sa.func.pg_advisory_xact_lock(_key(k)) for k in keys)))
+    await _locking(len(keys)).rows(session, {f"key_{n}": _key(k) for n, k in enumerate(keys)})
+
+
+@functools.cache
+def _locking(count: int) -> Any:
+    """The statement that takes `count` advisory locks, built and compiled once: every
+    ingest takes two, and building, keying and executing it through the ORM costs more
+    client CPU than the round trip."""
+    from gateway.queues.statements import Statement  # which imports this module
+
+    return Statement(
+        sa.select(
+            *(
+                sa.func.pg_advisory_xact_lock(sa.bindparam(f"key_{n}", type_=sa.BigInteger))
+                for n in range(count)
+            )
+        )
+    )
 
 
 def _key(parts: Sequence[str]) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Collection
 from typing import Any
@@ -46,6 +47,21 @@ log = structlog.get_logger()
 _PENDING_KEY = "parley_pending_notifications"
 
 
+@functools.cache
+def _signals(count: int) -> sa.Select[Any]:
+    """The statement that sends `count` signals, built once (every ingest and claim sends
+    one before its COMMIT; building and keying it anew each time cost more than running
+    it), run as Core on the transaction's connection."""
+    return sa.select(
+        *(
+            sa.func.pg_notify(
+                sa.bindparam(f"t_{n}", type_=sa.String), sa.bindparam(f"p_{n}", type_=sa.String)
+            )
+            for n in range(count)
+        )
+    )
+
+
 class Notifier:
     def __init__(self, database_url: str):
         self._url = database_url
@@ -68,7 +84,10 @@ class Notifier:
             def before_commit(s: Session) -> None:
                 items = list(dict.fromkeys(s.info.pop(_PENDING_KEY, [])))
                 if items:
-                    s.execute(sa.select(*(sa.func.pg_notify(t, p) for t, p in items)))
+                    params: dict[str, str] = {}
+                    for n, (topic, payload) in enumerate(items):
+                        params[f"t_{n}"], params[f"p_{n}"] = topic, payload
+                    s.connection().execute(_signals(len(items)), params)
 
             def after_commit(_s: Any) -> None:
                 for item in dict.fromkeys(session.info.pop(_PENDING_KEY, [])):

@@ -7,6 +7,7 @@ a retry after a failure (or a crash) continues with the first part not yet sent.
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 
 import structlog
@@ -116,8 +117,9 @@ class TelegramAdapter:
             except BaseException:
                 await self.limiter.release(chat_id)
                 raise
+            returned_at = asyncio.get_running_loop().time()
             sent.append(message_id)
-            await self._sent(message.outbox_id, sent, chat_id)
+            await self._sent(message.outbox_id, sent, chat_id, returned_at)
         log.info("telegram.delivered", chat=chat_id, outbox_id=message.outbox_id, parts=len(sent))
         return DeliveryReceipt(provider_id=f"{chat_id}:{sent[0]}" if sent else None)
 
@@ -171,12 +173,14 @@ class TelegramAdapter:
         async with self.sessionmaker() as session:
             return [int(i) for i in await self.ports.outbox.progress(session, outbox_id)]
 
-    async def _sent(self, outbox_id: int, sent: list[int], chat_id: str) -> None:
-        """Keep the progress and free the chat (an interval from now) in one transaction.
-        Should it fail, the chat's hold runs out on its own (`IN_FLIGHT_SECONDS`)."""
+    async def _sent(
+        self, outbox_id: int, sent: list[int], chat_id: str, returned_at: float
+    ) -> None:
+        """Keep the progress and free the chat (an interval from the call's return) in
+        one transaction. Should it fail, the hold runs out on its own (`IN_FLIGHT_SECONDS`)."""
         async with self.sessionmaker.begin() as session:
             await self.ports.outbox.record_progress(session, outbox_id, sent)
-            await self.limiter.release_in(session, chat_id)
+            await self.limiter.release_in(session, chat_id, returned_at=returned_at)
 
     async def close(self) -> None:
         await self.bot.shutdown()

@@ -95,7 +95,10 @@ async def _store_message(
     result = await ports.intake.ingest(session, inbound)
     if result.duplicate:
         return Handled("duplicate", result.ticket_ref, result.message_id)
-    pending = await ports.intake.pending_files(session, result.message_id)
+    # A message stored without files has no attachment rows to wait for: no read.
+    pending = (
+        await ports.intake.pending_files(session, result.message_id) if inbound.attachments else []
+    )
     if inbound.metadata.get("command") == "start":
         # The greeting goes out like any reply: through the outbox, in this transaction.
         language = inbound.language_hint

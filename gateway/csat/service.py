@@ -33,10 +33,12 @@ from gateway import audit
 from gateway.csat import links
 from gateway.csat.models import CsatSurvey
 from gateway.csat.texts import texts_for
+from gateway.db import UTCDateTime
 from gateway.errors import Conflict, GatewayError
 from gateway.notify import Notifier
 from gateway.outbox.service import enqueue
 from gateway.ports import Channel, Choice
+from gateway.queues.statements import Statement
 from gateway.settings import Settings
 from gateway.tickets.models import (
     Category,
@@ -247,25 +249,33 @@ async def open_comment_survey(
     """The survey whose comment window is open for this customer on this channel, or
     the one that already took the message `external_id` as its comment (a redelivery).
     Locked for update."""
-    return (
-        await session.execute(
-            sa.select(CsatSurvey)
-            .join(Ticket, col(Ticket.id) == col(CsatSurvey.ticket_id))
-            .join(ChannelIdentity, col(ChannelIdentity.id) == col(Ticket.identity_id))
-            .where(
-                col(ChannelIdentity.channel) == channel,
-                col(ChannelIdentity.address) == address,
-                col(CsatSurvey.channel) == channel,
-                sa.or_(
-                    col(CsatSurvey.comment_until) > now,
-                    col(CsatSurvey.comment_external_id) == external_id,
-                ),
-            )
-            .order_by(col(CsatSurvey.id).desc())
-            .limit(1)
-            .with_for_update(of=CsatSurvey)
-        )
-    ).scalar_one_or_none()
+    rows = await _OPEN_COMMENT_SURVEY.rows(
+        session, {"channel": channel, "address": address, "external_id": external_id, "now": now}
+    )
+    # Every Telegram text asks, and almost none finds one: only then is the survey read.
+    return await session.get(CsatSurvey, rows[0][0]) if rows else None
+
+
+# Built and compiled once (gateway/queues/statements.py): asked before every Telegram
+# text is ingested, where building it through the ORM cost more than its round trip.
+_CHANNEL = sa.bindparam("channel", type_=sa.String)
+_OPEN_COMMENT_SURVEY = Statement(
+    sa.select(col(CsatSurvey.id))
+    .join(Ticket, col(Ticket.id) == col(CsatSurvey.ticket_id))
+    .join(ChannelIdentity, col(ChannelIdentity.id) == col(Ticket.identity_id))
+    .where(
+        col(ChannelIdentity.channel) == _CHANNEL,
+        col(ChannelIdentity.address) == sa.bindparam("address", type_=sa.String),
+        col(CsatSurvey.channel) == _CHANNEL,
+        sa.or_(
+            col(CsatSurvey.comment_until) > sa.bindparam("now", type_=UTCDateTime),
+            col(CsatSurvey.comment_external_id) == sa.bindparam("external_id", type_=sa.Text),
+        ),
+    )
+    .order_by(col(CsatSurvey.id).desc())
+    .limit(1)
+    .with_for_update(of=CsatSurvey.__table__)  # type: ignore[attr-defined]
+)
 
 
 async def take_comment(

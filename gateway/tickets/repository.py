@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gateway.db import detached_loaded
+from gateway.queues.statements import Statement
 from gateway.system import repository as system
 from gateway.tickets.models import (
     ChannelIdentity,
@@ -27,6 +30,8 @@ _OTHER_TICKET = orm.aliased(Ticket)
 # The customer's history for routing, read in `seen` too.
 _HISTORY_TICKET = orm.aliased(Ticket)
 _HISTORY_MESSAGE = orm.aliased(Message)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,54 +83,22 @@ async def seen(
     that thread, in one round trip; the `state_keys` of the system store are read along
     with them and remembered for this transaction (`get_once`)."""
     thread = customer and thread_key is not None
-    # One row whatever exists: each part is LEFT JOINed to a constant row on its unique key.
-    anchor = sa.select(sa.literal(1).label("one")).subquery()
     reserve = session.get_bind().dialect.name == "postgresql"
-    stmt = (
-        sa.select(
-            Message,
-            ChannelIdentity,
-            Customer if customer else sa.null(),
-            Ticket if thread else sa.null(),
-            sa.func.nextval(sa.func.pg_get_serial_sequence("message", "id"))
-            if reserve
-            else sa.null(),
-            _new_ticket_id(thread) if reserve else sa.null(),
-            _LAST_LANGUAGE if customer else sa.null(),
-            _EARLIER_TICKETS[thread] if customer else sa.null(),
-            *(system.value_of(key) for key in state_keys),
-        )
-        .select_from(anchor)
-        .outerjoin(
-            Message,
-            sa.and_(col(Message.channel) == channel, col(Message.external_id) == external_id),
-        )
-        .outerjoin(
-            ChannelIdentity,
-            sa.and_(
-                col(ChannelIdentity.channel) == channel, col(ChannelIdentity.address) == sender
-            ),
-        )
-    )
-    if customer:
-        stmt = stmt.outerjoin(Customer, col(Customer.id) == col(ChannelIdentity.customer_id))
+    statement = _seen_statement(customer, thread, reserve, tuple(state_keys))
+    params = {"channel": channel, "external_id": external_id, "sender": sender}
     if thread:
-        assert thread_key is not None
-        other = _OTHER_TICKET
-        newest = (
-            sa.select(col(other.id))
-            .where(*_on_thread(other, col(ChannelIdentity.customer_id), channel, thread_key))
-            .order_by(*_thread_order(other))
-            .limit(1)
-            .correlate(ChannelIdentity)
-            .scalar_subquery()
-        )
-        stmt = stmt.outerjoin(Ticket, col(Ticket.id) == newest)
-    row = (await session.execute(stmt)).one()
-    (message, identity, found_customer, thread_ticket, message_id, ticket_id, language, earlier) = (
-        row[:8]
-    )
-    for key, value in zip(state_keys, row[8:], strict=True):
+        params["thread_key"] = thread_key  # type: ignore[assignment]
+    row = (await statement.rows(session, params))[0]
+    at = 0
+    found: list[Any] = []
+    for model, keys in _SEEN_ENTITIES[: 2 + customer + thread]:
+        found.append(_attached(session, model, keys, row[at : at + len(keys)]))
+        at += len(keys)
+    message, identity = found[0], found[1]
+    found_customer = found[2] if customer else None
+    thread_ticket = found[3] if thread else None
+    message_id, ticket_id, language, earlier = row[at : at + 4]
+    for key, value in zip(state_keys, row[at + 4 :], strict=True):
         system.remember(session, key, value)
     return Seen(
         message,
@@ -139,6 +112,89 @@ async def seen(
         if found_customer is not None and earlier is not None
         else None,
     )
+
+
+# The rows `seen` reads, as columns: built into instances here instead of loaded by the
+# ORM, whose loading (and building and keying the statement) cost more client CPU than
+# the round trip on every ingest.
+_SEEN_ENTITIES: tuple[tuple[type[Any], tuple[str, ...]], ...] = tuple(
+    (model, tuple(prop.key for prop in sa.inspect(model).column_attrs))
+    for model in (Message, ChannelIdentity, Customer, Ticket)
+)
+
+
+def _attached(
+    session: AsyncSession, model: type[T], keys: tuple[str, ...], values: Sequence[Any]
+) -> T | None:
+    """The row as the ORM would load it into the session: the instance the session
+    already holds for its key, else one built from these values and added (persistent,
+    nothing changed). None for an outer join's missing side (its key NULL)."""
+    row_id = values[keys.index("id")]
+    if row_id is None:
+        return None
+    held = session.identity_map.get(session.sync_session.identity_key(model, row_id))
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    instance = detached_loaded(model, zip(keys, values, strict=True))
+    session.add(instance)
+    return instance
+
+
+@functools.cache
+def _seen_statement(
+    customer: bool, thread: bool, reserve: bool, state_keys: tuple[str, ...]
+) -> Statement:
+    """`seen`'s statement for one shape, built once; on PostgreSQL it runs straight on
+    asyncpg (gateway/queues/statements.py). `reserve`: the ids a message's and a new
+    ticket's rows will take are drawn by this read (PostgreSQL's sequences)."""
+    channel = sa.bindparam("channel", type_=sa.String)
+    # One row whatever exists: each part is LEFT JOINed to a constant row on its unique key.
+    anchor = sa.select(sa.literal(1).label("one")).subquery()
+    columns: list[Any] = []
+    for model, keys in _SEEN_ENTITIES[: 2 + customer + thread]:
+        columns += [getattr(model, key) for key in keys]
+    stmt = (
+        sa.select(
+            *columns,
+            sa.func.nextval(sa.func.pg_get_serial_sequence("message", "id"))
+            if reserve
+            else sa.null(),
+            _new_ticket_id(thread) if reserve else sa.null(),
+            _LAST_LANGUAGE if customer else sa.null(),
+            _EARLIER_TICKETS[thread] if customer else sa.null(),
+            *(system.value_of(key) for key in state_keys),
+        )
+        .select_from(anchor)
+        .outerjoin(
+            Message,
+            sa.and_(
+                col(Message.channel) == channel,
+                col(Message.external_id) == sa.bindparam("external_id", type_=sa.String),
+            ),
+        )
+        .outerjoin(
+            ChannelIdentity,
+            sa.and_(
+                col(ChannelIdentity.channel) == channel,
+                col(ChannelIdentity.address) == sa.bindparam("sender", type_=sa.String),
+            ),
+        )
+    )
+    if customer:
+        stmt = stmt.outerjoin(Customer, col(Customer.id) == col(ChannelIdentity.customer_id))
+    if thread:
+        other = _OTHER_TICKET
+        thread_key = sa.bindparam("thread_key", type_=sa.String)
+        newest = (
+            sa.select(col(other.id))
+            .where(*_on_thread(other, col(ChannelIdentity.customer_id), channel, thread_key))
+            .order_by(*_thread_order(other))
+            .limit(1)
+            .correlate(ChannelIdentity)
+            .scalar_subquery()
+        )
+        stmt = stmt.outerjoin(Ticket, col(Ticket.id) == newest)
+    return Statement(stmt, [c.type for c in stmt.selected_columns])
 
 
 def _last_language() -> sa.ScalarSelect[Any]:
@@ -270,7 +326,7 @@ async def newest_for_thread(
 
 
 def _on_thread(
-    ticket: Any, customer_id: Any, channel: str, thread_key: str
+    ticket: Any, customer_id: Any, channel: Any, thread_key: Any
 ) -> tuple[sa.ColumnElement[bool], ...]:
     return (
         ticket.customer_id == customer_id,

@@ -34,9 +34,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("csat_survey") as batch:
-        batch.drop_constraint(
-            op.f("fk_csat_survey_comment_message_id_message"), type_="foreignkey"
-        )
+        batch.drop_constraint(op.f("fk_csat_survey_comment_message_id_message"), type_="foreignkey")
         batch.drop_column("comment_external_id")
         batch.drop_column("comment_until")
         batch.drop_column("comment_message_id")

@@ -130,7 +130,16 @@ async def test_photo_in_document_out_same_ticket(
                     headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
                 )
                 assert follow_up.status_code == 200
-                final = await ticket()
+                # The Bot API has both calls; the worker records the send in its own
+                # transaction just after, so wait for that record, not only the calls.
+                final = await poll(
+                    ticket,
+                    lambda t: (
+                        len(t["messages"]) == 3 and t["messages"][1]["delivery_state"] == "sent"
+                    ),
+                    30,
+                    "the reply recorded as sent",
+                )
                 assert [m["direction"] for m in final["messages"]] == [
                     "inbound",
                     "outbound",
