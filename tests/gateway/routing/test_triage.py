@@ -10,7 +10,7 @@ import pytest
 
 from gateway.routing import dataset, training
 from gateway.routing import triage as triage_module
-from gateway.routing.classify import classify
+from gateway.routing.classify import Classification, classify
 from gateway.routing.features import release_reading, sent_funds
 from gateway.routing.model import TriageModel
 from gateway.routing.triage import TriageClassifier, shipped_model
@@ -152,24 +152,44 @@ def test_training_is_deterministic_and_round_trips(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "table"),
     [
-        "buyer showed me a bank screenshot so I released 300 usdt, the screenshot was fake",
-        "liberei os usdt pro comprador e o comprovante era falso, não caiu nada",
-        "я отпустил usdt по поддельному чеку, денег нет",
-        "가짜 입금 캡처 믿고 코인 보냈는데 돈이 안 들어왔어요",
-        "偽の振込明細を信じてリリースしました、入金がありません",
-        "alıcı sahte dekont gönderdi ben de serbest bıraktım para yok",
-        "我已经放币了，后来发现买家的付款截图是假的",
-        "tôi đã thả coin rồi mới biết bill chuyển khoản là giả",
+        # The seller released against a fake proof.
+        (
+            "buyer showed me a bank screenshot so I released 300 usdt, the screenshot was fake",
+            "RELEASED_PHRASES",
+        ),
+        (
+            "liberei os usdt pro comprador e o comprovante era falso, não caiu nada",
+            "RELEASED_PHRASES",
+        ),
+        ("я отпустил usdt по поддельному чеку, денег нет", "RELEASED_PHRASES"),
+        ("가짜 입금 캡처 믿고 코인 보냈는데 돈이 안 들어왔어요", "RELEASED_PHRASES"),
+        ("偽の振込明細を信じてリリースしました、入金がありません", "RELEASED_PHRASES"),
+        ("alıcı sahte dekont gönderdi ben de serbest bıraktım para yok", "RELEASED_PHRASES"),
+        ("我已经放币了，后来发现买家的付款截图是假的", "RELEASED_PHRASES"),
+        ("tôi đã thả coin rồi mới biết bill chuyển khoản là giả", "RELEASED_PHRASES"),
+        # The victim of an impersonation sent the funds.
+        (
+            "a guy on telegram said he was support, I sent 500 usdt to the fake agent",
+            "SENT_FUNDS_PHRASES",
+        ),
+        ("transferi 300 usdt pro falso atendente no whatsapp", "SENT_FUNDS_PHRASES"),
+        ("мошенник представился поддержкой, я перевел ему 1000 usdt", "SENT_FUNDS_PHRASES"),
+        ("给假客服转了2000u，现在联系不上了", "SENT_FUNDS_PHRASES"),
+        # Japanese negates after the verb: only the affirmative past is listed.
+        ("サポートを名乗る人に300usdt送金してしまいました", "SENT_FUNDS_PHRASES"),
+        ("destek ekibi diyen birine 400 dolar yolladım, dolandırıldım", "SENT_FUNDS_PHRASES"),
+        ("یکی خودشو پشتیبانی جا زد و من ۳۰۰ تتر براش فرستادم", "SENT_FUNDS_PHRASES"),
+        ("상담원이라는 사람한테 400usdt 보냈어요 사기였어요", "SENT_FUNDS_PHRASES"),
     ],
 )
-def test_released_against_a_fake_proof_is_a_critical_scam(
-    triage: TriageClassifier, text: str
+def test_money_gone_in_a_scam_is_critical_by_its_rule(
+    triage: TriageClassifier, text: str, table: str
 ) -> None:
     result = triage.classify(text)
     assert (result.category, result.severity) == (Category.fraud_or_scam, Severity.critical)
-    assert any("RELEASED_PHRASES" in r for r in result.reasons), result.reasons
+    assert any(table in r for r in result.reasons), result.reasons
 
 
 def test_a_payment_not_received_released_against_a_fake_proof_is_a_scam(
@@ -242,6 +262,25 @@ def test_a_buyer_who_paid_is_not_made_a_critical_scam(triage: TriageClassifier) 
     assert (result.category, result.severity) == (Category.crypto_not_released, Severity.high)
 
 
+def _rule_off(
+    triage: TriageClassifier,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: str,
+    table: str,
+    texts: list[str],
+) -> list[Classification]:
+    """Classify `texts` with the rule's flag on, then off: off, no reason names its table,
+    and every text it did not decide classifies exactly as with it on."""
+    on = [triage.classify(t) for t in texts]
+    monkeypatch.setattr(triage_module, flag, False)
+    off = [triage.classify(t) for t in texts]
+    for before, after in zip(on, off, strict=True):
+        assert not any(table in r for r in after.reasons), after.reasons
+        if not any(table in r for r in before.reasons):
+            assert after == before
+    return off
+
+
 def test_the_released_rule_off_changes_nothing(
     triage: TriageClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -252,36 +291,9 @@ def test_the_released_rule_off_changes_nothing(
         "I sent the money but the seller did not release",
         "seller not released 15,000 USDT",
     ]
-    on = [triage.classify(t) for t in texts]
-    monkeypatch.setattr(triage_module, "RELEASED_RULE", False)
-    off = [triage.classify(t) for t in texts]
-    for before, after in zip(on, off, strict=True):
-        assert not any("RELEASED_PHRASES" in r for r in after.reasons), after.reasons
-        if not any("RELEASED_PHRASES" in r for r in before.reasons):
-            assert after == before
+    off = _rule_off(triage, monkeypatch, "RELEASED_RULE", "RELEASED_PHRASES", texts)
     # Off, the Japanese message is the model's payment not received again.
     assert off[1].category == Category.payment_not_received
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a guy on telegram said he was support, I sent 500 usdt to the fake agent",
-        "transferi 300 usdt pro falso atendente no whatsapp",
-        "мошенник представился поддержкой, я перевел ему 1000 usdt",
-        "给假客服转了2000u，现在联系不上了",
-        "サポートを名乗る人に300usdt送金してしまいました",  # Japanese negates after the verb
-        "destek ekibi diyen birine 400 dolar yolladım, dolandırıldım",
-        "یکی خودشو پشتیبانی جا زد و من ۳۰۰ تتر براش فرستادم",
-        "상담원이라는 사람한테 400usdt 보냈어요 사기였어요",
-    ],
-)
-def test_an_impersonation_scam_where_the_funds_were_sent_is_critical(
-    triage: TriageClassifier, text: str
-) -> None:
-    result = triage.classify(text)
-    assert (result.category, result.severity) == (Category.fraud_or_scam, Severity.critical)
-    assert any("SENT_FUNDS_PHRASES" in r for r in result.reasons), result.reasons
 
 
 @pytest.mark.parametrize(
@@ -347,10 +359,4 @@ def test_the_sent_funds_rule_off_changes_only_its_own_decisions(
         "anything, is this you?",
         "I sent the money but the seller did not release",
     ]
-    on = [triage.classify(t) for t in texts]
-    monkeypatch.setattr(triage_module, "SENT_FUNDS_RULE", False)
-    off = [triage.classify(t) for t in texts]
-    for before, after in zip(on, off, strict=True):
-        assert not any("SENT_FUNDS_PHRASES" in r for r in after.reasons), after.reasons
-        if not any("SENT_FUNDS_PHRASES" in r for r in before.reasons):
-            assert after == before
+    _rule_off(triage, monkeypatch, "SENT_FUNDS_RULE", "SENT_FUNDS_PHRASES", texts)
