@@ -45,13 +45,16 @@ class Statement:
     async def rows(
         self, session: AsyncSession, params: Mapping[str, Any], *, raw: bool | None = None
     ) -> Sequence[Sequence[Any]]:
-        """Every row, as tuples in the statement's column order. `raw` picks the path
-        (default: asyncpg on PostgreSQL, Core elsewhere); tests pass it to compare."""
+        """Every row, as tuples in the statement's column order (none for a write without
+        RETURNING). `raw` picks the path (default: asyncpg on PostgreSQL, Core
+        elsewhere); tests pass it to compare."""
         connection = await session.connection()
         if raw is None:
             raw = connection.dialect.name == "postgresql"
         if not raw:
-            return [tuple(row) for row in await connection.execute(self.core, dict(params))]
+            result = await connection.execute(self.core, dict(params))
+            # A write without RETURNING has no rows, as asyncpg's fetch returns none.
+            return [tuple(row) for row in result] if result.returns_rows else []
         driver = await _asyncpg(session)
         _dialect, sql, names, fixed, binds, results = self._compile(connection.dialect)
         args = [

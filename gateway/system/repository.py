@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gateway.db import forget, transaction_memo, utcnow
+from gateway.queues.statements import Statement
 from gateway.system.models import SystemState
 
 _MEMO = "system_state"
@@ -63,26 +64,57 @@ async def get_many(
 ) -> dict[str, str]:
     """The values of those `keys` that exist; `for_update` locks their rows (taken in
     key order, so two writers never deadlock) until the caller commits."""
-    stmt = (
-        sa.select(col(SystemState.key), col(SystemState.value))
-        .where(col(SystemState.key).in_(sorted(set(keys))))
-        .order_by(col(SystemState.key))
+    select = _GET_MANY[session.get_bind().dialect.name, for_update]
+    rows = await select.rows(session, {"keys": sorted(set(keys))})
+    return {key: value for key, value in rows}
+
+
+def _get_many(dialect: str, for_update: bool) -> Statement:
+    """`get_many`'s statement, built once (the limiter reads its keys on every send): on
+    PostgreSQL `= ANY` of an array, one statement text for every number of keys."""
+    key = col(SystemState.key)
+    if dialect == "postgresql":
+        wanted = key == sa.any_(sa.bindparam("keys", type_=postgresql.ARRAY(sa.String)))
+    else:
+        wanted = key.in_(sa.bindparam("keys", expanding=True))
+    stmt = sa.select(key, col(SystemState.value)).where(wanted).order_by(key)
+    return Statement(stmt.with_for_update() if for_update else stmt)
+
+
+_GET_MANY = {
+    (dialect, lock): _get_many(dialect, lock)
+    for dialect in ("postgresql", "sqlite")
+    for lock in (False, True)
+}
+
+
+_PUT_COLUMNS = ("key", "value", "updated_at")
+
+
+def _upsert(insert: Any) -> Statement:
+    """`put`'s statement for one dialect's INSERT ... ON CONFLICT, built once: the
+    Telegram limiter puts several keys a send, and building and compiling the upsert on
+    every call cost more client CPU than its round trip."""
+    table = SystemState.__table__  # type: ignore[attr-defined]
+    stmt = insert(SystemState).values(
+        {name: sa.bindparam(name, type_=table.c[name].type) for name in _PUT_COLUMNS}
     )
-    if for_update:
-        stmt = stmt.with_for_update()
-    return {key: value for key, value in (await session.execute(stmt)).all()}
-
-
-async def put(session: AsyncSession, key: str, value: str) -> None:
-    """Set `key` to `value`, created or replaced."""
-    forget(session, _MEMO, key)
-    stmt = _insert(session, [{"key": key, "value": value, "updated_at": utcnow()}])
-    await session.execute(
+    return Statement(
         stmt.on_conflict_do_update(
             index_elements=["key"],
             set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
         )
     )
+
+
+_PUT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+
+
+async def put(session: AsyncSession, key: str, value: str) -> None:
+    """Set `key` to `value`, created or replaced."""
+    forget(session, _MEMO, key)
+    upsert = _PUT[session.get_bind().dialect.name]
+    await upsert.rows(session, {"key": key, "value": value, "updated_at": utcnow()})
 
 
 async def put_if_absent(session: AsyncSession, key: str, value: str) -> str:
