@@ -52,7 +52,7 @@ async def count(url: str, messages: int, verbose: bool) -> dict[str, tuple[float
     def _count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         seen.append(" ".join(statement.split()))
 
-    # Statements sent straight on asyncpg (gateway/queues/statements.py) pass no cursor:
+    # Statements sent straight on asyncpg (gateway/statements.py) pass no cursor:
     # the connection's query logger sees them (and the transaction's own BEGIN/COMMIT).
     # It is called soon after the statement completes, so with --verbose such a line may
     # print after the statement that followed it.

@@ -225,7 +225,7 @@ def _locking(count: int) -> Any:
     """The statement that takes `count` advisory locks, built and compiled once: every
     ingest takes two, and building, keying and executing it through the ORM costs more
     client CPU than the round trip."""
-    from gateway.queues.statements import Statement  # which imports this module
+    from gateway.statements import Statement  # which imports this module
 
     return Statement(
         sa.select(

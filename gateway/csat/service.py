@@ -38,8 +38,8 @@ from gateway.errors import Conflict, GatewayError
 from gateway.notify import Notifier
 from gateway.outbox.service import enqueue
 from gateway.ports import Channel, Choice
-from gateway.queues.statements import Statement
 from gateway.settings import Settings
+from gateway.statements import Statement
 from gateway.tickets.models import (
     Category,
     ChannelIdentity,
@@ -256,7 +256,7 @@ async def open_comment_survey(
     return await session.get(CsatSurvey, rows[0][0]) if rows else None
 
 
-# Built and compiled once (gateway/queues/statements.py): asked before every Telegram
+# Built and compiled once (gateway/statements.py): asked before every Telegram
 # text is ingested, where building it through the ORM cost more than its round trip.
 _CHANNEL = sa.bindparam("channel", type_=sa.String)
 _OPEN_COMMENT_SURVEY = Statement(

@@ -18,8 +18,8 @@ from gateway import audit_chain
 from gateway.agents.models import Agent
 from gateway.db import UTCDateTime, detached_loaded, lock_key, pk
 from gateway.queues.models import DEFAULT_QUEUE, Queue
-from gateway.queues.statements import Statement
 from gateway.sla.models import AgentShift
+from gateway.statements import Statement
 from gateway.tickets.models import CLAIMABLE_STATUSES, OPEN_STATUSES, Ticket, TicketStatus
 
 # A ticket counts against its holder's capacity for as long as it is open.
@@ -61,7 +61,7 @@ async def lock_agent(session: AsyncSession, agent_id: int) -> tuple[int, bool] |
 
 # The claim path's statements are built once, with bound parameters: building and
 # keying a statement of this size costs about a millisecond of CPU, on every claim. On
-# PostgreSQL they run straight on asyncpg (gateway/queues/statements.py).
+# PostgreSQL they run straight on asyncpg (gateway/statements.py).
 _AGENT_ID = sa.bindparam("agent_id", type_=sa.Integer)
 _LOCK_AGENT = Statement(
     sa.select(

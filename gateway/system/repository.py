@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gateway.db import forget, transaction_memo, utcnow
-from gateway.queues.statements import Statement
+from gateway.statements import Statement
 from gateway.system.models import SystemState
 
 _MEMO = "system_state"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gateway.db import detached_loaded
-from gateway.queues.statements import Statement
+from gateway.statements import Statement
 from gateway.system import repository as system
 from gateway.tickets.models import (
     ChannelIdentity,
@@ -145,7 +145,7 @@ def _seen_statement(
     customer: bool, thread: bool, reserve: bool, state_keys: tuple[str, ...]
 ) -> Statement:
     """`seen`'s statement for one shape, built once; on PostgreSQL it runs straight on
-    asyncpg (gateway/queues/statements.py). `reserve`: the ids a message's and a new
+    asyncpg (gateway/statements.py). `reserve`: the ids a message's and a new
     ticket's rows will take are drawn by this read (PostgreSQL's sequences)."""
     channel = sa.bindparam("channel", type_=sa.String)
     # One row whatever exists: each part is LEFT JOINed to a constant row on its unique key.

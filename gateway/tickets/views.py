@@ -20,7 +20,7 @@ from gateway.audit_chain import Carried
 from gateway.db import detached_loaded, pk
 from gateway.errors import Conflict, NotFound
 from gateway.queues.models import Queue
-from gateway.queues.statements import Statement
+from gateway.statements import Statement
 from gateway.tickets.models import (
     Attachment,
     Customer,
@@ -110,7 +110,7 @@ def _whole_ticket(*columns: Any) -> sa.Select[Any]:
 
 _WHOLE_TICKET = _whole_ticket(Customer, Message, Attachment, col(_author.name))
 # The same read as columns, for a claim: built into detached instances instead of
-# loaded by the ORM, and on PostgreSQL run straight on asyncpg (queues/statements.py).
+# loaded by the ORM, and on PostgreSQL run straight on asyncpg (gateway/statements.py).
 _ENTITY_COLUMNS = tuple(
     (model, tuple(prop.key for prop in sa.inspect(model).column_attrs))
     for model in (Customer, Message, Attachment)

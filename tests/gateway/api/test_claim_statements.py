@@ -1,5 +1,5 @@
 """A claim's statements run straight on asyncpg on PostgreSQL and as SQLAlchemy Core
-elsewhere (gateway/queues/statements.py): both paths return the same rows, with the
+elsewhere (gateway/statements.py): both paths return the same rows, with the
 same types, from the same database."""
 
 from __future__ import annotations
